@@ -11,7 +11,7 @@
 CC      := gcc
 PKGS    := simgrid libcjson gsl
 STD     := -std=c11 -D_POSIX_C_SOURCE=200809L
-WARN    := -Wall -Wextra -Werror
+WARN    := -Wall -Wextra -Werror -Wno-format-truncation
 OPT     ?= -O2 -g
 DTSIM_HOME := $(CURDIR)
 
