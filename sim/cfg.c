@@ -46,10 +46,20 @@ typedef struct {
     char model_file[CFGJ_FILE_MAX];
     char cluster_file[CFGJ_FILE_MAX];
     char gpu_file[CFGJ_FILE_MAX];
-    int n_set;
-    char set_path[CFG_MAX_OVERRIDES][CFGJ_PATH_MAX];
-    char set_text[CFG_MAX_OVERRIDES][CFGJ_PATH_MAX];
+    /* paths whose values came from somewhere else than the file of their
+    ** section: --set overrides, and keys overlaid on an "extends" base */
+    int n_blame;
+    char blame_path[2 * CFG_MAX_OVERRIDES][CFGJ_PATH_MAX];
+    char blame_file[2 * CFG_MAX_OVERRIDES][CFGJ_FILE_MAX];
 } load_ctx;
+
+static void add_blame(load_ctx *lc, const char *path, const char *file)
+{
+    if (lc->n_blame >= 2 * CFG_MAX_OVERRIDES) return;
+    snprintf(lc->blame_path[lc->n_blame], CFGJ_PATH_MAX, "%s", path);
+    snprintf(lc->blame_file[lc->n_blame], CFGJ_FILE_MAX, "%s", file);
+    lc->n_blame++;
+}
 
 /* ======================================================================
 ** Resolving names and paths
@@ -82,24 +92,59 @@ static int resolve_ref(const char *ref, const char *dir, const char *from_file,
     return file_exists(out) ? 0 : -1;
 }
 
-/* Replace the string member 'key' of 'parent' by the object loaded from the
-** file it names. Returns 0 (also when the member is absent or already an
-** object), -1 on error. 'file_out' receives the file it came from. */
+/* Overlay the members of 'over' on 'base' (objects merge recursively, other
+** values replace), recording each overlaid path as coming from 'file'. */
+static int overlay(cJSON *base, const cJSON *over, const char *path, const char *file,
+                   load_ctx *lc)
+{
+    for (const cJSON *c = over->child; c; c = c->next) {
+        if (!c->string || !strcmp(c->string, "extends")) continue;
+        char p[CFGJ_PATH_MAX];
+        snprintf(p, sizeof p, "%s.%s", path, c->string);
+        cJSON *b = cJSON_GetObjectItemCaseSensitive(base, c->string);
+        if (b && cJSON_IsObject(b) && cJSON_IsObject(c)) {
+            if (overlay(b, c, p, file, lc)) return -1;
+            continue;
+        }
+        cJSON *dup = cJSON_Duplicate(c, 1);
+        if (!dup) return -1;
+        if (b) cJSON_ReplaceItemInObjectCaseSensitive(base, c->string, dup);
+        else cJSON_AddItemToObject(base, c->string, dup);
+        add_blame(lc, p, file);
+    }
+    return 0;
+}
+
+/* Replace the member 'key' of 'parent' by the object loaded from the file it
+** names: either the member is a string (a name or a path), or an object with
+** "extends": NAME whose other members are overlaid on the loaded object.
+** Returns 0 (also when the member is absent or a plain object), -1 on error.
+** 'file_out' receives the file it came from. */
 static int inline_ref(cJSON *parent, const char *key, const char *dir, const char *from_file,
-                      const char *path, char *file_out, cfg_error *err)
+                      const char *path, char *file_out, load_ctx *lc, cfg_error *err)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, key);
-    if (!v || !cJSON_IsString(v)) return 0;
+    const cJSON *ext = v && cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "extends") : NULL;
+    if (ext && !cJSON_IsString(ext)) {
+        char p[CFGJ_PATH_MAX];
+        snprintf(p, sizeof p, "%s.extends", path);
+        return cfg_fail(err, from_file, p, "expected the name or path of a %s to extend", key);
+    }
+    if (!v || (!cJSON_IsString(v) && !ext)) return 0;
+    const char *ref = ext ? ext->valuestring : v->valuestring;
     char resolved[CFGJ_FILE_MAX];
-    if (resolve_ref(v->valuestring, dir, from_file, resolved, sizeof resolved) != 0)
+    if (resolve_ref(ref, dir, from_file, resolved, sizeof resolved) != 0)
         return cfg_fail(err, from_file, path, "cannot find %s '%s' (looked for a file of that "
-                        "path, and for %s/%s/%s.json)", key, v->valuestring, cfg_home(), dir,
-                        v->valuestring);
+                        "path, and for %s/%s/%s.json)", key, ref, cfg_home(), dir, ref);
     cJSON *loaded = cfgj_load_file(resolved, err);
     if (!loaded) return -1;
     if (!cJSON_IsObject(loaded)) {
         cJSON_Delete(loaded);
         return cfg_fail(err, resolved, "$", "expected a JSON object");
+    }
+    if (ext && overlay(loaded, v, path, from_file, lc)) {
+        cJSON_Delete(loaded);
+        return cfg_fail(err, from_file, path, "out of memory");
     }
     cJSON_ReplaceItemInObjectCaseSensitive(parent, key, loaded);
     snprintf(file_out, CFGJ_FILE_MAX, "%s", resolved);
@@ -108,15 +153,15 @@ static int inline_ref(cJSON *parent, const char *key, const char *dir, const cha
 
 static int inline_all(cJSON *root, load_ctx *lc, cfg_error *err)
 {
-    if (inline_ref(root, "model", "models", lc->exp_file, "$.model", lc->model_file, err))
+    if (inline_ref(root, "model", "models", lc->exp_file, "$.model", lc->model_file, lc, err))
         return -1;
     if (inline_ref(root, "cluster", "configs/clusters", lc->exp_file, "$.cluster",
-                   lc->cluster_file, err))
+                   lc->cluster_file, lc, err))
         return -1;
     cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "cluster");
     if (cl && cJSON_IsObject(cl)) {
         const char *from = lc->cluster_file[0] ? lc->cluster_file : lc->exp_file;
-        if (inline_ref(cl, "gpu", "configs/gpus", from, "$.cluster.gpu", lc->gpu_file, err))
+        if (inline_ref(cl, "gpu", "configs/gpus", from, "$.cluster.gpu", lc->gpu_file, lc, err))
             return -1;
     }
     return 0;
@@ -153,11 +198,9 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
                 cJSON_ReplaceItemInObjectCaseSensitive(node, tok, value);
             else
                 cJSON_AddItemToObject(node, tok, value);
-            if (lc->n_set < CFG_MAX_OVERRIDES) {
-                snprintf(lc->set_path[lc->n_set], CFGJ_PATH_MAX, "%s", path);
-                snprintf(lc->set_text[lc->n_set], CFGJ_PATH_MAX, "%s", item);
-                lc->n_set++;
-            }
+            char what[CFGJ_FILE_MAX];
+            snprintf(what, sizeof what, "--set %s", item);
+            add_blame(lc, path, what);
             return 0;
         }
         cJSON *child = cJSON_GetObjectItemCaseSensitive(node, tok);
@@ -174,14 +217,16 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
     return cfg_fail(err, "--set", "", "empty key in '%s'", item);
 }
 
-/* If the error points at an overridden path, say so instead of naming a file. */
-static void blame_override(const load_ctx *lc, cfg_error *err)
+/* If the error points at a path whose value came from an override or an
+** "extends" overlay, name that source instead of the section's file. The
+** latest source of a path wins. */
+static void blame_source(const load_ctx *lc, cfg_error *err)
 {
-    for (int i = 0; i < lc->n_set; i++) {
-        size_t n = strlen(lc->set_path[i]);
-        if (strncmp(err->path, lc->set_path[i], n) == 0 &&
+    for (int i = lc->n_blame - 1; i >= 0; i--) {
+        size_t n = strlen(lc->blame_path[i]);
+        if (strncmp(err->path, lc->blame_path[i], n) == 0 &&
             (err->path[n] == 0 || err->path[n] == '.' || err->path[n] == '[')) {
-            snprintf(err->file, sizeof err->file, "--set %s", lc->set_text[i]);
+            snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
             return;
         }
     }
@@ -627,7 +672,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     cJSON_Delete(root);
     return 0;
 fail:
-    blame_override(&lc, err);
+    blame_source(&lc, err);
     cJSON_Delete(root);
     cfg_free(out);
     return -1;

@@ -22,59 +22,7 @@
 #include "cfg.h"
 #include "plan.h"
 #include "plat_xml.h"
-
-typedef enum {
-    ENG_EV_F = 0,      /* forward op (chunk, mb) */
-    ENG_EV_B,          /* backward (input gradient; whole backward if not split) */
-    ENG_EV_W,          /* weight gradient */
-    ENG_EV_TP,         /* TP collectives of the preceding op */
-    ENG_EV_RECV,       /* a pipeline transfer into this device: start = sent, end = arrived */
-    ENG_EV_WAIT,       /* compute stream idle waiting for an input */
-    ENG_EV_DP,         /* one DP gradient bucket collective (on the DP track) */
-    ENG_EV_DP_WAIT,    /* compute stream waiting for the DP collectives to finish */
-    ENG_EV_EMB,        /* tied-embedding gradient all-reduce */
-    ENG_EV_OPT,        /* optimizer step */
-    ENG_EV_N
-} eng_ev_type;
-
-typedef struct {
-    uint8_t type;      /* eng_ev_type */
-    uint8_t chunk;
-    int32_t mb;        /* microbatch, or bucket for DP, -1 otherwise */
-    int32_t peer;      /* source device for RECV, else -1 */
-    int32_t iter;      /* iteration index */
-    double start_s, end_s;  /* simulated seconds from the start of the run */
-    double bytes;      /* transferred bytes per TP rank (RECV, TP, DP, EMB) */
-    double exposed_s;  /* WAIT: part of the wait spent on the transfer itself
-                          (arrival - max(wait start, send start)) */
-} eng_event;
-
-/* Events of one compute stream (device, class) or one DP stream (device). */
-typedef struct {
-    int dev, cls;      /* cls = -1 for a device's DP stream */
-    int n, cap;
-    eng_event *ev;
-} eng_track;
-
-/* Slowness of one replica class: per-device compute speed factor (1 = nominal). */
-typedef struct {
-    int n_classes;
-    int *class_of_replica;   /* [dp] */
-    double *speed;           /* [n_classes * pp] factor of device d in class c */
-} eng_classes;
-
-typedef struct {
-    double iteration_s;      /* mean over iterations: end of the last optimizer step */
-    double first_start_s;    /* run start (simulated clock) */
-    double *iter_end_s;      /* [iterations] end of each iteration (relative to start) */
-    int iterations;
-    int pp, n_classes;
-    int n_tracks;
-    eng_track *tracks;       /* compute tracks (dev, cls) then DP tracks (dev) */
-    double wall_s;           /* wall-clock time of simgrid_run */
-    double load_wall_s;      /* wall-clock time to build and load the platform */
-    long n_actors;
-} eng_result;
+#include "timeline.h"
 
 typedef struct eng eng_t;
 
@@ -87,10 +35,9 @@ void eng_free(eng_t *eng);
 
 /* Simulate 'iterations' training iterations of plan 'p' (classes may be NULL:
 ** all replicas identical, or every replica its own class when
-** exploit_symmetry is 0). Fills 'out' (free with eng_result_free). Returns 0
+** exploit_symmetry is 0). Fills 'out' (free with tl_result_free). Returns 0
 ** or -1 with err (e.g. a deadlock, which would be an engine bug). */
-int eng_run(eng_t *eng, const plan_t *p, const eng_classes *classes, int iterations,
-            int exploit_symmetry, eng_result *out, char *err, size_t errlen);
-void eng_result_free(eng_result *r);
+int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iterations,
+            int exploit_symmetry, tl_result *out, char *err, size_t errlen);
 
 #endif
