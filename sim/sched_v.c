@@ -1,0 +1,385 @@
+/*
+** sched_v.c -- V-shape schedules: ZB-V (greedy) and the building-block
+** schedules V-Half and V-Min (pure layer).
+**
+** All three use the V placement (SCHEDULES.md §2): device d holds chunk 0 =
+** virtual stage d and chunk 1 = virtual stage 2p-1-d, so the forward runs
+** down the devices on chunk 0 and back up on chunk 1. ZB-V restates the
+** authors' greedy ([S3] v_schedule.py try_v_schedule / get_v_schedule,
+** SCHEDULES.md §8); V-Half and V-Min restate the slot-based construction of
+** [S3] v_schedule_greedy.py (SCHEDULES.md §9). Chunk indices here are ours
+** (B.1 runs first, from device 0 down); the authors' code numbers the two
+** backward chunks the other way round.
+*/
+#include "sched.h"
+#include "sched_gen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ======================================================================
+** ZB-V: greedy with approved bubbles
+** ====================================================================== */
+
+/* Slot of a (kind, chunk) pair in the per-device counters: F.0, F.1, B.1,
+** B.0, W (the order the V runs them in). */
+enum { ZV_F0 = 0, ZV_F1, ZV_B1, ZV_B0, ZV_N };
+
+typedef struct {
+    int p, m;
+    const sched_costs *c;
+    double lim;
+    int fill_f, fill_b;
+    const double *approved;  /* [p] or NULL (first run) */
+    double max_approved;
+    /* state */
+    int *cnt;                /* [p*ZV_N] ops of that kind placed */
+    double *e, *mem, *bub;   /* [p] */
+    double *t;               /* [(slot*p + dev)*m + mb] end time, NAN = not yet */
+    sched_op *ops;           /* [dev*6m + k] in placing order */
+    int *n_ops;              /* [p] */
+    sched_op *wq;            /* [dev*2m + k] pending W ring (FIFO of their B's) */
+    int *wq_head, *wq_len;   /* [p] */
+    int failed;              /* a placement broke an invariant */
+} zv_run;
+
+#define ZV_CNT(r, slot, d) ((r)->cnt[(d) * ZV_N + (slot)])
+#define ZV_T(r, slot, d, mb) ((r)->t[((size_t)(slot) * (r)->p + (d)) * (r)->m + (mb)])
+
+static int zv_slot(int kind, int chunk)
+{
+    return kind == SCHED_OP_F ? (chunk ? ZV_F1 : ZV_F0) : (chunk ? ZV_B1 : ZV_B0);
+}
+
+static double zv_cost(const zv_run *r, int kind, int chunk, int d)
+{
+    int vs = chunk ? 2 * r->p - 1 - d : d;
+    return kind == SCHED_OP_F ? r->c->t_f[vs] : kind == SCHED_OP_B ? r->c->t_b[vs] : r->c->t_w[vs];
+}
+
+static double zv_mem_d(const zv_run *r, int kind)
+{
+    return kind == SCHED_OP_F ? r->c->m_f : kind == SCHED_OP_B ? r->c->m_b : r->c->m_w;
+}
+
+/* MAXB(i): the worst bubble so far, or the approved slack of device i. */
+static double zv_max_bubble(const zv_run *r, int i)
+{
+    double x = 0;
+    for (int j = 0; j < r->p; j++)
+        if (r->bub[j] > x) x = r->bub[j];
+    if (r->approved && r->max_approved - r->approved[i] > x) x = r->max_approved - r->approved[i];
+    return x;
+}
+
+/* End time (+ t_comm) of the cross-device input of the next (kind, chunk)
+** op on device d, or NAN if it has none (F.0 on 0, F.1 on p-1, B.1 on 0,
+** B.0 on p-1 take their input on the device) or it is not placed yet. */
+static double zv_arrival(const zv_run *r, int kind, int chunk, int d, int *has_dep)
+{
+    int slot = zv_slot(kind, chunk), mb = ZV_CNT(r, slot, d), src;
+    int down = (kind == SCHED_OP_F) == (chunk == 0);  /* input from d-1 */
+    src = down ? d - 1 : d + 1;
+    *has_dep = src >= 0 && src < r->p;
+    if (!*has_dep || mb >= r->m) return NAN;
+    double t = ZV_T(r, slot, src, mb);
+    return isnan(t) ? NAN : t + r->c->t_comm;
+}
+
+/* Place the next op of (kind, chunk) on device d (W: the oldest pending). */
+static void zv_put(zv_run *r, int kind, int chunk, int d)
+{
+    int mb;
+    if (kind == SCHED_OP_W) {
+        if (r->wq_len[d] == 0) { r->failed = 1; return; }
+        const sched_op *w = &r->wq[(size_t)d * 2 * r->m + r->wq_head[d]];
+        chunk = w->chunk;
+        mb = w->mb;
+        r->wq_head[d] = (r->wq_head[d] + 1) % (2 * r->m);
+        r->wq_len[d]--;
+    } else {
+        mb = ZV_CNT(r, zv_slot(kind, chunk), d);
+    }
+    if (mb >= r->m || r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
+        r->failed = 1;
+        return;
+    }
+    double s = r->e[d];
+    if (kind != SCHED_OP_W) {
+        int has_dep;
+        double a = zv_arrival(r, kind, chunk, d, &has_dep);
+        if (has_dep && isnan(a)) { r->failed = 1; return; }
+        if (has_dep && a > s) s = a;
+    }
+    if (ZV_CNT(r, ZV_F0, d) > 0) r->bub[d] += s - r->e[d];
+    r->e[d] = s + zv_cost(r, kind, chunk, d);
+    r->mem[d] += zv_mem_d(r, kind);
+    sched_op *op = &r->ops[(size_t)d * 6 * r->m + r->n_ops[d]++];
+    op->kind = (uint8_t)kind;
+    op->chunk = (uint8_t)chunk;
+    op->mb = mb;
+    if (kind != SCHED_OP_W) {
+        int slot = zv_slot(kind, chunk);
+        ZV_T(r, slot, d, mb) = r->e[d];
+        ZV_CNT(r, slot, d)++;
+    }
+    if (kind == SCHED_OP_B) {
+        int tail = (r->wq_head[d] + r->wq_len[d]++) % (2 * r->m);
+        r->wq[(size_t)d * 2 * r->m + tail] = *op;
+    }
+}
+
+static double zv_next_w_cost(const zv_run *r, int d)
+{
+    const sched_op *w = &r->wq[(size_t)d * 2 * r->m + r->wq_head[d]];
+    return zv_cost(r, SCHED_OP_W, w->chunk, d);
+}
+
+/* Before an op whose input arrives at 'a' on device d: W's that end in
+** time, then one more if the wait exceeds the slack and 'allow'. */
+static void zv_fill(zv_run *r, int d, int has_dep, double a, int allow)
+{
+    if (!has_dep || isnan(a)) return;
+    while (r->wq_len[d] > 0 && a >= r->e[d] + zv_next_w_cost(r, d)) zv_put(r, SCHED_OP_W, 0, d);
+    if (r->wq_len[d] > 0 && a - r->e[d] > zv_max_bubble(r, d) - r->bub[d] && allow)
+        zv_put(r, SCHED_OP_W, 0, d);
+}
+
+static void zv_memfit(zv_run *r, int kind, int d)
+{
+    while (!r->failed && r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
+        if (r->wq_len[d] == 0) { r->failed = 1; return; }
+        zv_put(r, SCHED_OP_W, 0, d);
+    }
+}
+
+/* Warm-up: F.0(0) everywhere, extra F.0's that fit before F.1(0) comes back
+** (device i may hold 2+2i of them), then F's until each device has done
+** at least as many as its upstream neighbour. */
+static void zv_warmup(zv_run *r)
+{
+    int p = r->p, m = r->m;
+    double mf = r->c->m_f;
+    for (int i = 0; i < p; i++) zv_put(r, SCHED_OP_F, 0, i);
+    for (int i = p - 1; i >= 0 && !r->failed; i--) {
+        if (i < p - 1) {
+            double a = ZV_T(r, ZV_F1, i + 1, 0) + r->c->t_comm;
+            while (!r->failed && r->mem[i] + (2 + 2 * i) * mf <= r->lim + 1e-9 &&
+                   r->e[i] + zv_cost(r, SCHED_OP_F, 0, i) <= a && ZV_CNT(r, ZV_F0, i) < m)
+                for (int j = 0; j <= i; j++) zv_put(r, SCHED_OP_F, 0, j);
+        }
+        zv_put(r, SCHED_OP_F, 1, i);
+    }
+    int c = 0;
+    for (int i = 1; i < p && !r->failed; i++)
+        while (!r->failed &&
+               (ZV_CNT(r, ZV_F0, i) + ZV_CNT(r, ZV_F1, i) <
+                    ZV_CNT(r, ZV_F0, i - 1) + ZV_CNT(r, ZV_F1, i - 1) ||
+                (ZV_CNT(r, ZV_F1, i) <= ZV_CNT(r, ZV_F1, i - 1) && ZV_CNT(r, ZV_F1, i - 1) < m))) {
+            for (int j = p - 1; j >= i; j--)
+                if (ZV_CNT(r, c ? ZV_F1 : ZV_F0, j) < m) zv_put(r, SCHED_OP_F, c, j);
+            c = 1 - c;
+        }
+}
+
+/* One B per device: B.1 if the device has done as many B.0's, else B.0 when
+** its input is there (or B.1's are all done, or it is the turn device). */
+static void zv_b_step(zv_run *r, int *order_dev, int *order_chunk)
+{
+    int p = r->p, n0 = 0, n1 = 0;
+    for (int i = 0; i < p; i++) {
+        while (!r->failed && r->mem[i] + r->c->m_b > r->lim + 1e-9) zv_put(r, SCHED_OP_W, 0, i);
+    }
+    /* B.0 devices high to low first, then B.1 devices low to high */
+    int *b1 = order_dev + p;  /* scratch: B.1 devices ascending */
+    for (int i = 0; i < p; i++) {
+        int chunk;
+        if (ZV_CNT(r, ZV_B0, i) >= ZV_CNT(r, ZV_B1, i)) chunk = 1;
+        else if (i == p - 1) chunk = 0;
+        else {
+            int mb = ZV_CNT(r, ZV_B0, i);
+            chunk = (mb < r->m && !isnan(ZV_T(r, ZV_B0, i + 1, mb))) ||
+                    ZV_CNT(r, ZV_B1, i) >= r->m ? 0 : 1;
+        }
+        if (chunk == 0) order_dev[n0++] = i;
+        else b1[n1++] = i;
+    }
+    int n = 0;
+    for (int k = n0 - 1; k >= 0; k--) { order_chunk[n] = 0; order_dev[p + p + n++] = order_dev[k]; }
+    for (int k = 0; k < n1; k++) { order_chunk[n] = 1; order_dev[p + p + n++] = b1[k]; }
+    for (int k = 0; k < n && !r->failed; k++) {
+        int i = order_dev[2 * p + k], chunk = order_chunk[k], has_dep;
+        double a = zv_arrival(r, SCHED_OP_B, chunk, i, &has_dep);
+        zv_fill(r, i, has_dep, a, chunk == 0 || r->fill_b);
+        zv_put(r, SCHED_OP_B, chunk, i);
+    }
+}
+
+/* One F per device (ascending) if one is ready: F.0 while the device has
+** no F.1 pending, else F.1 once its input is there, else an F.0 whose
+** input is there. */
+static void zv_f_step(zv_run *r)
+{
+    int p = r->p, m = r->m;
+    for (int i = 0; i < p && !r->failed; i++) {
+        int n0 = ZV_CNT(r, ZV_F0, i), n1 = ZV_CNT(r, ZV_F1, i), chunk;
+        if (n1 >= m) continue;
+        if (n1 >= n0) chunk = 0;
+        else if (i == p - 1 || !isnan(ZV_T(r, ZV_F1, i + 1, n1))) chunk = 1;
+        else if (n0 < m && (i == 0 || !isnan(ZV_T(r, ZV_F0, i - 1, n0)))) chunk = 0;
+        else continue;
+        zv_memfit(r, SCHED_OP_F, i);
+        int has_dep;
+        double a = zv_arrival(r, SCHED_OP_F, chunk, i, &has_dep);
+        zv_fill(r, i, has_dep, a, r->fill_f);
+        zv_put(r, SCHED_OP_F, chunk, i);
+    }
+}
+
+static double zv_run_once(zv_run *r, int *scratch)
+{
+    int p = r->p, m = r->m;
+    memset(r->cnt, 0, (size_t)p * ZV_N * sizeof *r->cnt);
+    memset(r->e, 0, (size_t)p * sizeof *r->e);
+    memset(r->mem, 0, (size_t)p * sizeof *r->mem);
+    memset(r->bub, 0, (size_t)p * sizeof *r->bub);
+    memset(r->n_ops, 0, (size_t)p * sizeof *r->n_ops);
+    memset(r->wq_head, 0, (size_t)p * sizeof *r->wq_head);
+    memset(r->wq_len, 0, (size_t)p * sizeof *r->wq_len);
+    for (size_t k = 0; k < (size_t)ZV_N * p * m; k++) r->t[k] = NAN;
+    r->failed = 0;
+    r->max_approved = 0;
+    if (r->approved)
+        for (int i = 0; i < p; i++)
+            if (i == 0 || r->approved[i] > r->max_approved) r->max_approved = r->approved[i];
+    zv_warmup(r);
+    for (int k = 0; k < 2 * m && !r->failed; k++) {
+        zv_b_step(r, scratch, scratch + 3 * p);
+        zv_f_step(r);
+    }
+    for (int i = 0; i < p && !r->failed; i++)
+        while (r->wq_len[i] > 0) zv_put(r, SCHED_OP_W, 0, i);
+    for (int i = 0; i < p && !r->failed; i++)
+        if (r->n_ops[i] != 6 * m) r->failed = 1;
+    double x = 0;
+    for (int j = 0; j < p; j++)
+        if (r->bub[j] > x) x = r->bub[j];
+    return x;
+}
+
+static void zv_run_free(zv_run *r)
+{
+    free(r->cnt);
+    free(r->e);
+    free(r->mem);
+    free(r->bub);
+    free(r->t);
+    free(r->ops);
+    free(r->n_ops);
+    free(r->wq);
+    free(r->wq_head);
+    free(r->wq_len);
+}
+
+static int zv_run_alloc(zv_run *r, int p, int m)
+{
+    r->p = p;
+    r->m = m;
+    r->cnt = malloc((size_t)p * ZV_N * sizeof *r->cnt);
+    r->e = malloc((size_t)p * sizeof *r->e);
+    r->mem = malloc((size_t)p * sizeof *r->mem);
+    r->bub = malloc((size_t)p * sizeof *r->bub);
+    r->t = malloc((size_t)ZV_N * p * m * sizeof *r->t);
+    r->ops = malloc((size_t)p * 6 * m * sizeof *r->ops);
+    r->n_ops = malloc((size_t)p * sizeof *r->n_ops);
+    r->wq = malloc((size_t)p * 2 * m * sizeof *r->wq);
+    r->wq_head = malloc((size_t)p * sizeof *r->wq_head);
+    r->wq_len = malloc((size_t)p * sizeof *r->wq_len);
+    return r->cnt && r->e && r->mem && r->bub && r->t && r->ops && r->n_ops && r->wq &&
+           r->wq_head && r->wq_len ? 0 : -1;
+}
+
+/* Upper bound on the approved-bubble iterations; each one must strictly
+** lower the worst bubble, so the bound is never reached in practice. */
+#define ZV_MAX_ITER 64
+
+int sched_gen_zb_v(const sched_params *prm, const sched_costs *costs,
+                   sched_t *out, char *err, size_t errlen)
+{
+    int p = prm->p, m = prm->m, rc = -1;
+    sched_gen_costs gc;
+    zv_run run = {0};
+    sched_op *best_ops = NULL;
+    double *approved = NULL;
+    int *scratch = NULL;
+    if (sched_gen_costs_init(&gc, costs, 2 * p, err, errlen)) return -1;
+    if (zv_run_alloc(&run, p, m) ||
+        !(best_ops = malloc((size_t)p * 6 * m * sizeof *best_ops)) ||
+        !(approved = malloc((size_t)p * sizeof *approved)) ||
+        !(scratch = malloc(4 * (size_t)p * sizeof *scratch))) {
+        sched_gen_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    run.c = &gc.c;
+    /* default limit 2p chunk units = p stages (1F1B); mem_limit is in stages */
+    run.lim = 2 * (prm->mem_limit > 0 ? prm->mem_limit : (double)p) * gc.c.m_f;
+    double best = -1;
+    for (int fb = 1; fb >= 0; fb--)
+        for (int ff = 1; ff >= 0; ff--) {
+            /* first run without approved bubbles, then rerun with the last
+            ** run's bubbles approved while the worst bubble strictly drops */
+            run.fill_b = fb;
+            run.fill_f = ff;
+            run.approved = NULL;
+            double cur = -1;
+            for (int it = 0; it < ZV_MAX_ITER; it++) {
+                double x = zv_run_once(&run, scratch);
+                if (run.failed || (cur >= 0 && !(x < cur))) break;
+                cur = x;
+                memcpy(approved, run.bub, (size_t)p * sizeof *approved);
+                run.approved = approved;
+                if (best < 0 || x < best) {
+                    best = x;
+                    memcpy(best_ops, run.ops, (size_t)p * 6 * m * sizeof *best_ops);
+                }
+            }
+        }
+    if (best < 0) {
+        sched_gen_err(err, errlen, "zb-v: no order keeps the activation memory under the "
+                      "limit of %g chunk units (p=%d, m=%d)", run.lim / gc.c.m_f, p, m);
+        goto fail;
+    }
+    if (sched_alloc(out, SCHED_ZB_V, p, m, 2, SCHED_PLACE_V, 1, 6 * m)) {
+        sched_gen_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int d = 0; d < p; d++) {
+        memcpy(out->ops[d], best_ops + (size_t)d * 6 * m, 6 * (size_t)m * sizeof *best_ops);
+        out->n_ops[d] = 6 * m;
+    }
+    rc = 0;
+fail:
+    zv_run_free(&run);
+    free(best_ops);
+    free(approved);
+    free(scratch);
+    sched_gen_costs_free(&gc);
+    return rc;
+}
+
+int sched_gen_v_half(const sched_params *prm, const sched_costs *costs,
+                     sched_t *out, char *err, size_t errlen)
+{
+    (void)prm; (void)costs; (void)out;
+    sched_gen_err(err, errlen, "todo");
+    return -1;
+}
+
+int sched_gen_v_min(const sched_params *prm, const sched_costs *costs,
+                    sched_t *out, char *err, size_t errlen)
+{
+    (void)prm; (void)costs; (void)out;
+    sched_gen_err(err, errlen, "todo");
+    return -1;
+}
