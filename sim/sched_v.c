@@ -14,6 +14,7 @@
 #include "sched.h"
 #include "sched_gen.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,18 +369,401 @@ fail:
     return rc;
 }
 
+/* ======================================================================
+** V-Half and V-Min: building blocks on unit slots
+** ====================================================================== */
+
+/* Op classes, in the order one microbatch runs them on a device. */
+enum { VB_F0 = 0, VB_F1, VB_B1, VB_B0, VB_W };
+
+typedef struct {
+    int dev, cls;
+    int mb;             /* microbatch; an unnamed W: its rank among the device's W's */
+    int chunk;          /* W only: chunk once named by the final fill, else -1 */
+} vb_op;
+
+/* Every op takes one unit slot; a device holds at most one op per slot,
+** so (slot, device) orders all ops: the sweep order of SCHEDULES.md §9. */
+typedef struct {
+    int p, m, S;        /* devices, microbatches, slots per device */
+    vb_op *op;          /* [n_op]: the 4pm F/B ops, then the W's */
+    int n_op;
+    int *slot;          /* [6pm] slot of each op */
+    int *nslot;         /* [6pm] scratch: slots while re-timing */
+    int *occ;           /* [d*S + s] op at slot s of device d, or -1 */
+    int *idx;           /* [(cls*p + d)*m + mb] op index of each F/B op */
+    int *widx;          /* [d*2m + k] op index of the k-th W of device d */
+    int *nw;            /* [p] W's on each device */
+    int *len;           /* [p] last occupied slot + 1 */
+    int *pre;           /* [d*S + s] live activations (F - W) after slot s */
+    int *pnd;           /* [d*S + s] W's pending after slot s (FILLW trajectory) */
+    int *seq;           /* [p*2m] scratch: per-device queues and B lists */
+    int *tmp;           /* [S] scratch */
+} vb_sched;
+
+#define VB_OCC(v, d, s) ((v)->occ[(size_t)(d) * (v)->S + (s)])
+#define VB_PRE(v, d, s) ((v)->pre[(size_t)(d) * (v)->S + (s)])
+#define VB_IDX(v, cls, d, mb) ((v)->idx[((size_t)(cls) * (v)->p + (d)) * (v)->m + (mb)])
+#define VB_IS_B(o) ((o)->cls == VB_B1 || (o)->cls == VB_B0)
+
+static void vb_put(vb_sched *v, int i, int slot)
+{
+    v->slot[i] = slot;
+    VB_OCC(v, v->op[i].dev, slot) = i;
+    if (slot + 1 > v->len[v->op[i].dev]) v->len[v->op[i].dev] = slot + 1;
+}
+
+static void vb_new_w(vb_sched *v, int d, int mb, int chunk, int slot)
+{
+    int i = v->n_op++;
+    v->op[i] = (vb_op){.dev = d, .cls = VB_W, .mb = mb, .chunk = chunk};
+    v->widx[(size_t)d * 2 * v->m + v->nw[d]++] = i;
+    vb_put(v, i, slot);
+}
+
+/* Remove every W (the F/B ops keep their slots). */
+static void vb_drop_w(vb_sched *v)
+{
+    for (int i = 4 * v->p * v->m; i < v->n_op; i++) VB_OCC(v, v->op[i].dev, v->slot[i]) = -1;
+    v->n_op = 4 * v->p * v->m;
+    for (int d = 0; d < v->p; d++) {
+        v->nw[d] = 0;
+        while (v->len[d] > 0 && VB_OCC(v, d, v->len[d] - 1) < 0) v->len[d]--;
+    }
+}
+
+/* FILLW on a schedule without W's: sweep each device's slots; every empty
+** slot while a B's W is pending takes one W, the rest follow the last op.
+** Unnamed W's (per_chunk = 0) are ranked in slot order; named ones
+** (per_chunk = 1) take a pending W.1 before a W.0, each chunk in the order
+** its B's ran. */
+static void vb_fillw(vb_sched *v, int per_chunk)
+{
+    int m = v->m;
+    for (int d = 0; d < v->p; d++) {
+        int *q[2] = {v->seq + (size_t)d * 2 * m, v->seq + (size_t)d * 2 * m + m};
+        int qh[2] = {0, 0}, qt[2] = {0, 0}, n = v->len[d];
+        for (int s = 0;; s++) {
+            int i = s < n ? VB_OCC(v, d, s) : -1;
+            if (i >= 0) {
+                const vb_op *o = &v->op[i];
+                if (VB_IS_B(o)) {
+                    int c = o->cls == VB_B1;
+                    q[c][qt[c]++] = o->mb;
+                }
+                continue;
+            }
+            int c = qh[1] < qt[1] ? 1 : qh[0] < qt[0] ? 0 : -1;
+            if (c < 0) {
+                if (s >= n) break;
+                continue;
+            }
+            int mb = q[c][qh[c]++];
+            vb_new_w(v, d, per_chunk ? mb : v->nw[d], per_chunk ? c : -1, s);
+        }
+    }
+}
+
+/* Slot of the k-th B of device d in slot order (scans from the nearer end). */
+static int vb_kth_b_slot(const vb_sched *v, int d, int k)
+{
+    int seen = 0, from_end = k >= v->m, want = from_end ? 2 * v->m - 1 - k : k;
+    for (int j = 0; j < v->len[d]; j++) {
+        int s = from_end ? v->len[d] - 1 - j : j, i = VB_OCC(v, d, s);
+        if (i >= 0 && VB_IS_B(&v->op[i]) && seen++ == want) return s;
+    }
+    return -1;
+}
+
+/* Latest slot (in 'slot_of') among what op i waits for: the same op
+** upstream (F.0, B.1 on d-1; F.1, B.0 on d+1), the previous op of its
+** microbatch on the device, the same op of the previous microbatch, and
+** for a W its B, whose slot the caller passes in 'w_b_slot'. -1 if none. */
+static int vb_dep(const vb_sched *v, int i, const int *slot_of, int w_b_slot)
+{
+    const vb_op *o = &v->op[i];
+    int d = o->dev, mb = o->mb, dep = -1, x[3], n = 0;
+    if (o->cls == VB_W) {
+        if (mb > 0) x[n++] = v->widx[(size_t)d * 2 * v->m + mb - 1];
+        dep = w_b_slot;
+    } else {
+        int up = (o->cls == VB_F0 || o->cls == VB_B1) ? d - 1 : d + 1;
+        if (up >= 0 && up < v->p) x[n++] = VB_IDX(v, o->cls, up, mb);
+        if (o->cls != VB_F0) x[n++] = VB_IDX(v, o->cls - 1, d, mb);
+        if (mb > 0) x[n++] = VB_IDX(v, o->cls, d, mb - 1);
+    }
+    for (int k = 0; k < n; k++)
+        if (slot_of[x[k]] > dep) dep = slot_of[x[k]];
+    return dep;
+}
+
+/* Live activations after each slot, with the W's where they are; returns
+** the peak over all devices. */
+static int vb_mem(vb_sched *v)
+{
+    int peak = 0;
+    for (int d = 0; d < v->p; d++) {
+        int live = 0;
+        for (int s = 0; s < v->S; s++) {
+            int i = VB_OCC(v, d, s);
+            if (i >= 0) live += v->op[i].cls == VB_W ? -1 : v->op[i].cls <= VB_F1 ? 1 : 0;
+            VB_PRE(v, d, s) = live;
+            if (live > peak) peak = live;
+        }
+    }
+    return peak;
+}
+
+/* Re-time eagerly: in sweep order every op goes to 1 + the latest of the
+** previous op on its device and what it waits for. */
+static void vb_retime(vb_sched *v)
+{
+    int p = v->p, m = v->m, maxlen = 0;
+    int *last = v->tmp, *nb = v->tmp + p, *nwk = v->tmp + 2 * p;
+    for (int d = 0; d < p; d++) {
+        last[d] = -1;
+        nb[d] = nwk[d] = 0;
+        if (v->len[d] > maxlen) maxlen = v->len[d];
+    }
+    for (int s = 0; s < maxlen; s++)
+        for (int d = 0; d < p; d++) {
+            int i = VB_OCC(v, d, s);
+            if (i < 0) continue;
+            const vb_op *o = &v->op[i];
+            int *bs = v->seq + (size_t)d * 2 * m, wb = -1;
+            if (o->cls == VB_W) wb = v->nslot[bs[nwk[d]++]];
+            else if (VB_IS_B(o)) bs[nb[d]++] = i;
+            int dep = vb_dep(v, i, v->nslot, wb);
+            int t = (dep > last[d] ? dep : last[d]) + 1;
+            v->nslot[i] = last[d] = t;
+        }
+    for (int d = 0; d < p; d++) {
+        for (int s = 0; s < v->len[d]; s++) VB_OCC(v, d, s) = -1;
+        v->len[d] = 0;
+    }
+    for (int i = 0; i < v->n_op; i++) vb_put(v, i, v->nslot[i]);
+}
+
+/* SQUEEZE: sweep all ops; warm-up ops (before device 0's first B.0) move if
+** 'move_warmup', stable ops (up to the first F.0 of the last microbatch)
+** stay, cool-down ops move. A moving op takes the earliest free slot after
+** what it waits for that keeps its device's live activations within the
+** current peak. Then re-time. */
+static void vb_squeeze(vb_sched *v, int move_warmup)
+{
+    int p = v->p, m = v->m, peak = vb_mem(v), phase = 0, maxlen = 0;
+    for (int d = 0; d < p; d++)
+        if (v->len[d] > maxlen) maxlen = v->len[d];
+    for (int s = 0; s < maxlen; s++)
+        for (int d = 0; d < p; d++) {
+            int i = VB_OCC(v, d, s);
+            if (i < 0) continue;
+            const vb_op *o = &v->op[i];
+            if (phase == 0 && d == 0 && o->cls == VB_B0 && o->mb == 0) { phase = 1; continue; }
+            if (phase < 2 && o->cls == VB_F0 && o->mb == m - 1) { phase = 2; continue; }
+            if (!(phase == 2 || (phase == 0 && move_warmup))) continue;
+            int wb = o->cls == VB_W ? vb_kth_b_slot(v, d, o->mb) : -1;
+            int lo = vb_dep(v, i, v->slot, wb) + 1, delta = o->cls == VB_W ? -1 : o->cls <= VB_F1;
+            /* tmp[t] = peak of the device over [t, s) */
+            int mx = INT_MIN;
+            for (int t = s - 1; t >= lo; t--) {
+                if (VB_PRE(v, d, t) > mx) mx = VB_PRE(v, d, t);
+                v->tmp[t] = mx;
+            }
+            for (int t = lo; t < s; t++) {
+                if (VB_OCC(v, d, t) >= 0 || v->tmp[t] + delta > peak) continue;
+                VB_OCC(v, d, s) = -1;
+                vb_put(v, i, t);
+                for (int u = t; u < s; u++) VB_PRE(v, d, u) += delta;
+                break;
+            }
+        }
+    vb_retime(v);
+}
+
+/* FILLW trajectory of device d on a schedule without W's: pending W's and
+** live activations after each slot (into pnd and pre). Returns its peak. */
+static int vb_traj(vb_sched *v, int d)
+{
+    int pend = 0, live = 0, peak = 0;
+    for (int s = 0; s < v->S; s++) {
+        int i = VB_OCC(v, d, s);
+        if (i >= 0) {
+            if (v->op[i].cls <= VB_F1) live++;
+            else pend++;
+        } else if (pend > 0) {
+            pend--;
+            live--;
+        }
+        v->pnd[(size_t)d * v->S + s] = pend;
+        VB_PRE(v, d, s) = live;
+        if (live > peak) peak = live;
+    }
+    return peak;
+}
+
+/* Would moving op i of device d from slot o to the free slot t keep the
+** FILLW trajectory within 'peak'? Replays from t until the state meets the
+** old trajectory again after o. */
+static int vb_move_fits(const vb_sched *v, int d, int i, int o, int t, int peak)
+{
+    size_t base = (size_t)d * v->S;
+    int pend = t > 0 ? v->pnd[base + t - 1] : 0, live = t > 0 ? v->pre[base + t - 1] : 0;
+    for (int u = t; u < v->S; u++) {
+        int j = u == t ? i : u == o ? -1 : VB_OCC(v, d, u);
+        if (j >= 0) {
+            if (v->op[j].cls <= VB_F1) live++;
+            else pend++;
+        } else if (pend > 0) {
+            pend--;
+            live--;
+        }
+        if (live > peak) return 0;
+        if (u > o && pend == v->pnd[base + u] && live == v->pre[base + u]) return 1;
+    }
+    return 1;
+}
+
+/* SQUEEZE on a schedule without W's, the memory of a device being that of
+** its FILLW trajectory; then FILLW and re-time (SCHEDULES.md §9 step 4,
+** the second squeeze). */
+static void vb_squeeze_nw(vb_sched *v, int move_warmup)
+{
+    int p = v->p, m = v->m, peak = 0, phase = 0, maxlen = 0;
+    for (int d = 0; d < p; d++) {
+        int x = vb_traj(v, d);
+        if (x > peak) peak = x;
+        if (v->len[d] > maxlen) maxlen = v->len[d];
+    }
+    for (int s = 0; s < maxlen; s++)
+        for (int d = 0; d < p; d++) {
+            int i = VB_OCC(v, d, s);
+            if (i < 0) continue;
+            const vb_op *o = &v->op[i];
+            if (phase == 0 && d == 0 && o->cls == VB_B0 && o->mb == 0) { phase = 1; continue; }
+            if (phase < 2 && o->cls == VB_F0 && o->mb == m - 1) { phase = 2; continue; }
+            if (!(phase == 2 || (phase == 0 && move_warmup))) continue;
+            for (int t = vb_dep(v, i, v->slot, -1) + 1; t < s; t++) {
+                if (VB_OCC(v, d, t) >= 0 || !vb_move_fits(v, d, i, s, t, peak)) continue;
+                VB_OCC(v, d, s) = -1;
+                vb_put(v, i, t);
+                vb_traj(v, d);
+                break;
+            }
+        }
+    vb_fillw(v, 0);
+    vb_retime(v);
+}
+
+static void vb_free(vb_sched *v)
+{
+    free(v->op);
+    free(v->slot);
+    free(v->nslot);
+    free(v->occ);
+    free(v->idx);
+    free(v->widx);
+    free(v->nw);
+    free(v->len);
+    free(v->pre);
+    free(v->pnd);
+    free(v->seq);
+    free(v->tmp);
+}
+
+/* Slot of microbatch 0's (cls) op on device i in the building block
+** (SCHEDULES.md §9 step 1); microbatch k sits 6k slots later. */
+static int vb_block_slot(sched_type type, int p, int i, int cls)
+{
+    if (type == SCHED_V_MIN) {
+        int g = p % 3 == 0 ? 2 : 0;
+        int s[4] = {i, 2 * p - 1 - i, 2 * p + g + i, 4 * p + g - 1 - i};
+        return s[cls];
+    }
+    int g = p % 2 == 0 ? 3 : 0;
+    int s[4] = {2 * i, 3 * p - 2 - i, 3 * p + g + 2 * i - 1, 6 * p + g - i - 2};
+    return s[cls];
+}
+
+/* V-Half / V-Min: repeat the block m times, FILLW, SQUEEZE moving warm-up
+** and cool-down ops, drop the W's, FILLW and SQUEEZE the cool-down again,
+** drop the W's and fill them back per chunk. The device order is the final
+** slot order; costs do not enter (the authors time the result afterwards). */
+static int gen_v_block(const sched_params *prm, sched_type type, sched_t *out,
+                       char *err, size_t errlen)
+{
+    int p = prm->p, m = prm->m, rc = -1, maxslot = 0;
+    vb_sched v = {0};
+    for (int i = 0; i < p; i++)
+        for (int c = 0; c < 4; c++) {
+            int s = vb_block_slot(type, p, i, c) + 6 * (m - 1);
+            if (s > maxslot) maxslot = s;
+        }
+    v.p = p;
+    v.m = m;
+    v.S = maxslot + 1 + 2 * m + 3 * p;
+    size_t n_all = 6 * (size_t)p * m;
+    v.op = malloc(n_all * sizeof *v.op);
+    v.slot = malloc(n_all * sizeof *v.slot);
+    v.nslot = malloc(n_all * sizeof *v.nslot);
+    v.occ = malloc((size_t)p * v.S * sizeof *v.occ);
+    v.idx = malloc(4 * (size_t)p * m * sizeof *v.idx);
+    v.widx = malloc(2 * (size_t)p * m * sizeof *v.widx);
+    v.nw = calloc((size_t)p, sizeof *v.nw);
+    v.len = calloc((size_t)p, sizeof *v.len);
+    v.pre = malloc((size_t)p * v.S * sizeof *v.pre);
+    v.pnd = malloc((size_t)p * v.S * sizeof *v.pnd);
+    v.seq = malloc(2 * (size_t)p * m * sizeof *v.seq);
+    v.tmp = malloc((size_t)v.S * sizeof *v.tmp);
+    if (!v.op || !v.slot || !v.nslot || !v.occ || !v.idx || !v.widx || !v.nw || !v.len ||
+        !v.pre || !v.pnd || !v.seq || !v.tmp) {
+        sched_gen_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < (size_t)p * v.S; k++) v.occ[k] = -1;
+    for (int d = 0; d < p; d++)
+        for (int mb = 0; mb < m; mb++)
+            for (int c = 0; c < 4; c++) {
+                int i = v.n_op++;
+                v.op[i] = (vb_op){.dev = d, .cls = c, .mb = mb, .chunk = -1};
+                VB_IDX(&v, c, d, mb) = i;
+                vb_put(&v, i, vb_block_slot(type, p, d, c) + 6 * mb);
+            }
+    vb_fillw(&v, 0);
+    vb_squeeze(&v, 1);
+    vb_drop_w(&v);
+    vb_squeeze_nw(&v, 0);
+    vb_drop_w(&v);
+    vb_fillw(&v, 1);
+    if (sched_alloc(out, type, p, m, 2, SCHED_PLACE_V, 1, 6 * m)) {
+        sched_gen_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    static const int kind[] = {SCHED_OP_F, SCHED_OP_F, SCHED_OP_B, SCHED_OP_B, SCHED_OP_W};
+    for (int d = 0; d < p; d++)
+        for (int s = 0; s < v.len[d]; s++) {
+            int i = VB_OCC(&v, d, s);
+            if (i < 0) continue;
+            const vb_op *o = &v.op[i];
+            int chunk = o->cls == VB_W ? o->chunk : (o->cls == VB_F1 || o->cls == VB_B1);
+            sched_push(out, d, kind[o->cls], o->mb, chunk);
+        }
+    rc = 0;
+fail:
+    vb_free(&v);
+    return rc;
+}
+
 int sched_gen_v_half(const sched_params *prm, const sched_costs *costs,
                      sched_t *out, char *err, size_t errlen)
 {
-    (void)prm; (void)costs; (void)out;
-    sched_gen_err(err, errlen, "todo");
-    return -1;
+    (void)costs;
+    return gen_v_block(prm, SCHED_V_HALF, out, err, errlen);
 }
 
 int sched_gen_v_min(const sched_params *prm, const sched_costs *costs,
                     sched_t *out, char *err, size_t errlen)
 {
-    (void)prm; (void)costs; (void)out;
-    sched_gen_err(err, errlen, "todo");
-    return -1;
+    (void)costs;
+    return gen_v_block(prm, SCHED_V_MIN, out, err, errlen);
 }
