@@ -88,12 +88,32 @@ static double zv_arrival(const zv_run *r, int kind, int chunk, int d, int *has_d
     return isnan(t) ? NAN : t + r->c->t_comm;
 }
 
-/* Place the next op of (kind, chunk) on device d (W: the oldest pending). */
+/* Can the next (kind, chunk) F or B op of device d run: is there one left,
+** are its cross-device input and the previous op of its microbatch on the
+** device (F.0 < F.1 < B.1 < B.0) placed, and does an F fit in memory once
+** the pending W's run? The authors' code asserts all this; where it would
+** fail (stage costs that differ from stage to stage) we skip the op for
+** this round instead of giving up. */
+static int zv_ready(const zv_run *r, int kind, int chunk, int d)
+{
+    int slot = zv_slot(kind, chunk), mb = ZV_CNT(r, slot, d), has_dep;
+    if (mb >= r->m) return 0;
+    /* an F that cannot fit even after running every pending W waits */
+    if (kind == SCHED_OP_F &&
+        r->mem[d] + r->wq_len[d] * r->c->m_w + r->c->m_f > r->lim + 1e-9) return 0;
+    if (slot > ZV_F0 && isnan(ZV_T(r, slot - 1, d, mb))) return 0;
+    double a = zv_arrival(r, kind, chunk, d, &has_dep);
+    return !(has_dep && isnan(a));
+}
+
+/* Place the next op of (kind, chunk) on device d (W: the oldest pending;
+** F/B: the caller checked zv_ready). Sets r->failed if the memory limit
+** would be exceeded. */
 static void zv_put(zv_run *r, int kind, int chunk, int d)
 {
     int mb;
+    if (r->failed) return;
     if (kind == SCHED_OP_W) {
-        if (r->wq_len[d] == 0) { r->failed = 1; return; }
         const sched_op *w = &r->wq[(size_t)d * 2 * r->m + r->wq_head[d]];
         chunk = w->chunk;
         mb = w->mb;
@@ -102,7 +122,7 @@ static void zv_put(zv_run *r, int kind, int chunk, int d)
     } else {
         mb = ZV_CNT(r, zv_slot(kind, chunk), d);
     }
-    if (mb >= r->m || r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
+    if (r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
         r->failed = 1;
         return;
     }
@@ -110,7 +130,6 @@ static void zv_put(zv_run *r, int kind, int chunk, int d)
     if (kind != SCHED_OP_W) {
         int has_dep;
         double a = zv_arrival(r, kind, chunk, d, &has_dep);
-        if (has_dep && isnan(a)) { r->failed = 1; return; }
         if (has_dep && a > s) s = a;
     }
     if (ZV_CNT(r, ZV_F0, d) > 0) r->bub[d] += s - r->e[d];
@@ -131,6 +150,14 @@ static void zv_put(zv_run *r, int kind, int chunk, int d)
     }
 }
 
+/* Place (kind, chunk) on d if it is ready; returns 1 if placed. */
+static int zv_try(zv_run *r, int kind, int chunk, int d)
+{
+    if (r->failed || !zv_ready(r, kind, chunk, d)) return 0;
+    zv_put(r, kind, chunk, d);
+    return !r->failed;
+}
+
 static double zv_next_w_cost(const zv_run *r, int d)
 {
     const sched_op *w = &r->wq[(size_t)d * 2 * r->m + r->wq_head[d]];
@@ -138,18 +165,22 @@ static double zv_next_w_cost(const zv_run *r, int d)
 }
 
 /* Before an op whose input arrives at 'a' on device d: W's that end in
-** time, then one more if the wait exceeds the slack and 'allow'. */
+** time, then one more if the wait exceeds the slack and 'allow'. Ops that
+** take their input on the device fill nothing (the authors' code then
+** compares against end_time[-1], which is -1 + T_comm until the very end). */
 static void zv_fill(zv_run *r, int d, int has_dep, double a, int allow)
 {
     if (!has_dep || isnan(a)) return;
-    while (r->wq_len[d] > 0 && a >= r->e[d] + zv_next_w_cost(r, d)) zv_put(r, SCHED_OP_W, 0, d);
+    while (!r->failed && r->wq_len[d] > 0 && a >= r->e[d] + zv_next_w_cost(r, d))
+        zv_put(r, SCHED_OP_W, 0, d);
     if (r->wq_len[d] > 0 && a - r->e[d] > zv_max_bubble(r, d) - r->bub[d] && allow)
         zv_put(r, SCHED_OP_W, 0, d);
 }
 
-static void zv_memfit(zv_run *r, int kind, int d)
+/* Place W's until an op with memory delta 'delta' fits under the limit. */
+static void zv_memfit(zv_run *r, double delta, int d)
 {
-    while (!r->failed && r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
+    while (!r->failed && r->mem[d] + delta > r->lim + 1e-9) {
         if (r->wq_len[d] == 0) { r->failed = 1; return; }
         zv_put(r, SCHED_OP_W, 0, d);
     }
@@ -162,59 +193,55 @@ static void zv_warmup(zv_run *r)
 {
     int p = r->p, m = r->m;
     double mf = r->c->m_f;
-    for (int i = 0; i < p; i++) zv_put(r, SCHED_OP_F, 0, i);
+    for (int i = 0; i < p; i++) zv_try(r, SCHED_OP_F, 0, i);
     for (int i = p - 1; i >= 0 && !r->failed; i--) {
         if (i < p - 1) {
             double a = ZV_T(r, ZV_F1, i + 1, 0) + r->c->t_comm;
             while (!r->failed && r->mem[i] + (2 + 2 * i) * mf <= r->lim + 1e-9 &&
-                   r->e[i] + zv_cost(r, SCHED_OP_F, 0, i) <= a && ZV_CNT(r, ZV_F0, i) < m)
-                for (int j = 0; j <= i; j++) zv_put(r, SCHED_OP_F, 0, j);
+                   r->e[i] + zv_cost(r, SCHED_OP_F, 0, i) <= a && ZV_CNT(r, ZV_F0, i) < m) {
+                for (int j = 0; j < i; j++) zv_try(r, SCHED_OP_F, 0, j);
+                if (!zv_try(r, SCHED_OP_F, 0, i)) break;
+            }
         }
-        zv_put(r, SCHED_OP_F, 1, i);
+        zv_try(r, SCHED_OP_F, 1, i);
     }
-    int c = 0;
+    int c = 0, idle = 0;
     for (int i = 1; i < p && !r->failed; i++)
-        while (!r->failed &&
+        while (!r->failed && idle < 2 &&
                (ZV_CNT(r, ZV_F0, i) + ZV_CNT(r, ZV_F1, i) <
                     ZV_CNT(r, ZV_F0, i - 1) + ZV_CNT(r, ZV_F1, i - 1) ||
                 (ZV_CNT(r, ZV_F1, i) <= ZV_CNT(r, ZV_F1, i - 1) && ZV_CNT(r, ZV_F1, i - 1) < m))) {
-            for (int j = p - 1; j >= i; j--)
-                if (ZV_CNT(r, c ? ZV_F1 : ZV_F0, j) < m) zv_put(r, SCHED_OP_F, c, j);
+            int placed = 0;
+            for (int j = p - 1; j >= i; j--) placed += zv_try(r, SCHED_OP_F, c, j);
+            idle = placed ? 0 : idle + 1;
             c = 1 - c;
         }
 }
 
 /* One B per device: B.1 if the device has done as many B.0's, else B.0 when
-** its input is there (or B.1's are all done, or it is the turn device). */
-static void zv_b_step(zv_run *r, int *order_dev, int *order_chunk)
+** its input is there (or B.1's are all done, or it is the turn device).
+** B.0 devices go from high to low, then B.1 devices from low to high.
+** Returns the number of B's placed. */
+static int zv_b_step(zv_run *r, int *b0, int *b1)
 {
-    int p = r->p, n0 = 0, n1 = 0;
+    int p = r->p, n0 = 0, n1 = 0, placed = 0;
+    for (int i = 0; i < p; i++) zv_memfit(r, r->c->m_b, i);
     for (int i = 0; i < p; i++) {
-        while (!r->failed && r->mem[i] + r->c->m_b > r->lim + 1e-9) zv_put(r, SCHED_OP_W, 0, i);
-    }
-    /* B.0 devices high to low first, then B.1 devices low to high */
-    int *b1 = order_dev + p;  /* scratch: B.1 devices ascending */
-    for (int i = 0; i < p; i++) {
-        int chunk;
-        if (ZV_CNT(r, ZV_B0, i) >= ZV_CNT(r, ZV_B1, i)) chunk = 1;
+        int mb = ZV_CNT(r, ZV_B0, i), chunk;
+        if (mb >= ZV_CNT(r, ZV_B1, i)) chunk = 1;
         else if (i == p - 1) chunk = 0;
-        else {
-            int mb = ZV_CNT(r, ZV_B0, i);
-            chunk = (mb < r->m && !isnan(ZV_T(r, ZV_B0, i + 1, mb))) ||
-                    ZV_CNT(r, ZV_B1, i) >= r->m ? 0 : 1;
-        }
-        if (chunk == 0) order_dev[n0++] = i;
+        else chunk = !isnan(ZV_T(r, ZV_B0, i + 1, mb)) || ZV_CNT(r, ZV_B1, i) >= r->m ? 0 : 1;
+        if (chunk == 0) b0[n0++] = i;
         else b1[n1++] = i;
     }
-    int n = 0;
-    for (int k = n0 - 1; k >= 0; k--) { order_chunk[n] = 0; order_dev[p + p + n++] = order_dev[k]; }
-    for (int k = 0; k < n1; k++) { order_chunk[n] = 1; order_dev[p + p + n++] = b1[k]; }
-    for (int k = 0; k < n && !r->failed; k++) {
-        int i = order_dev[2 * p + k], chunk = order_chunk[k], has_dep;
+    for (int k = 0; k < n0 + n1 && !r->failed; k++) {
+        int chunk = k < n0 ? 0 : 1, i = k < n0 ? b0[n0 - 1 - k] : b1[k - n0], has_dep;
+        if (!zv_ready(r, SCHED_OP_B, chunk, i)) continue;
         double a = zv_arrival(r, SCHED_OP_B, chunk, i, &has_dep);
         zv_fill(r, i, has_dep, a, chunk == 0 || r->fill_b);
-        zv_put(r, SCHED_OP_B, chunk, i);
+        placed += zv_try(r, SCHED_OP_B, chunk, i);
     }
+    return placed;
 }
 
 /* One F per device (ascending) if one is ready: F.0 while the device has
@@ -230,14 +257,19 @@ static void zv_f_step(zv_run *r)
         else if (i == p - 1 || !isnan(ZV_T(r, ZV_F1, i + 1, n1))) chunk = 1;
         else if (n0 < m && (i == 0 || !isnan(ZV_T(r, ZV_F0, i - 1, n0)))) chunk = 0;
         else continue;
-        zv_memfit(r, SCHED_OP_F, i);
+        if (!zv_ready(r, SCHED_OP_F, chunk, i)) continue;
+        zv_memfit(r, r->c->m_f, i);
         int has_dep;
         double a = zv_arrival(r, SCHED_OP_F, chunk, i, &has_dep);
         zv_fill(r, i, has_dep, a, r->fill_f);
-        zv_put(r, SCHED_OP_F, chunk, i);
+        zv_try(r, SCHED_OP_F, chunk, i);
     }
 }
 
+/* One greedy run with the current flags and approved bubbles; returns the
+** worst device bubble (r->failed set if it could not finish). The authors
+** run exactly 2m B rounds; rounds only continue past that where a skipped
+** op (zv_ready) left B's to do. */
 static double zv_run_once(zv_run *r, int *scratch)
 {
     int p = r->p, m = r->m;
@@ -255,9 +287,12 @@ static double zv_run_once(zv_run *r, int *scratch)
         for (int i = 0; i < p; i++)
             if (i == 0 || r->approved[i] > r->max_approved) r->max_approved = r->approved[i];
     zv_warmup(r);
-    for (int k = 0; k < 2 * m && !r->failed; k++) {
-        zv_b_step(r, scratch, scratch + 3 * p);
+    long b_left = 2L * p * m;
+    for (int k = 0; !r->failed && b_left > 0; k++) {
+        int placed = zv_b_step(r, scratch, scratch + p);
+        b_left -= placed;
         zv_f_step(r);
+        if (k >= 2 * m && placed == 0) r->failed = 1;
     }
     for (int i = 0; i < p && !r->failed; i++)
         while (r->wq_len[i] > 0) zv_put(r, SCHED_OP_W, 0, i);
@@ -318,7 +353,7 @@ int sched_gen_zb_v(const sched_params *prm, const sched_costs *costs,
     if (zv_run_alloc(&run, p, m) ||
         !(best_ops = malloc((size_t)p * 6 * m * sizeof *best_ops)) ||
         !(approved = malloc((size_t)p * sizeof *approved)) ||
-        !(scratch = malloc(4 * (size_t)p * sizeof *scratch))) {
+        !(scratch = malloc(2 * (size_t)p * sizeof *scratch))) {
         sched_gen_err(err, errlen, "out of memory");
         goto fail;
     }
@@ -347,8 +382,9 @@ int sched_gen_zb_v(const sched_params *prm, const sched_costs *costs,
             }
         }
     if (best < 0) {
-        sched_gen_err(err, errlen, "zb-v: no order keeps the activation memory under the "
-                      "limit of %g chunk units (p=%d, m=%d)", run.lim / gc.c.m_f, p, m);
+        sched_gen_err(err, errlen, "zb-v: no order found within the activation memory "
+                      "limit of %g microbatches (p=%d, m=%d)",
+                      run.lim / (2 * gc.c.m_f), p, m);
         goto fail;
     }
     if (sched_alloc(out, SCHED_ZB_V, p, m, 2, SCHED_PLACE_V, 1, 6 * m)) {

@@ -14,6 +14,7 @@
 #include "sched.h"
 #include "sched_gen.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,14 +157,12 @@ static int zb_place(zb_run *r, int j, int kind)
     int mb = ZB_CNT(r, kind, j);
     if (mb >= r->m || (kind == ZB_W && mb >= ZB_CNT(r, ZB_B, j))) return -1;
     if (r->mem[j] + r->mem_d[kind] > r->lim + 1e-9) return -1;
-    double s = r->e[j];
-    if (kind == ZB_F && j > 0) {
-        double a = ZB_T(r, ZB_F, j - 1, mb) + r->t_comm;
-        if (a > s) s = a;
-    } else if (kind == ZB_B && j < r->p - 1) {
-        double a = ZB_T(r, ZB_B, j + 1, mb) + r->t_comm;
-        if (a > s) s = a;
-    }
+    double s = r->e[j], a = s;
+    if (kind == ZB_F && j > 0) a = ZB_T(r, ZB_F, j - 1, mb) + r->t_comm;
+    else if (kind == ZB_B && j < r->p - 1) a = ZB_T(r, ZB_B, j + 1, mb) + r->t_comm;
+    else if (kind == ZB_B) a = ZB_T(r, ZB_F, j, mb);
+    if (isnan(a)) return -1;  /* input not placed: this flag combination fails */
+    if (a > s) s = a;
     if (ZB_CNT(r, ZB_F, j) > 0) r->bub[j] += s - r->e[j];
     double end = s + r->cost[kind][j];
     r->e[j] = end;
@@ -223,9 +222,16 @@ static int zb_round0(zb_run *r, int *extra)
         extra[j] = x;
         last = (c > last + r->t_comm ? c : last + r->t_comm) + r->cost[ZB_B][j];
     }
-    for (int j = 1; j < p; j++)
+    for (int j = 1; j < p; j++) {
         while (extra[j] > 0 && extra[j] >= extra[j - 1] && ZB_CNT(r, ZB_F, j) + extra[j] < r->m)
             extra[j]--;
+        /* Not in the authors' code: never more forwards than the device
+        ** upstream (their exception for a device reaching m could let it
+        ** run a forward whose input does not exist yet when stage costs
+        ** differ; it never triggers with equal stage costs). */
+        int cap = ZB_CNT(r, ZB_F, j - 1) + extra[j - 1] - ZB_CNT(r, ZB_F, j);
+        if (extra[j] > cap) extra[j] = cap;
+    }
     for (int j = 0; j < p; j++)
         for (int x = 0; x < extra[j]; x++)
             if (zb_place(r, j, ZB_F)) return -1;
@@ -276,8 +282,10 @@ static int zb_run_once(zb_run *r, int *want)
             if (zb_place(r, j, ZB_B)) return -1;
         }
     }
-    for (int j = 0; j < p; j++)
+    for (int j = 0; j < p; j++) {
         while (zb_w_pending(r, j)) zb_place(r, j, ZB_W);
+        if (ZB_CNT(r, ZB_F, j) != m || ZB_CNT(r, ZB_W, j) != m) return -1;
+    }
     return 0;
 }
 
@@ -319,6 +327,7 @@ static void zb_run_reset(zb_run *r)
     memset(r->e, 0, (size_t)r->p * sizeof *r->e);
     memset(r->mem, 0, (size_t)r->p * sizeof *r->mem);
     memset(r->bub, 0, (size_t)r->p * sizeof *r->bub);
+    for (size_t k = 0; k < 3 * (size_t)r->p * r->m; k++) r->t[k] = NAN;
 }
 
 /* ZB-1p (k = 1) and ZB-2p (k = 2): best of the 8 flag combinations in the
