@@ -36,7 +36,8 @@ typedef struct {
     double max_approved;
     /* state */
     int *cnt;                /* [p*ZV_N] ops of that kind placed */
-    double *e, *mem, *bub;   /* [p] */
+    double *e, *mem, *bub;   /* [p] clock, live memory, idle after the first F.0 */
+    double bub_max;          /* max of bub */
     double *t;               /* [(slot*p + dev)*m + mb] end time, NAN = not yet */
     sched_op *ops;           /* [dev*6m + k] in placing order */
     int *n_ops;              /* [p] */
@@ -64,12 +65,11 @@ static double zv_mem_d(const zv_run *r, int kind)
     return kind == SCHED_OP_F ? r->c->m_f : kind == SCHED_OP_B ? r->c->m_b : r->c->m_w;
 }
 
-/* MAXB(i): the worst bubble so far, or the approved slack of device i. */
+/* MAXB(i): the worst bubble so far (a running maximum: bubbles only
+** grow), or the approved slack of device i. */
 static double zv_max_bubble(const zv_run *r, int i)
 {
-    double x = 0;
-    for (int j = 0; j < r->p; j++)
-        if (r->bub[j] > x) x = r->bub[j];
+    double x = r->bub_max;
     if (r->approved && r->max_approved - r->approved[i] > x) x = r->max_approved - r->approved[i];
     return x;
 }
@@ -132,7 +132,10 @@ static void zv_put(zv_run *r, int kind, int chunk, int d)
         double a = zv_arrival(r, kind, chunk, d, &has_dep);
         if (has_dep && a > s) s = a;
     }
-    if (ZV_CNT(r, ZV_F0, d) > 0) r->bub[d] += s - r->e[d];
+    if (ZV_CNT(r, ZV_F0, d) > 0) {
+        r->bub[d] += s - r->e[d];
+        if (r->bub[d] > r->bub_max) r->bub_max = r->bub[d];
+    }
     r->e[d] = s + zv_cost(r, kind, chunk, d);
     r->mem[d] += zv_mem_d(r, kind);
     sched_op *op = &r->ops[(size_t)d * 6 * r->m + r->n_ops[d]++];
@@ -277,6 +280,7 @@ static double zv_run_once(zv_run *r, int *scratch)
     memset(r->e, 0, (size_t)p * sizeof *r->e);
     memset(r->mem, 0, (size_t)p * sizeof *r->mem);
     memset(r->bub, 0, (size_t)p * sizeof *r->bub);
+    r->bub_max = 0;
     memset(r->n_ops, 0, (size_t)p * sizeof *r->n_ops);
     memset(r->wq_head, 0, (size_t)p * sizeof *r->wq_head);
     memset(r->wq_len, 0, (size_t)p * sizeof *r->wq_len);
@@ -618,11 +622,14 @@ static void vb_squeeze(vb_sched *v, int move_warmup)
 }
 
 /* FILLW trajectory of device d on a schedule without W's: pending W's and
-** live activations after each slot (into pnd and pre). Returns its peak. */
-static int vb_traj(vb_sched *v, int d)
+** live activations after each slot (into pnd and pre), recomputed from
+** slot 'from' on. Returns its peak over those slots. */
+static int vb_traj(vb_sched *v, int d, int from)
 {
-    int pend = 0, live = 0, peak = 0;
-    for (int s = 0; s < v->S; s++) {
+    size_t base = (size_t)d * v->S;
+    int pend = from > 0 ? v->pnd[base + from - 1] : 0;
+    int live = from > 0 ? v->pre[base + from - 1] : 0, peak = 0;
+    for (int s = from; s < v->S; s++) {
         int i = VB_OCC(v, d, s);
         if (i >= 0) {
             if (v->op[i].cls <= VB_F1) live++;
@@ -667,7 +674,7 @@ static void vb_squeeze_nw(vb_sched *v, int move_warmup)
 {
     int p = v->p, m = v->m, peak = 0, phase = 0, maxlen = 0;
     for (int d = 0; d < p; d++) {
-        int x = vb_traj(v, d);
+        int x = vb_traj(v, d, 0);
         if (x > peak) peak = x;
         if (v->len[d] > maxlen) maxlen = v->len[d];
     }
@@ -683,7 +690,7 @@ static void vb_squeeze_nw(vb_sched *v, int move_warmup)
                 if (VB_OCC(v, d, t) >= 0 || !vb_move_fits(v, d, i, s, t, peak)) continue;
                 VB_OCC(v, d, s) = -1;
                 vb_put(v, i, t);
-                vb_traj(v, d);
+                vb_traj(v, d, t);
                 break;
             }
         }

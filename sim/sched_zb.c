@@ -135,6 +135,7 @@ typedef struct {
     /* state */
     int *cnt;               /* [kind*p + j] ops of that kind placed on j */
     double *e, *mem, *bub;  /* [p] device clock, live memory, idle after first F */
+    double bub_max;         /* max of bub */
     double *t;              /* [(kind*p + j)*m + mb] end time, valid once placed */
     sched_op *ops;          /* [j*3m + k] ops of device j in placing order */
 } zb_run;
@@ -142,13 +143,9 @@ typedef struct {
 #define ZB_CNT(r, kind, j) ((r)->cnt[(kind) * (r)->p + (j)])
 #define ZB_T(r, kind, j, mb) ((r)->t[((size_t)(kind) * (r)->p + (j)) * (r)->m + (mb)])
 
-static double zb_max_bubble(const zb_run *r)
-{
-    double x = 0;
-    for (int j = 0; j < r->p; j++)
-        if (r->bub[j] > x) x = r->bub[j];
-    return x;
-}
+/* MAXB: the worst device bubble so far (bubbles only grow, so a running
+** maximum kept by zb_place). */
+static double zb_max_bubble(const zb_run *r) { return r->bub_max; }
 
 /* PLACE(j, kind) of SCHEDULES.md §7. Returns -1 if it would exceed the
 ** memory limit or nothing of that kind is left. */
@@ -163,7 +160,10 @@ static int zb_place(zb_run *r, int j, int kind)
     else if (kind == ZB_B) a = ZB_T(r, ZB_F, j, mb);
     if (isnan(a)) return -1;  /* input not placed: this flag combination fails */
     if (a > s) s = a;
-    if (ZB_CNT(r, ZB_F, j) > 0) r->bub[j] += s - r->e[j];
+    if (ZB_CNT(r, ZB_F, j) > 0) {
+        r->bub[j] += s - r->e[j];
+        if (r->bub[j] > r->bub_max) r->bub_max = r->bub[j];
+    }
     double end = s + r->cost[kind][j];
     r->e[j] = end;
     ZB_T(r, kind, j, mb) = end;
@@ -327,6 +327,7 @@ static void zb_run_reset(zb_run *r)
     memset(r->e, 0, (size_t)r->p * sizeof *r->e);
     memset(r->mem, 0, (size_t)r->p * sizeof *r->mem);
     memset(r->bub, 0, (size_t)r->p * sizeof *r->bub);
+    r->bub_max = 0;
     for (size_t k = 0; k < 3 * (size_t)r->p * r->m; k++) r->t[k] = NAN;
 }
 
