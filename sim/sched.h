@@ -69,8 +69,8 @@ typedef struct {
 ** family always has 2 chunks). 'group_size' is Megatron's
 ** microbatch_group_size_per_vp_stage (0 = p). 'mem_limit' is the activation
 ** memory limit of the automatic zero-bubble schedulers in units of one
-** microbatch's stage activation (M_F of a whole stage); 0 = the schedule's
-** default (ZB-1p: p, ZB-2p: 2p). */
+** microbatch's stage activation (M_F of a whole stage; 2 chunk units for
+** ZB-V); 0 = the schedule's default (ZB-1p: p, ZB-2p: 2p, ZB-V: p). */
 typedef struct {
     sched_type type;
     int p, m, v;
