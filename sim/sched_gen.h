@@ -33,6 +33,11 @@ int sched_gen_v_min(const sched_params *, const sched_costs *, sched_t *, char *
 
 /* ---- helpers shared by the generators (defined in sched_zb.c) ---------- */
 
+/* Slack when comparing live memory (a sum of m_f/m_b/m_w deltas, chunk
+** units of order 1) with a limit, so that rounding in non-integer deltas
+** does not reject an op that fits exactly. */
+#define SCHED_GEN_MEM_EPS 1e-9
+
 /* printf-style message into a caller-owned buffer (no-op if err is NULL). */
 void sched_gen_err(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -100,7 +100,7 @@ static int zv_ready(const zv_run *r, int kind, int chunk, int d)
     if (mb >= r->m) return 0;
     /* an F that cannot fit even after running every pending W waits */
     if (kind == SCHED_OP_F &&
-        r->mem[d] + r->wq_len[d] * r->c->m_w + r->c->m_f > r->lim + 1e-9) return 0;
+        r->mem[d] + r->wq_len[d] * r->c->m_w + r->c->m_f > r->lim + SCHED_GEN_MEM_EPS) return 0;
     if (slot > ZV_F0 && isnan(ZV_T(r, slot - 1, d, mb))) return 0;
     double a = zv_arrival(r, kind, chunk, d, &has_dep);
     return !(has_dep && isnan(a));
@@ -122,7 +122,7 @@ static void zv_put(zv_run *r, int kind, int chunk, int d)
     } else {
         mb = ZV_CNT(r, zv_slot(kind, chunk), d);
     }
-    if (r->mem[d] + zv_mem_d(r, kind) > r->lim + 1e-9) {
+    if (r->mem[d] + zv_mem_d(r, kind) > r->lim + SCHED_GEN_MEM_EPS) {
         r->failed = 1;
         return;
     }
@@ -183,7 +183,7 @@ static void zv_fill(zv_run *r, int d, int has_dep, double a, int allow)
 /* Place W's until an op with memory delta 'delta' fits under the limit. */
 static void zv_memfit(zv_run *r, double delta, int d)
 {
-    while (!r->failed && r->mem[d] + delta > r->lim + 1e-9) {
+    while (!r->failed && r->mem[d] + delta > r->lim + SCHED_GEN_MEM_EPS) {
         if (r->wq_len[d] == 0) { r->failed = 1; return; }
         zv_put(r, SCHED_OP_W, 0, d);
     }
@@ -200,7 +200,7 @@ static void zv_warmup(zv_run *r)
     for (int i = p - 1; i >= 0 && !r->failed; i--) {
         if (i < p - 1) {
             double a = ZV_T(r, ZV_F1, i + 1, 0) + r->c->t_comm;
-            while (!r->failed && r->mem[i] + (2 + 2 * i) * mf <= r->lim + 1e-9 &&
+            while (!r->failed && r->mem[i] + (2 + 2 * i) * mf <= r->lim + SCHED_GEN_MEM_EPS &&
                    r->e[i] + zv_cost(r, SCHED_OP_F, 0, i) <= a && ZV_CNT(r, ZV_F0, i) < m) {
                 for (int j = 0; j < i; j++) zv_try(r, SCHED_OP_F, 0, j);
                 if (!zv_try(r, SCHED_OP_F, 0, i)) break;

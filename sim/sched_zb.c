@@ -148,12 +148,12 @@ typedef struct {
 static double zb_max_bubble(const zb_run *r) { return r->bub_max; }
 
 /* PLACE(j, kind) of SCHEDULES.md §7. Returns -1 if it would exceed the
-** memory limit or nothing of that kind is left. */
+** memory limit, nothing of that kind is left, or its input is not placed. */
 static int zb_place(zb_run *r, int j, int kind)
 {
     int mb = ZB_CNT(r, kind, j);
     if (mb >= r->m || (kind == ZB_W && mb >= ZB_CNT(r, ZB_B, j))) return -1;
-    if (r->mem[j] + r->mem_d[kind] > r->lim + 1e-9) return -1;
+    if (r->mem[j] + r->mem_d[kind] > r->lim + SCHED_GEN_MEM_EPS) return -1;
     double s = r->e[j], a = s;
     if (kind == ZB_F && j > 0) a = ZB_T(r, ZB_F, j - 1, mb) + r->t_comm;
     else if (kind == ZB_B && j < r->p - 1) a = ZB_T(r, ZB_B, j + 1, mb) + r->t_comm;
@@ -185,7 +185,7 @@ static int zb_w_pending(const zb_run *r, int j)
 /* MEMFIT: place W's until an op of 'kind' fits under the limit. */
 static int zb_memfit(zb_run *r, int j, int kind)
 {
-    while (r->mem[j] + r->mem_d[kind] > r->lim + 1e-9)
+    while (r->mem[j] + r->mem_d[kind] > r->lim + SCHED_GEN_MEM_EPS)
         if (zb_place(r, j, ZB_W)) return -1;
     return 0;
 }
@@ -213,7 +213,7 @@ static int zb_round0(zb_run *r, int *extra)
     for (int j = p - 2; j >= 0; j--) {
         double c = r->e[j], mm = r->mem[j], tf = r->cost[ZB_F][j];
         int x = 0;
-        while (ZB_CNT(r, ZB_F, j) + x < r->m && mm + r->mem_d[ZB_F] <= r->lim + 1e-9 &&
+        while (ZB_CNT(r, ZB_F, j) + x < r->m && mm + r->mem_d[ZB_F] <= r->lim + SCHED_GEN_MEM_EPS &&
                (r->flag_a ? c + tf <= last + r->t_comm : c < last + r->t_comm)) {
             c += tf;
             mm += r->mem_d[ZB_F];
@@ -246,7 +246,7 @@ static int zb_want_f(const zb_run *r, int j)
     double nxt = r->e[j + 1] + r->cost[ZB_F][j + 1] + r->cost[ZB_B][j + 1] + r->t_comm;
     if (r->e[j] >= nxt) return 0;
     int need_w = 0;
-    for (double mm = r->mem[j]; mm + r->mem_d[ZB_F] > r->lim + 1e-9; mm += r->mem_d[ZB_W])
+    for (double mm = r->mem[j]; mm + r->mem_d[ZB_F] > r->lim + SCHED_GEN_MEM_EPS; mm += r->mem_d[ZB_W])
         need_w++;
     if (r->e[j] + r->cost[ZB_F][j] + need_w * r->cost[ZB_W][j] <= nxt) return 1;
     if (nxt - r->e[j] <= zb_max_bubble(r) - r->bub[j]) return 0;
