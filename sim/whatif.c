@@ -36,6 +36,7 @@
 #define WHATIF_NEG_CLIP_S (-0.01)
 
 #define NT OPTRACE_N_TYPES
+#define NO_ROW SIZE_MAX
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -51,7 +52,7 @@ typedef struct {
     const optrace *tr;
     int n_steps, n_dp, n_stages, n_workers;
     int *steps;               /* [n_steps] ascending step numbers */
-    int *worker_rank;         /* [n_workers] global rank, -1 until seen */
+    size_t *worker_row;       /* [n_workers] first row of the worker, NO_ROW if none */
     int *cnt, *base;          /* [n_stages*NT] ops per type and first local index */
     int *model_n;             /* [n_stages] ops per worker of that stage */
     int *wbase;               /* [n_workers+1] first template op of a worker */
@@ -76,7 +77,7 @@ typedef struct {
 static void ctx_free(wi_ctx *c)
 {
     free(c->steps);
-    free(c->worker_rank);
+    free(c->worker_row);
     free(c->cnt);
     free(c->base);
     free(c->model_n);
@@ -144,10 +145,25 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
     int *all = malloc(t->n_rows * sizeof *all);
     if (!all) goto oom;
     int max_dp = 0, max_stage = 0;
+    size_t r_dp = 0, r_stage = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         all[r] = t->rows[r].step;
-        if (t->rows[r].dp_rank > max_dp) max_dp = t->rows[r].dp_rank;
-        if (t->rows[r].stage > max_stage) max_stage = t->rows[r].stage;
+        if (t->rows[r].dp_rank > max_dp) max_dp = t->rows[r].dp_rank, r_dp = r;
+        if (t->rows[r].stage > max_stage) max_stage = t->rows[r].stage, r_stage = r;
+    }
+    /* Every worker of 0..max_dp x 0..max_stage needs rows: more workers than
+    ** rows means a stray rank (and would size arrays by it). */
+    if ((uint64_t)(max_dp + 1) * (uint64_t)(max_stage + 1) > t->n_rows) {
+        char loc[512];
+        const optrace_row *o = &t->rows[max_dp > max_stage ? r_dp : r_stage];
+        free(all);
+        set_err(err, err_len, "%s: dp_rank %d, stage %d: DP ranks up to %d and stages up "
+                "to %d make %llu workers but the trace has only %zu rows (ranks and stages "
+                "must be numbered 0..n-1, every worker in every step)",
+                row_loc(c, o, loc, sizeof loc), (int)o->dp_rank, (int)o->stage, max_dp,
+                max_stage, (unsigned long long)(max_dp + 1) * (unsigned long long)(max_stage + 1),
+                t->n_rows);
+        return -1;
     }
     qsort(all, t->n_rows, sizeof *all, cmp_int);
     int n = 0;
@@ -164,11 +180,13 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
     c->base = calloc((size_t)P * NT, sizeof *c->base);
     c->model_n = calloc((size_t)P, sizeof *c->model_n);
     c->wbase = calloc((size_t)W + 1, sizeof *c->wbase);
-    c->worker_rank = malloc((size_t)W * sizeof *c->worker_rank);
-    if (!c->cnt || !c->base || !c->model_n || !c->wbase || !c->worker_rank) goto oom;
-    for (int w = 0; w < W; w++) c->worker_rank[w] = -1;
+    c->worker_row = malloc((size_t)W * sizeof *c->worker_row);
+    if (!c->cnt || !c->base || !c->model_n || !c->wbase || !c->worker_row) goto oom;
+    for (int w = 0; w < W; w++) c->worker_row[w] = NO_ROW;
     for (size_t r = 0; r < t->n_rows; r++) {
         const optrace_row *o = &t->rows[r];
+        size_t *first = &c->worker_row[o->dp_rank * P + o->stage];
+        if (*first == NO_ROW) *first = r;
         if (o->step == c->steps[0] && o->dp_rank == 0) c->cnt[o->stage * NT + o->type]++;
     }
     for (int s = 0; s < P; s++) {
@@ -177,11 +195,28 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
             c->model_n[s] += c->cnt[s * NT + ty];
         }
         if (c->model_n[s] == 0) {
-            set_err(err, err_len, "%s: step %d has no ops on dp_rank 0, stage %d: the "
-                    "dependency model needs every stage of dp_rank 0 in the first step",
-                    src, c->steps[0], s);
+            size_t n_first = 0, r_first = 0;
+            char loc[512];
+            for (size_t r = t->n_rows; r-- > 0;)
+                if (t->rows[r].step == c->steps[0]) n_first++, r_first = r;
+            set_err(err, err_len, "%s: the first step (%d) has no ops on dp_rank 0, stage %d; "
+                    "the dependency model is built from dp_rank 0 of the first step, which "
+                    "needs every stage (numbered 0..n-1). Step %d has %zu rows, the first "
+                    "at %s", src, c->steps[0], s, c->steps[0], n_first,
+                    row_loc(c, &t->rows[r_first], loc, sizeof loc));
             return -1;
         }
+    }
+    /* Slots = steps x template ops; a valid trace has exactly one row per
+    ** slot. Far more slots than rows: say so before sizing arrays by them. */
+    uint64_t n_ops = 0;
+    for (int s = 0; s < P; s++) n_ops += (uint64_t)c->n_dp * (uint64_t)c->model_n[s];
+    if (n_ops * (uint64_t)c->n_steps > 2 * (uint64_t)t->n_rows + 4096) {
+        set_err(err, err_len, "%s: incomplete trace: %d steps x %llu ops per step (the ops "
+                "of dp_rank 0 in step %d on every worker) need %llu rows, the trace has %zu",
+                src, c->n_steps, (unsigned long long)n_ops, c->steps[0],
+                (unsigned long long)(n_ops * (uint64_t)c->n_steps), t->n_rows);
+        return -1;
     }
     for (int w = 0; w < W; w++) c->wbase[w + 1] = c->wbase[w] + c->model_n[w % P];
     c->n_ops = c->wbase[W];
@@ -222,11 +257,12 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
     for (size_t r = 0; r < t->n_rows; r++) {
         const optrace_row *o = &t->rows[r];
         int w = o->dp_rank * P + o->stage, s = o->stage;
-        if (c->worker_rank[w] < 0) c->worker_rank[w] = o->rank;
-        else if (c->worker_rank[w] != o->rank) {
-            set_err(err, err_len, "%s: dp_rank %d, stage %d has rank %d here but rank %d "
-                    "elsewhere", row_loc(c, o, loc, sizeof loc), (int)o->dp_rank, s,
-                    (int)o->rank, c->worker_rank[w]);
+        const optrace_row *first = &t->rows[c->worker_row[w]];
+        if (first->rank != o->rank) {
+            char loc2[512];
+            set_err(err, err_len, "%s: dp_rank %d, stage %d has rank %d here but rank %d at %s",
+                    row_loc(c, o, loc, sizeof loc), (int)o->dp_rank, s, (int)o->rank,
+                    (int)first->rank, row_loc(c, first, loc2, sizeof loc2));
             goto done;
         }
         int li = local_op(c, s, o->type, o->seq_id);
@@ -256,6 +292,12 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
         if (row_of[slot] < 0) {
             int k = (int)(slot / N), i = (int)(slot % N), w = c->op_worker[i];
             int s = w % P, ty = c->op_type[i];
+            if (c->worker_row[w] == NO_ROW) {
+                set_err(err, err_len, "%s: dp_rank %d, stage %d has no ops at all (DP ranks "
+                        "up to %d and stages up to %d appear: both must be numbered 0..n-1)",
+                        t->source ? t->source : "trace", w / P, s, c->n_dp - 1, P - 1);
+                goto done;
+            }
             set_err(err, err_len, "%s: step %d, dp_rank %d, stage %d has no %s #%d, which "
                     "dp_rank 0 of step %d has", t->source ? t->source : "trace",
                     c->steps[k], w / P, s, optrace_type_name((optrace_type)ty),
@@ -939,7 +981,7 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     for (int w = 0; w < c.n_workers; w++) {
         whatif_worker *wk = &r->workers[w];
         int d = w / c.n_stages, s = w % c.n_stages;
-        wk->rank = c.worker_rank[w];
+        wk->rank = t->rows[c.worker_row[w]].rank;
         wk->dp_rank = d;
         wk->stage = s;
         wk->score = fmin(r->by_dp[d].slowdown, r->by_stage[s].slowdown);

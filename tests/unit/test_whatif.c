@@ -553,7 +553,11 @@ static void test_bad_structure(void **state)
     expect_bad(2, "0,1,1,2,forward-compute,4,2,1,0,1,1\n", -1, "%s:38:", "duplicate op");
     expect_bad(2, "0,1,1,2,forward-compute,9,2,5,0,5,1\n", -1, "%s:38:", "forward-compute #5");
     expect_bad(2, "1,1,5,2,forward-compute,9,2,0,0,0,1\n", -1, "%s:",
-               "step 1, dp_rank 1, stage 0 has no forward-compute #0");
+               "dp_rank 1, stage 0 has no ops at all");
+    expect_bad(2, "0,2,9,2,gc,9,0,0,-1,0,-1\n", -1, "has no ops on dp_rank 0, stage 2",
+               "Step 1 has 18 rows");
+    expect_bad(2, "0,0,0,0,gc,9,0,0,-1,0,-1\n", -1, "the first step (0) has no ops on "
+               "dp_rank 0, stage 1", "Step 0 has 1 rows, the first at /tmp/");
     expect_bad(2, "0,1,7,2,optimizer,9,0,0,-1,-1,-1\n", -1, "%s:38:", "rank 7");
     /* row 19 = step 2, stage 0, F0 */
     expect_bad(2, NULL, 18, "%s:", "step 2, dp_rank 0, stage 0 has no forward-compute #0");
