@@ -564,8 +564,20 @@ static void test_bad_structure(void **state)
     /* row 15 = stage 1's forward-recv #1 in the only step: pairs break */
     expect_bad(1, NULL, 14, "%s:", "must pair one to one");
 
-    char err[256];
+    /* Stage 0 observed B0 (row 3) before F0: B0 -> F0 in its compute stream,
+    ** while F0 -> send -> stage 1 F0 -> B0 -> send -> stage 0 recv -> B0. */
+    char err[512];
     optrace *t = optrace_new();
+    build_1f1b(t, 1, 1);
+    t->rows[2].start_s = -1;
+    assert_null(whatif_analyse(t, err, sizeof err));
+    if (!strstr(err, "trace: the dependency model has a cycle")) {
+        print_error("message: %s\n", err);
+        fail();
+    }
+    optrace_free(t);
+
+    t = optrace_new();
     assert_null(whatif_analyse(t, err, sizeof err));
     assert_non_null(strstr(err, "no ops"));
     whatif_result_free(NULL);
