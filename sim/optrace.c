@@ -9,11 +9,11 @@
 ** read and written again is byte-identical when it was written that way.
 */
 #include "optrace.h"
+#include "errmsg.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,15 +45,6 @@ static const char *const TYPE_NAMES[OPTRACE_N_TYPES] = {
 /* Room for the plain-notation form of any double: 309 integer digits or
 ** 323 leading fractional zeros plus 17 significant digits, sign, point, NUL. */
 #define NUM_BUF 400
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- op types ---------------------------------------------------------- */
 
@@ -98,21 +89,21 @@ static int check_row(const optrace_row *r, char *err, size_t err_len)
         {"step", r->step, 0},       {"seq_id", r->seq_id, 0}, {"mc", r->mc, -1},
         {"mb_id", r->mb_id, -1},    {"gmc", r->gmc, -1}};
     if ((unsigned)r->type >= OPTRACE_N_TYPES) {
-        set_err(err, err_len, "op type %d is out of range", (int)r->type);
+        errmsg_set(err, err_len, "op type %d is out of range", (int)r->type);
         return -1;
     }
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
         if (ids[i].v < ids[i].min) {
-            set_err(err, err_len, "%s %d is below %d", ids[i].name, (int)ids[i].v,
+            errmsg_set(err, err_len, "%s %d is below %d", ids[i].name, (int)ids[i].v,
                     (int)ids[i].min);
             return -1;
         }
     if (!isfinite(r->start_s)) {
-        set_err(err, err_len, "start time is not finite");
+        errmsg_set(err, err_len, "start time is not finite");
         return -1;
     }
     if (!isfinite(r->duration_s) || r->duration_s < 0) {
-        set_err(err, err_len, "negative or non-finite duration %g", r->duration_s);
+        errmsg_set(err, err_len, "negative or non-finite duration %g", r->duration_s);
         return -1;
     }
     return 0;
@@ -134,7 +125,7 @@ int optrace_add(optrace *t, const optrace_row *row, char *err, size_t err_len)
 {
     if (check_row(row, err, err_len)) return -1;
     if (grow(t)) {
-        set_err(err, err_len, "out of memory");
+        errmsg_set(err, err_len, "out of memory");
         return -1;
     }
     t->rows[t->n_rows++] = *row;
@@ -184,11 +175,11 @@ static int parse_int(const char *s, int col, int32_t *out, char *err, size_t err
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end != '\0') {
-        set_err(err, err_len, "column %s: '%s' is not an integer", COL_NAMES[col], s);
+        errmsg_set(err, err_len, "column %s: '%s' is not an integer", COL_NAMES[col], s);
         return -1;
     }
     if (errno == ERANGE || v < INT32_MIN || v > INT32_MAX) {
-        set_err(err, err_len, "column %s: %s is out of range", COL_NAMES[col], s);
+        errmsg_set(err, err_len, "column %s: %s is out of range", COL_NAMES[col], s);
         return -1;
     }
     *out = (int32_t)v;
@@ -201,7 +192,7 @@ static int parse_num(const char *s, int col, double *out, char *err, size_t err_
     char *end;
     double v = strtod(s, &end);
     if (end == s || *end != '\0' || !isfinite(v)) {
-        set_err(err, err_len, "column %s: '%s' is not a finite number", COL_NAMES[col], s);
+        errmsg_set(err, err_len, "column %s: '%s' is not a finite number", COL_NAMES[col], s);
         return -1;
     }
     *out = v;
@@ -221,7 +212,7 @@ static int parse_line(char *line, optrace_row *r, char *err, size_t err_len)
         *p = '\0';
     }
     if (n != OPTRACE_N_COLS) {
-        set_err(err, err_len, "expected %d columns, found %d", OPTRACE_N_COLS, n);
+        errmsg_set(err, err_len, "expected %d columns, found %d", OPTRACE_N_COLS, n);
         return -1;
     }
     int32_t *ints[OPTRACE_N_COLS] = {&r->dp_rank, &r->stage, &r->rank, &r->step, NULL,
@@ -230,7 +221,7 @@ static int parse_line(char *line, optrace_row *r, char *err, size_t err_len)
         if (ints[c] && parse_int(f[c], c, ints[c], err, err_len)) return -1;
     int type = optrace_type_from_name(f[4], strlen(f[4]));
     if (type < 0) {
-        set_err(err, err_len, "column optype: unknown op type '%s'", f[4]);
+        errmsg_set(err, err_len, "column optype: unknown op type '%s'", f[4]);
         return -1;
     }
     r->type = (optrace_type)type;
@@ -238,7 +229,7 @@ static int parse_line(char *line, optrace_row *r, char *err, size_t err_len)
         parse_num(f[6], 6, &r->duration_s, err, err_len))
         return -1;
     if (r->duration_s < 0) {
-        set_err(err, err_len, "column duration: negative duration %s", f[6]);
+        errmsg_set(err, err_len, "column duration: negative duration %s", f[6]);
         return -1;
     }
     return check_row(r, err, err_len);
@@ -251,7 +242,7 @@ optrace *optrace_load_csv(const char *path, char *err, size_t err_len)
     char *buf = read_file(path, &len);
     optrace *t = NULL;
     if (!buf) {
-        set_err(err, err_len, "%s: %s", path, strerror(errno));
+        errmsg_set(err, err_len, "%s: %s", path, strerror(errno));
         return NULL;
     }
     t = optrace_new();
@@ -264,13 +255,13 @@ optrace *optrace_load_csv(const char *path, char *err, size_t err_len)
         *eol = '\0';
         if (lineno == 1) {
             if (strcmp(p, CSV_HEADER)) {
-                set_err(err, err_len, "%s:1: missing header: expected '%s'", path, CSV_HEADER);
+                errmsg_set(err, err_len, "%s:1: missing header: expected '%s'", path, CSV_HEADER);
                 goto fail;
             }
         } else {
             optrace_row r = {.line = lineno};
             if (parse_line(p, &r, msg, sizeof msg)) {
-                set_err(err, err_len, "%s:%d: %s", path, (int)lineno, msg);
+                errmsg_set(err, err_len, "%s:%d: %s", path, (int)lineno, msg);
                 goto fail;
             }
             if (grow(t)) goto oom;
@@ -279,13 +270,13 @@ optrace *optrace_load_csv(const char *path, char *err, size_t err_len)
         p = nl ? nl + 1 : end;
     }
     if (len == 0) {
-        set_err(err, err_len, "%s:1: missing header: the file is empty", path);
+        errmsg_set(err, err_len, "%s:1: missing header: the file is empty", path);
         goto fail;
     }
     free(buf);
     return t;
 oom:
-    set_err(err, err_len, "%s: out of memory", path);
+    errmsg_set(err, err_len, "%s: out of memory", path);
 fail:
     free(buf);
     optrace_free(t);
@@ -356,12 +347,12 @@ int optrace_save_csv(const optrace *t, const char *path, char *err, size_t err_l
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        set_err(err, err_len, "%s: %s", path, strerror(errno));
+        errmsg_set(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
     }
     int rc = optrace_write_csv(t, f);
     if (fclose(f) != 0 || rc != 0) {
-        set_err(err, err_len, "%s: write failed", path);
+        errmsg_set(err, err_len, "%s: write failed", path);
         return -1;
     }
     return 0;

@@ -22,11 +22,11 @@
 ** 0 = ideal time), replayed for every step: cost O(steps x (ops + edges)).
 */
 #include "whatif.h"
+#include "errmsg.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +37,6 @@
 
 #define NT OPTRACE_N_TYPES
 #define NO_ROW SIZE_MAX
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 /* Analysis state: the template, its graph and the measured times. */
 typedef struct {
@@ -139,7 +130,7 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
     const optrace *t = c->tr;
     const char *src = t->source ? t->source : "trace";
     if (t->n_rows == 0) {
-        set_err(err, err_len, "%s: the trace has no ops", src);
+        errmsg_set(err, err_len, "%s: the trace has no ops", src);
         return -1;
     }
     int *all = malloc(t->n_rows * sizeof *all);
@@ -157,7 +148,7 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
         char loc[512];
         const optrace_row *o = &t->rows[max_dp > max_stage ? r_dp : r_stage];
         free(all);
-        set_err(err, err_len, "%s: dp_rank %d, stage %d: DP ranks up to %d and stages up "
+        errmsg_set(err, err_len, "%s: dp_rank %d, stage %d: DP ranks up to %d and stages up "
                 "to %d make %llu workers but the trace has only %zu rows (ranks and stages "
                 "must be numbered 0..n-1, every worker in every step)",
                 row_loc(c, o, loc, sizeof loc), (int)o->dp_rank, (int)o->stage, max_dp,
@@ -199,7 +190,7 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
             char loc[512];
             for (size_t r = t->n_rows; r-- > 0;)
                 if (t->rows[r].step == c->steps[0]) n_first++, r_first = r;
-            set_err(err, err_len, "%s: the first step (%d) has no ops on dp_rank 0, stage %d; "
+            errmsg_set(err, err_len, "%s: the first step (%d) has no ops on dp_rank 0, stage %d; "
                     "the dependency model is built from dp_rank 0 of the first step, which "
                     "needs every stage (numbered 0..n-1). Step %d has %zu rows, the first "
                     "at %s", src, c->steps[0], s, c->steps[0], n_first,
@@ -212,7 +203,7 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
     uint64_t n_ops = 0;
     for (int s = 0; s < P; s++) n_ops += (uint64_t)c->n_dp * (uint64_t)c->model_n[s];
     if (n_ops * (uint64_t)c->n_steps > 2 * (uint64_t)t->n_rows + 4096) {
-        set_err(err, err_len, "%s: incomplete trace: %d steps x %llu ops per step (the ops "
+        errmsg_set(err, err_len, "%s: incomplete trace: %d steps x %llu ops per step (the ops "
                 "of dp_rank 0 in step %d on every worker) need %llu rows, the trace has %zu",
                 src, c->n_steps, (unsigned long long)n_ops, c->steps[0],
                 (unsigned long long)(n_ops * (uint64_t)c->n_steps), t->n_rows);
@@ -222,7 +213,7 @@ static int build_template(wi_ctx *c, char *err, size_t err_len)
     c->n_ops = c->wbase[W];
     return 0;
 oom:
-    set_err(err, err_len, "out of memory");
+    errmsg_set(err, err_len, "out of memory");
     return -1;
 }
 
@@ -241,7 +232,7 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
     c->op_type = malloc(N * sizeof *c->op_type);
     c->op_worker = malloc(N * sizeof *c->op_worker);
     if (!row_of || !c->m_start || !c->m_end || !c->mc0 || !c->op_type || !c->op_worker) {
-        set_err(err, err_len, "out of memory");
+        errmsg_set(err, err_len, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < total; i++) row_of[i] = -1;
@@ -260,14 +251,14 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
         const optrace_row *first = &t->rows[c->worker_row[w]];
         if (first->rank != o->rank) {
             char loc2[512];
-            set_err(err, err_len, "%s: dp_rank %d, stage %d has rank %d here but rank %d at %s",
+            errmsg_set(err, err_len, "%s: dp_rank %d, stage %d has rank %d here but rank %d at %s",
                     row_loc(c, o, loc, sizeof loc), (int)o->dp_rank, s, (int)o->rank,
                     (int)first->rank, row_loc(c, first, loc2, sizeof loc2));
             goto done;
         }
         int li = local_op(c, s, o->type, o->seq_id);
         if (li < 0) {
-            set_err(err, err_len, "%s: %s #%d on stage %d of step %d is not in the dependency "
+            errmsg_set(err, err_len, "%s: %s #%d on stage %d of step %d is not in the dependency "
                     "model (dp_rank 0 of step %d has %d such ops on that stage)",
                     row_loc(c, o, loc, sizeof loc), optrace_type_name(o->type),
                     (int)o->seq_id, s, (int)o->step, c->steps[0], c->cnt[s * NT + o->type]);
@@ -277,7 +268,7 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
         size_t slot = (size_t)k * N + (size_t)(c->wbase[w] + li);
         if (row_of[slot] >= 0) {
             char loc2[512];
-            set_err(err, err_len, "%s: duplicate op: %s #%d of dp_rank %d, stage %d, step %d "
+            errmsg_set(err, err_len, "%s: duplicate op: %s #%d of dp_rank %d, stage %d, step %d "
                     "already at %s", row_loc(c, o, loc, sizeof loc),
                     optrace_type_name(o->type), (int)o->seq_id, (int)o->dp_rank, s,
                     (int)o->step, row_loc(c, &t->rows[row_of[slot]], loc2, sizeof loc2));
@@ -293,12 +284,12 @@ static int fill_measured(wi_ctx *c, char *err, size_t err_len)
             int k = (int)(slot / N), i = (int)(slot % N), w = c->op_worker[i];
             int s = w % P, ty = c->op_type[i];
             if (c->worker_row[w] == NO_ROW) {
-                set_err(err, err_len, "%s: dp_rank %d, stage %d has no ops at all (DP ranks "
+                errmsg_set(err, err_len, "%s: dp_rank %d, stage %d has no ops at all (DP ranks "
                         "up to %d and stages up to %d appear: both must be numbered 0..n-1)",
                         t->source ? t->source : "trace", w / P, s, c->n_dp - 1, P - 1);
                 goto done;
             }
-            set_err(err, err_len, "%s: step %d, dp_rank %d, stage %d has no %s #%d, which "
+            errmsg_set(err, err_len, "%s: step %d, dp_rank %d, stage %d has no %s #%d, which "
                     "dp_rank 0 of step %d has", t->source ? t->source : "trace",
                     c->steps[k], w / P, s, optrace_type_name((optrace_type)ty),
                     i - c->wbase[w] - c->base[s * NT + ty], c->steps[0]);
@@ -490,7 +481,7 @@ static int build_groups(wi_ctx *c, char *err, size_t err_len)
             int peer = x == 0 ? (s + 1) % P : (s + P - 1) % P;
             int ns = c->cnt[s * NT + pairs[x][0]], nr = c->cnt[peer * NT + pairs[x][1]];
             if (ns != nr) {
-                set_err(err, err_len, "%s: stage %d has %d %s ops but stage %d has %d %s ops "
+                errmsg_set(err, err_len, "%s: stage %d has %d %s ops but stage %d has %d %s ops "
                         "(dp_rank 0, step %d): they must pair one to one", src, s, ns,
                         optrace_type_name(pairs[x][0]), peer, nr,
                         optrace_type_name(pairs[x][1]), c->steps[0]);
@@ -500,14 +491,14 @@ static int build_groups(wi_ctx *c, char *err, size_t err_len)
     int n_clip = c->cnt[OPTRACE_OPTIMIZER_CLIP_MAIN_GRAD];
     for (int s = 1; s < P; s++)
         if (c->cnt[s * NT + OPTRACE_OPTIMIZER_CLIP_MAIN_GRAD] != n_clip) {
-            set_err(err, err_len, "%s: stages 0 and %d have different numbers of "
+            errmsg_set(err, err_len, "%s: stages 0 and %d have different numbers of "
                     "optimizer-clip-main-grad ops (%d, %d), which synchronise all workers",
                     src, s, n_clip, c->cnt[s * NT + OPTRACE_OPTIMIZER_CLIP_MAIN_GRAD]);
             return -1;
         }
     if (P > 1 && c->cnt[OPTRACE_EMBEDDING_GRADS_ALL_REDUCE] !=
                      c->cnt[(P - 1) * NT + OPTRACE_EMBEDDING_GRADS_ALL_REDUCE]) {
-        set_err(err, err_len, "%s: stages 0 and %d have different numbers of "
+        errmsg_set(err, err_len, "%s: stages 0 and %d have different numbers of "
                 "embedding-grads-all-reduce ops, which pair them", src, P - 1);
         return -1;
     }
@@ -517,7 +508,7 @@ static int build_groups(wi_ctx *c, char *err, size_t err_len)
     c->grp_off = malloc(((size_t)N + 1) * sizeof *c->grp_off);
     c->grp_mem = malloc((size_t)N * sizeof *c->grp_mem);
     if (!c->op_grp || !c->grp_off || !c->grp_mem) {
-        set_err(err, err_len, "out of memory");
+        errmsg_set(err, err_len, "out of memory");
         return -1;
     }
     for (int i = 0; i < N; i++) c->op_grp[i] = -1;
@@ -608,7 +599,7 @@ static int build_edges(wi_ctx *c, char *err, size_t err_len)
     rc = 0;
     goto done;
 oom:
-    set_err(err, err_len, "out of memory");
+    errmsg_set(err, err_len, "out of memory");
 done:
     free(buf);
     free(stage_first);
@@ -635,7 +626,7 @@ static int build_order(wi_ctx *c, char *err, size_t err_len)
     int *succ = malloc(((size_t)n_edges + 1) * sizeof *succ);
     c->order = malloc((size_t)V * sizeof *c->order);
     if (!indeg || !succ_off || !succ || !c->order) {
-        set_err(err, err_len, "out of memory");
+        errmsg_set(err, err_len, "out of memory");
         goto done;
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -670,7 +661,7 @@ static int build_order(wi_ctx *c, char *err, size_t err_len)
         int v = 0;
         while (v < N && indeg[v] == 0) v++;
         int w = v < N ? c->op_worker[v] : 0;
-        set_err(err, err_len, "%s: the dependency model has a cycle (it involves %s on "
+        errmsg_set(err, err_len, "%s: the dependency model has a cycle (it involves %s on "
                 "dp_rank %d, stage %d): the ops of dp_rank 0 in step %d are not in a "
                 "consistent order", c->tr->source ? c->tr->source : "trace",
                 v < N ? optrace_type_name((optrace_type)c->op_type[v]) : "a group",
@@ -746,7 +737,7 @@ static int own_times(wi_ctx *c, whatif_result *res, char *err, size_t err_len)
 oom:
     free(vals);
     free(n_of);
-    set_err(err, err_len, "out of memory");
+    errmsg_set(err, err_len, "out of memory");
     return -1;
 }
 
@@ -1002,7 +993,7 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     ctx_free(&c);
     return r;
 oom:
-    set_err(err, err_len, "out of memory");
+    errmsg_set(err, err_len, "out of memory");
 fail:
     free(mask);
     free(mask2);

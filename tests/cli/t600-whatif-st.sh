@@ -2,17 +2,8 @@
 # t600-whatif-st.sh -- `dtsim whatif` on the OSDI'25 ST sample trace: the summary
 # and the JSON report carry the upstream numbers (traces/stragglers/README.md:
 # S = 1.178702, M_S = 1.2194, M_W = 0.0314, stage 3 S = 1.2323).
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${DTSIM_BIN:-$ROOT/dtsim}
+. "$(dirname "$0")/lib-tap.sh"
 TRACE=$ROOT/traces/stragglers/trace-ST.csv
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-# near VALUE WANT TOL: |VALUE - WANT| <= TOL (awk, no jq or python)
-near() { awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'; }
 
 echo 1..10
 "$BIN" whatif "$TRACE" >"$TMP/out" 2>"$TMP/err"

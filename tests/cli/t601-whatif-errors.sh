@@ -1,14 +1,7 @@
 #!/bin/sh
 # t601-whatif-errors.sh -- `dtsim whatif` on bad input: one line naming the file
 # and the line, exit 1; usage errors exit 2.
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${DTSIM_BIN:-$ROOT/dtsim}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/lib-tap.sh"
 HDR=dp_rank,stage,rank,step,optype,start_ts,duration,seq_id,mc,mb_id,gmc
 ROW=0,0,0,1,forward-compute,0,1,0,0,0,0
 
