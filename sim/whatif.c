@@ -17,7 +17,8 @@
 **   end(i)   = max(start(m) for m in grp(i)) + x(i)       communication op
 ** where x(i) is the op's own time: its measured duration (local) or transfer
 ** time = end - latest start of its group (communication), or its type's
-** ideal time. A step's time is the latest end of an optimizer op.
+** ideal time. A step's time is the latest end of an optimizer op (of any
+** op if the trace has no optimizer ops).
 ** Each what-if scenario is a mask over template ops (1 = measured time,
 ** 0 = ideal time), replayed for every step: cost O(steps x (ops + edges)).
 */
@@ -31,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Transfer or launch times at or below this are measurement noise and set to
-** 0 (upstream analysis_util.py); smaller negative values are kept. */
+/* Transfer times at or below this are clock noise and set to 0 (upstream
+** analysis_util.py); smaller negative values are kept, as upstream does. */
 #define WHATIF_NEG_CLIP_S (-0.01)
 
 #define NT OPTRACE_N_TYPES
