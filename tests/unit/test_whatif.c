@@ -159,6 +159,16 @@ static void check_share(err_track *e, const char *what, const whatif_share *s,
     check(e, what, s->add, jnum(j, "add"), 1e-3);
 }
 
+/* whatif_analyse that must succeed (prints the message if not). */
+static whatif_result *analyse_ok(const optrace *t)
+{
+    char err[512];
+    whatif_result *r = whatif_analyse(t, err, sizeof err);
+    if (!r) print_error("%s\n", err);
+    assert_non_null(r);
+    return r;
+}
+
 /* ==== the three upstream sample traces =================================== */
 
 /* README "Derived intermediate values": ideal time per type, s. They come
@@ -197,9 +207,7 @@ static void run_reference(int ci)
     optrace *t = optrace_load_csv(path, err, sizeof err);
     if (!t) print_error("%s\n", err);
     assert_non_null(t);
-    whatif_result *r = whatif_analyse(t, err, sizeof err);
-    if (!r) print_error("%s\n", err);
-    assert_non_null(r);
+    whatif_result *r = analyse_ok(t);
 
     snprintf(path, sizeof path, "%s/traces/stragglers/result-%s.json", DTSIM_HOME, name);
     cJSON *res = load_json(path);
@@ -338,12 +346,9 @@ static void build_1f1b(optrace *t, int step, double scale)
 static void test_1f1b_slow_forward(void **state)
 {
     (void)state;
-    char err[256];
     optrace *t = optrace_new();
     build_1f1b(t, 7, 1.0);
-    whatif_result *r = whatif_analyse(t, err, sizeof err);
-    if (!r) print_error("%s\n", err);
-    assert_non_null(r);
+    whatif_result *r = analyse_ok(t);
     assert_int_equal(r->n_steps, 1);
     assert_int_equal(r->step[0], 7);
     assert_int_equal(r->n_stages, 2);
@@ -395,7 +400,6 @@ static void test_1f1b_slow_forward(void **state)
 static void test_dp_groups(void **state)
 {
     (void)state;
-    char err[256];
     optrace *t = optrace_new();
     const struct { double pag, pag_d, f, f_d, b, b_d, rs, rs_d, clip, clip_d, opt; } m[2] = {
         {0, 1.2, 1.2, 1, 2.2, 2, 4.2, 1.5, 5.7, 0.02, 5.72},
@@ -408,9 +412,7 @@ static void test_dp_groups(void **state)
         add(t, d, 0, d, 3, OPTRACE_OPTIMIZER_CLIP_MAIN_GRAD, 0, m[d].clip, m[d].clip_d);
         add(t, d, 0, d, 3, OPTRACE_OPTIMIZER, 0, m[d].opt, 0.5);
     }
-    whatif_result *r = whatif_analyse(t, err, sizeof err);
-    if (!r) print_error("%s\n", err);
-    assert_non_null(r);
+    whatif_result *r = analyse_ok(t);
     const double T = 6.01, Ti = 5.505;
     assert_close(r->ideal_s[OPTRACE_PARAMS_ALL_GATHER], 1, 1e-12);
     assert_close(r->ideal_s[OPTRACE_GRADS_REDUCE_SCATTER], 0.5, 1e-12);
@@ -443,7 +445,6 @@ static void test_dp_groups(void **state)
 static void test_weight_compute(void **state)
 {
     (void)state;
-    char err[256];
     optrace *t = optrace_new();
     for (int k = 0; k < 2; k++) {
         double w = 1 + k;
@@ -452,8 +453,7 @@ static void test_weight_compute(void **state)
         add(t, 0, 0, 0, k, OPTRACE_WEIGHT_COMPUTE, 0, 3, w);
         add(t, 0, 0, 0, k, OPTRACE_OPTIMIZER, 0, 3 + w, 0.5);
     }
-    whatif_result *r = whatif_analyse(t, err, sizeof err);
-    assert_non_null(r);
+    whatif_result *r = analyse_ok(t);
     assert_close(r->ideal_s[OPTRACE_WEIGHT_COMPUTE], 1.5, 1e-12);
     assert_close(r->t_ideal_s[0], 5, 1e-12);
     assert_close(r->t_s[0], 4.5, 1e-12);
@@ -498,9 +498,7 @@ static void test_round_trip(void **state)
         assert_int_equal(u->rows[i].type, t->rows[i].type);
         assert_int_equal(u->rows[i].line, (int)i + 2); /* header is line 1 */
     }
-    whatif_result *a = whatif_analyse(t, err, sizeof err), *b = whatif_analyse(u, err, sizeof err);
-    assert_non_null(a);
-    assert_non_null(b);
+    whatif_result *a = analyse_ok(t), *b = analyse_ok(u);
     assert_close(b->slowdown, a->slowdown, 1e-12);
     assert_close(b->mean_t_s, a->mean_t_s, 1e-12);
     whatif_result_free(a);
