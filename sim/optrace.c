@@ -132,6 +132,34 @@ int optrace_add(optrace *t, const optrace_row *row, char *err, size_t err_len)
     return 0;
 }
 
+/* Order of optrace_assign_seq_ids: step, worker, type, start, append index. */
+static int cmp_seq(const void *a, const void *b)
+{
+    const optrace_row *x = *(const optrace_row *const *)a, *y = *(const optrace_row *const *)b;
+    if (x->step != y->step) return x->step < y->step ? -1 : 1;
+    if (x->dp_rank != y->dp_rank) return x->dp_rank < y->dp_rank ? -1 : 1;
+    if (x->stage != y->stage) return x->stage < y->stage ? -1 : 1;
+    if (x->type != y->type) return x->type < y->type ? -1 : 1;
+    if (x->start_s != y->start_s) return x->start_s < y->start_s ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+int optrace_assign_seq_ids(optrace *t)
+{
+    optrace_row **by = malloc((t->n_rows + 1) * sizeof *by);
+    if (!by) return -1;
+    for (size_t i = 0; i < t->n_rows; i++) by[i] = &t->rows[i];
+    qsort(by, t->n_rows, sizeof *by, cmp_seq);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        const optrace_row *p = i ? by[i - 1] : NULL, *r = by[i];
+        int same = p && p->step == r->step && p->dp_rank == r->dp_rank &&
+                   p->stage == r->stage && p->type == r->type;
+        by[i]->seq_id = same ? p->seq_id + 1 : 0;
+    }
+    free(by);
+    return 0;
+}
+
 /* ---- CSV import -------------------------------------------------------- */
 
 /* Whole file into a NUL-terminated buffer; NULL with errno set on failure. */

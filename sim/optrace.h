@@ -1,14 +1,10 @@
 /*
 ** optrace.h -- per-op training traces: rows, append API, CSV import/export (pure layer).
-**
-** Owns the in-memory trace of one training job: one row per executed op
-** (forward/backward compute, p2p send/recv, DP collectives, optimizer, ...) with
-** its worker (dp_rank, stage, global rank), step, start time and duration. The
-** CSV format is the one of the OSDI'25 straggler study (Lin et al.,
-** ByteDance-Seed/StragglerAnalysis), described in docs/whatif.md. It does not
-** interpret the ops: dependencies, replay and slowdowns live in whatif.h.
-** Invariants: every row has a valid type, finite start_s, finite duration_s >= 0,
-** dp_rank, stage, rank, step, seq_id >= 0; row order is the order of appending.
+** Owns one job's trace: a row per executed op (worker, step, type, start, duration), in
+** the CSV format of the OSDI'25 straggler study (docs/whatif.md). Does not interpret ops:
+** dependencies, replay and slowdowns are whatif.h's. Invariants: valid type, finite
+** start_s, finite duration_s >= 0, dp_rank/stage/rank/step/seq_id >= 0, mc/mb_id/gmc >= -1;
+** rows stay in the order they were appended (or read).
 */
 #ifndef DTSIM_OPTRACE_H
 #define DTSIM_OPTRACE_H
@@ -83,6 +79,12 @@ void optrace_free(optrace *t);
 ** -1 with a message in 'err' if the row breaks an invariant (bad type,
 ** negative id or duration, non-finite time) or memory runs out. */
 int optrace_add(optrace *t, const optrace_row *row, char *err, size_t err_len);
+
+/* Numbers the ops as the format wants, for producers that do not track it:
+** seq_id = 0-based index among the ops of the same type, step and worker
+** (dp_rank, stage), in start order (ties keep append order). Row order is
+** unchanged. Returns 0, or -1 if out of memory (then nothing changed). */
+int optrace_assign_seq_ids(optrace *t);
 
 /* Reads the CSV file 'path' (header + one row a line, see docs/whatif.md).
 ** Returns a new trace the caller frees with optrace_free, or NULL with

@@ -1,16 +1,10 @@
 /*
 ** whatif.h -- what-if straggler analysis of a per-op trace (pure layer).
-**
-** Owns the method of Lin et al., "Understanding Stragglers in Large Model
-** Training Using What-if Analysis" (OSDI'25; ByteDance-Seed/StragglerAnalysis,
-** analyzer/wia.py, dependency_model.py, simulator.py): a dependency model of
-** one step built from the trace, a replay of every step with measured or
-** ideal op times, the slowdown S = mean T / mean T_ideal, its attribution to
-** op types, DP ranks and stages, and the M_S / M_W metrics. docs/whatif.md
-** describes the method and where we generalise it. It does not read files
-** (optrace.h does) or print (the CLI does); results are plain C structs.
-** Invariants of a result: all arrays have the lengths named beside them,
-** slowdowns are ratios of mean replayed step times, workers[] is ranked.
+** Owns the method of Lin et al., OSDI'25 (ByteDance-Seed/StragglerAnalysis): a dependency
+** model of a step, replays with measured or ideal op times, S = mean T / mean T_ideal, its
+** attribution to op types, DP ranks and stages, M_S and M_W (docs/whatif.md). Does not
+** read files (optrace.h) or print (the CLI); results are plain C structs. Invariants of a
+** result: arrays have the lengths noted beside them; workers[] is ranked.
 */
 #ifndef DTSIM_WHATIF_H
 #define DTSIM_WHATIF_H

@@ -122,6 +122,37 @@ static void test_add_checks(void **state)
     optrace_free(NULL);
 }
 
+/* seq_id numbering: per (step, worker, type) in start order, append order
+** on ties; rows keep their order. */
+static void test_assign_seq_ids(void **state)
+{
+    (void)state;
+    static const struct { int step, dp, stage; optrace_type type; double start; int want; } in[] = {
+        {1, 0, 0, OPTRACE_FORWARD_COMPUTE, 3.0, 2},
+        {1, 0, 0, OPTRACE_FORWARD_COMPUTE, 1.0, 0},
+        {1, 0, 0, OPTRACE_BACKWARD_COMPUTE, 0.5, 0}, /* another type: own count */
+        {1, 0, 0, OPTRACE_FORWARD_COMPUTE, 2.0, 1},
+        {1, 1, 0, OPTRACE_FORWARD_COMPUTE, 0.0, 0},  /* another worker */
+        {2, 0, 0, OPTRACE_FORWARD_COMPUTE, 9.0, 0},  /* another step */
+        {1, 0, 0, OPTRACE_FORWARD_COMPUTE, 3.0, 3},  /* tie with row 0: after it */
+        {1, 0, 1, OPTRACE_FORWARD_COMPUTE, 5.0, 0},  /* another stage */
+    };
+    char err[256];
+    optrace *t = optrace_new();
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        optrace_row r = {.dp_rank = in[i].dp, .stage = in[i].stage, .step = in[i].step,
+                         .type = in[i].type, .start_s = in[i].start, .duration_s = 1,
+                         .seq_id = 77, .mc = 0, .mb_id = -1, .gmc = -1};
+        assert_int_equal(optrace_add(t, &r, err, sizeof err), 0);
+    }
+    assert_int_equal(optrace_assign_seq_ids(t), 0);
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        assert_true(t->rows[i].start_s == in[i].start); /* order kept */
+        assert_int_equal(t->rows[i].seq_id, in[i].want);
+    }
+    optrace_free(t);
+}
+
 /* Each kind of bad file: NULL and "PATH:LINE: ..." naming the problem. */
 static void test_bad_files(void **state)
 {
@@ -236,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_add_checks),
+        cmocka_unit_test(test_assign_seq_ids),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_line_ends),
         cmocka_unit_test(test_export_identical),
