@@ -14,5 +14,7 @@
 #define CLI_USAGE 2
 
 int cli_run(int argc, char **argv);
+/* dtsim whatif TRACE.csv: what-if straggler analysis (cli_whatif.c). */
+int cli_whatif(int argc, char **argv);
 
 #endif
