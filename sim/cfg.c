@@ -434,8 +434,14 @@ static void default_abstract_cluster(cfg_experiment *e)
     c->oversubscription = 1;
 }
 
+/* "layer_split": "even" (default), "lighter_ends" (first and last virtual
+** stage one layer fewer, as Llama 3 and the Zero Bubble experiments do), or
+** an explicit array of layers per virtual stage. Kept as JSON until the
+** number of layers is known (check_plan). */
+static const char *const split_names[2] = {"even", "lighter_ends"};
+
 static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, int *dp_given,
-                         cfg_error *err)
+                         const cJSON **split, cfg_error *err)
 {
     cfgj_obj o;
     memset(p, 0, sizeof *p);
@@ -464,6 +470,7 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     cfgj_bool(&o, "pp_scatter_gather", &p->pp_scatter_gather, 1);
     cfgj_enum(&o, "precision", cfg_precision_names, 3, &prec, PREC_BF16, 0);
     cfgj_num(&o, "zb_memory_limit", &p->zb_mem_limit, 0, 0, 0, 1e6);
+    *split = cfgj_raw(&o, "layer_split");
     if (err->failed) {
         cfgj_release(&o);
         return -1;
@@ -498,7 +505,7 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     if (cfgj_close(&o, "tp, pp, dp, microbatch_size, global_batch_size, schedule, "
                        "virtual_stages, microbatch_group_size, recompute, sequence_parallel, "
                        "distributed_optimizer, dp_overlap, dp_bucket_MB, dp_algorithm, "
-                       "tp_overlap, pp_scatter_gather, precision, zb_memory_limit"))
+                       "tp_overlap, pp_scatter_gather, precision, zb_memory_limit, layer_split"))
         return -1;
     return rc_;
 }
@@ -520,7 +527,59 @@ static int read_engine(const cJSON *json, const char *file, cfg_engine *en, cfg_
 }
 
 /* Consistency of the plan with the model and the cluster. */
-static int check_plan(cfg_experiment *e, int dp_given, const load_ctx *lc, cfg_error *err)
+/* Fill parallel.stage_layers from "layer_split" (see split_names). */
+static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f, cfg_error *err)
+{
+    cfg_parallel *p = &e->parallel;
+    int n = p->pp * p->virtual_stages, L = e->model.layers;
+    const char *path = "$.parallel.layer_split";
+    p->stage_layers = calloc((size_t)n, sizeof *p->stage_layers);
+    if (!p->stage_layers) return cfg_fail(err, f, path, "out of memory");
+    if (split && cJSON_IsArray(split)) {
+        if (cJSON_GetArraySize(split) != n)
+            return cfg_fail(err, f, path, "expected %d entries (pp*virtual_stages), got %d", n,
+                            cJSON_GetArraySize(split));
+        int i = 0, sum = 0;
+        for (const cJSON *c = split->child; c; c = c->next, i++) {
+            if (!cJSON_IsNumber(c) || c->valuedouble != (int)c->valuedouble || c->valuedouble < 1) {
+                char pi[CFGJ_PATH_MAX];
+                snprintf(pi, sizeof pi, "%s[%d]", path, i);
+                return cfg_fail(err, f, pi, "expected an integer >= 1");
+            }
+            p->stage_layers[i] = (int)c->valuedouble;
+            sum += p->stage_layers[i];
+        }
+        if (sum != L)
+            return cfg_fail(err, f, path, "the entries sum to %d layers, the model has %d", sum, L);
+        return 0;
+    }
+    int mode = 0;
+    if (split) {
+        if (!cJSON_IsString(split))
+            return cfg_fail(err, f, path, "expected \"even\", \"lighter_ends\" or an array of "
+                            "layers per virtual stage");
+        for (mode = 0; mode < 2 && strcmp(split->valuestring, split_names[mode]); mode++) {}
+        if (mode == 2)
+            return cfg_fail(err, f, path, "unknown value \"%s\" (expected one of: even, "
+                            "lighter_ends, or an array)", split->valuestring);
+    }
+    if (mode == 1 && n > 1) {
+        if ((L + 2) % n || (L + 2) / n < 2)
+            return cfg_fail(err, f, path, "lighter_ends needs layers + 2 (%d) to be a multiple of "
+                            "pp*virtual_stages = %d, with at least 2 layers per stage", L + 2, n);
+        for (int i = 0; i < n; i++) p->stage_layers[i] = (L + 2) / n - (i == 0 || i == n - 1);
+        return 0;
+    }
+    if (L % n)
+        return cfg_fail(err, e->model.file[0] ? e->model.file : f, "$.model.layers",
+                        "layers (%d) must be divisible by pp*virtual_stages = %d*%d = %d "
+                        "(or set parallel.layer_split)", L, p->pp, p->virtual_stages, n);
+    for (int i = 0; i < n; i++) p->stage_layers[i] = L / n;
+    return 0;
+}
+
+static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const load_ctx *lc,
+                      cfg_error *err)
 {
     const char *f = lc->exp_file;
     cfg_parallel *p = &e->parallel;
@@ -543,10 +602,7 @@ static int check_plan(cfg_experiment *e, int dp_given, const load_ctx *lc, cfg_e
                         gpus, e->cluster.nodes, e->cluster.gpus_per_node);
     }
     int v = p->virtual_stages;
-    if (!abstract && e->model.layers % (p->pp * v))
-        return cfg_fail(err, e->model.file[0] ? e->model.file : f, "$.model.layers",
-                        "layers (%d) must be divisible by pp*virtual_stages = %d*%d = %d",
-                        e->model.layers, p->pp, v, p->pp * v);
+    if (!abstract && set_layer_split(e, split, f, err)) return -1;
     long per_step = (long)p->microbatch_size * p->dp;
     if (p->global_batch_size % per_step)
         return cfg_fail(err, f, "$.parallel.global_batch_size", "global_batch_size (%d) must be a "
@@ -587,6 +643,8 @@ double cfg_peak_flops(const cfg_experiment *e)
 void cfg_free(cfg_experiment *e)
 {
     if (!e) return;
+    free(e->parallel.stage_layers);
+    e->parallel.stage_layers = NULL;
     cJSON_Delete(e->failures);
     cJSON_Delete(e->resilience);
     cJSON_Delete(e->stragglers);
@@ -655,7 +713,8 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         cfg_fail(err, path, "$.parallel", "missing required key 'parallel'");
         goto fail;
     }
-    if (read_parallel(parallel, path, &out->parallel, &dp_given, err)) goto fail;
+    const cJSON *split = NULL;
+    if (read_parallel(parallel, path, &out->parallel, &dp_given, &split, err)) goto fail;
     if (cluster) {
         if (read_cluster(cluster, &lc, &out->cluster, err)) goto fail;
     } else if (out->model.kind == MODEL_ABSTRACT) {
@@ -668,7 +727,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (read_engine(engine, path, &out->engine, err)) goto fail;
-    if (check_plan(out, dp_given, &lc, err)) goto fail;
+    if (check_plan(out, dp_given, split, &lc, err)) goto fail;
     cJSON_Delete(root);
     return 0;
 fail:

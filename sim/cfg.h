@@ -12,8 +12,9 @@
 ** resilience, stragglers) are handed to their parsers from here.
 **
 ** Invariants after cfg_load() == 0: tp*pp*dp == total GPUs (transformer mode),
-** gpus_per_node % tp == 0, layers % (pp*v) == 0, global batch divisible by
-** microbatch_size*dp, and every size and rate > 0.
+** gpus_per_node % tp == 0, stage_layers sums to the model's layers (each
+** entry >= 1), global batch divisible by microbatch_size*dp, and every size
+** and rate > 0.
 */
 #ifndef DTSIM_CFG_H
 #define DTSIM_CFG_H
@@ -93,6 +94,8 @@ typedef struct {
     int pp_scatter_gather;        /* send 1/tp of activations per TP rank */
     cfg_precision precision;
     double zb_mem_limit;          /* ZB-1p/2p limit in microbatches (0 = default) */
+    int *stage_layers;            /* [pp * virtual_stages] layers of each virtual stage
+                                     (transformer mode; owned, freed by cfg_free) */
 } cfg_parallel;
 
 typedef struct {

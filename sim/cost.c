@@ -235,8 +235,10 @@ void cost_stage_ops(const cfg_experiment *e, int vs, int n_vs, cost_stage *out)
     const cfg_parallel *p = &e->parallel;
     const cfg_gpu *g = &e->cluster.gpu;
     memset(out, 0, sizeof *out);
-    int per = m->layers / n_vs;
-    out->first_layer = vs * per;
+    /* layers come from parallel.stage_layers (cfg.c); an even split otherwise */
+    int per = p->stage_layers ? p->stage_layers[vs] : m->layers / n_vs;
+    out->first_layer = 0;
+    for (int i = 0; i < vs; i++) out->first_layer += p->stage_layers ? p->stage_layers[i] : per;
     out->n_layers = per;
     out->has_embedding = vs == 0;
     out->has_lm_head = vs == n_vs - 1;

@@ -77,8 +77,9 @@ double cost_model_flops(const cfg_experiment *e);
 
 /* ---- per stage --------------------------------------------------------------- */
 
-/* Fill 'out' for virtual stage 'vs' of n_vs = pp * v. Layers are split evenly
-** (the embedding sits on stage 0, the LM head and loss on the last). */
+/* Fill 'out' for virtual stage 'vs' of n_vs = pp * v. Layers per stage come
+** from parallel.stage_layers (even when NULL); the embedding sits on stage 0,
+** the LM head and loss on the last. */
 void cost_stage_ops(const cfg_experiment *e, int vs, int n_vs, cost_stage *out);
 
 /* Time of a GEMM [M x K] x [K x N], 'batch' times, on one GPU (s):
