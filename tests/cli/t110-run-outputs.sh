@@ -28,5 +28,5 @@ check "same config and seed: identical summary" "cmp -s '$TMP/o1' '$TMP/o2'"
 # TFLOP/s per GPU = executed FLOPs / (time * GPUs): recompute it from the report.
 it=$(jget iteration_time_s "$TMP/d1.json"); fl=$(jget executed_flops_per_iteration "$TMP/d1.json")
 tf=$(jget tflops_per_gpu "$TMP/d1.json")
-check "tflops_per_gpu = executed FLOPs / (iteration time * 96 GPUs)" \
-    "near '$tf' \"\$(awk -v f=$fl -v t=$it 'BEGIN{printf "%.12g", f/t/96/1e12}')\" 1e-6"
+want=$(awk -v f="$fl" -v t="$it" 'BEGIN { printf "%.12g", f / t / 96 / 1e12 }')
+check "tflops_per_gpu = executed FLOPs / (iteration time * 96 GPUs)" "near '$tf' '$want' 1e-6"
