@@ -355,6 +355,16 @@ static void send_output(stage_actor *a, int dst_dev, int kind, int mb, int vs, i
     /* the host aggregates the TP group's NICs: t ranks' traffic */
     double bytes = p->abstract ? 0 : p->pp_bytes[vs] * p->tp;
     msg->comm = sg_mailbox_put_async(dst->inbox[a->dev], msg, (long)bytes);
+    if (!p->pp_overlap && !p->abstract) {
+        /* the send runs on the compute stream (Megatron without
+        ** overlap_p2p_comm): the device waits until its data has left */
+        double t0 = msg->sent_s;
+        sg_comm_wait(msg->comm);
+        a->n_pending--;
+        xfer_release(msg);
+        double now = simgrid_get_clock();
+        if (now > t0) track_add(a->track, TL_EV_SEND, 0, mb, dst_dev, iter, t0, now, bytes / p->tp);
+    }
 }
 
 /* Run 'seconds' of compute at this device's speed. */

@@ -93,6 +93,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->abstract = e->model.kind == MODEL_ABSTRACT;
     p->n_vs = p->pp * p->v;
     p->tp_overlap = par->tp_overlap;
+    p->pp_overlap = par->pp_overlap;
     p->dp_overlap = par->dp_overlap;
     p->dp_algorithm = par->dp_algorithm;
     p->n_gpus = cfg_total_gpus(e);
@@ -100,7 +101,8 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->tokens_per_iter = (double)par->global_batch_size * (p->abstract ? 1 : e->model.seq_len);
     p->tp_alpha_s = 2 * cl->nvlink_latency_s;
     p->dp_alpha_s = 4 * cl->nic_latency_s;
-    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node * p->tp;
+    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node /
+                             cl->gpus_per_node * p->tp;
 
     size_t nv = (size_t)p->n_vs, np = (size_t)p->pp;
     cost_stage *st = calloc(nv, sizeof *st);
@@ -129,7 +131,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (p->abstract) {
         p->comm_delay_s = e->model.t_comm_s;
     }
-    double nic_per_gpu = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node;
+    double nic_per_gpu = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node / cl->gpus_per_node;
     double sched_comm = p->abstract ? p->comm_delay_s
                                     : p->pp_bytes[0] / nic_per_gpu + 2 * cl->nic_latency_s;
     sched_costs sc = {.n_vs = p->n_vs, .t_f = p->f_s, .t_b = p->b_s, .t_w = p->w_s,
