@@ -3,19 +3,13 @@
 */
 #include "plan.h"
 
+#include "errmsg.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 void plan_free(plan_t *p)
 {
@@ -122,7 +116,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (!st || !p->f_s || !p->b_s || !p->w_s || !p->f_tp_colls || !p->b_tp_colls ||
         !p->tp_bytes || !p->pp_bytes || !p->grad_bytes || !p->n_buckets || !p->optimizer_s ||
         !p->mem || !p->peak_inflight || !p->host_of) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     stage_costs(e, p, st);
@@ -143,7 +137,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     /* Peak live activations per device, in stage units (chunk units / v). */
     sched_timing tm;
     if (sched_time(&p->sched, &sc, &tm)) {
-        set_err(err, errlen, "internal error: the schedule deadlocks");
+        errmsg_set(err, errlen, "internal error: the schedule deadlocks");
         goto fail;
     }
     for (int d = 0; d < p->pp; d++) p->peak_inflight[d] = tm.dev_peak_mem[d] / p->v;
@@ -164,7 +158,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
         if (!dev_st || !inflight) {
             free(dev_st);
             free(inflight);
-            set_err(err, errlen, "out of memory");
+            errmsg_set(err, errlen, "out of memory");
             goto fail;
         }
         for (int c = 0; c < n; c++) {
