@@ -96,6 +96,21 @@ double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s);
 int res_best_shape(run_ctx *rc, int n_nodes, int pp_fixed, oracle_plan **plan,
                    oracle_result *res);
 
+/* Job membership of fixed-size schemes: which node ids the job runs on. */
+typedef struct {
+    unsigned char *in;   /* [n_ids] */
+    int n_in;
+} res_members;
+/* Take up nodes (lowest ids first) until 'want' members; returns n_in or -1 on OOM. */
+int res_members_init(res_members *m, const run_ctx *rc, int want);
+/* Remove 'node'; 1 if it was a member. */
+int res_members_drop(res_members *m, int node);
+/* Add up non-members (lowest ids first) until 'want'; returns n_in. */
+int res_members_fill(res_members *m, const run_ctx *rc, int want);
+/* Add one node; 1 if it was added (up and not yet a member). */
+int res_members_add(res_members *m, const run_ctx *rc, int node);
+void res_members_free(res_members *m);
+
 /* Gemini (Wang et al. SOSP'23 §5) lower bound of P(recover from CPU memory)
 ** after k simultaneous machine failures among n machines with m replicas:
 ** 1 if k < m; group: 1 - (n/m) C(n-m,k-m)/C(n,k); ring: 1 - n C(n-m,k-m)/C(n,k). */
