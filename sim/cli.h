@@ -14,5 +14,6 @@
 #define CLI_USAGE 2
 
 int cli_run(int argc, char **argv);
+int cli_resilience(int argc, char **argv);
 
 #endif

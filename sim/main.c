@@ -14,6 +14,7 @@ typedef struct {
 
 static const subcommand commands[] = {
     {"run", cli_run, "simulate one experiment config (iteration, or a whole run with failures)"},
+    {"resilience", cli_resilience, "replay a failure stream against resilience schemes"},
 };
 
 static void usage(FILE *out)

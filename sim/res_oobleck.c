@@ -185,7 +185,8 @@ static int oob_on_failure(void *st, run_ctx *rc, int node)
     }
     /* as many failures as pipelines within one recovery window may have hit
     ** every pipeline: some layer may have no surviving copy (conservative) */
-    int no_copy = ++s->n_hits >= s->window_pipes;
+    int no_copy = ++s->n_hits >= s->window_pipes && s->have_ts;
+    /* (an opaque plan stands for the f+1 pipelines the table measured) */
     s->lost[node] = 1;
     int r = no_copy ? 1 : oob_reconfigure(&s->pipes, s->lost, run_n_ids(rc), s->n0);
     s->lost[node] = 0;
