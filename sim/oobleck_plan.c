@@ -130,7 +130,7 @@ int oob_split_batch(int n, const int *x, const double *per_mb, int B, int *b, do
     while (sum > B) {
         int pick = -1;
         for (int t = 0; t < n; t++)
-            if (b[t] > 1 && x[t] <= sum - B &&
+            if (x[t] > 0 && b[t] > 1 && x[t] <= sum - B &&
                 (pick < 0 || b[t] * per_mb[t] > b[pick] * per_mb[pick]))
                 pick = t;
         if (pick < 0) return 1;
@@ -141,7 +141,7 @@ int oob_split_batch(int n, const int *x, const double *per_mb, int B, int *b, do
     while (sum < B) {
         int pick = -1;
         for (int t = 0; t < n; t++)
-            if (x[t] <= B - sum &&
+            if (x[t] > 0 && x[t] <= B - sum &&
                 (pick < 0 || (b[t] + 1) * per_mb[t] < (b[pick] + 1) * per_mb[pick]))
                 pick = t;
         if (pick < 0) return 1;

@@ -111,6 +111,11 @@ int res_members_fill(res_members *m, const run_ctx *rc, int want);
 int res_members_add(res_members *m, const run_ctx *rc, int node);
 void res_members_free(res_members *m);
 
+/* Varuna's candidate shapes (AutoConfig, RESILIENCE.md §5): P over the
+** divisors of K cut points with P < K and P <= G; D = G / P; idle = G - P D.
+** Fills up to max entries; returns the count. */
+int res_varuna_shapes(int K, int G, int *P, int *D, int *idle, int max);
+
 /* Gemini (Wang et al. SOSP'23 §5) lower bound of P(recover from CPU memory)
 ** after k simultaneous machine failures among n machines with m replicas:
 ** 1 if k < m; group: 1 - (n/m) C(n-m,k-m)/C(n,k); ring: 1 - n C(n-m,k-m)/C(n,k). */

@@ -14,6 +14,19 @@
 
 #include <stdlib.h>
 
+int res_varuna_shapes(int K, int G, int *P, int *D, int *idle, int max)
+{
+    int n = 0;
+    for (int p = 1; p < K && p <= G && n < max; p++) {
+        if (K % p) continue;
+        P[n] = p;
+        D[n] = G / p;
+        idle[n] = G - p * (G / p);
+        n++;
+    }
+    return n;
+}
+
 typedef struct {
     res_config cfg;
     double mtbf_s;
