@@ -163,8 +163,8 @@ typedef struct {
     int *x;            /* [K] current mix */
     double *per_mb;    /* [K] */
     int *b;            /* [K] scratch */
-    oob_instance *best;
-    int found;
+    oob_instance *best;   /* [k] sorted by z */
+    int k, found;
 } inst_search;
 
 static void consider(inst_search *s)
@@ -174,9 +174,14 @@ static void consider(inst_search *s)
     if (pipes < s->f + 1) return;
     double z;
     if (oob_split_batch(s->K, s->x, s->per_mb, s->B, s->b, &z)) return;
-    if (s->found && !(z < s->best->z_s - 1e-12)) return;
-    s->found = 1;
-    oob_instance *o = s->best;
+    /* insertion into the sorted top-k (ties keep the earlier) */
+    int pos = s->found;
+    while (pos > 0 && z < s->best[pos - 1].z_s - 1e-12) pos--;
+    if (pos >= s->k) return;
+    int last = s->found < s->k ? s->found : s->k - 1;
+    for (int i = last; i > pos; i--) s->best[i] = s->best[i - 1];
+    if (s->found < s->k) s->found++;
+    oob_instance *o = &s->best[pos];
     o->n_kinds = 0;
     for (int t = 0; t < s->K && o->n_kinds < OOB_MAX_KINDS; t++) {
         if (!s->x[t]) continue;
@@ -218,9 +223,14 @@ static double count_mixes(const oob_templates *ts, int N)
 
 int oob_instantiate(const oob_templates *ts, int N, int f, int B, oob_instance *out)
 {
-    memset(out, 0, sizeof *out);
+    return oob_instantiate_top(ts, N, f, B, out, 1) > 0 ? 0 : 1;
+}
+
+int oob_instantiate_top(const oob_templates *ts, int N, int f, int B, oob_instance *out, int k)
+{
+    memset(out, 0, (size_t)k * sizeof *out);
     int K = ts->n_max - ts->n0 + 1;
-    inst_search s = {.ts = ts, .f = f, .B = B, .K = K, .best = out};
+    inst_search s = {.ts = ts, .f = f, .B = B, .K = K, .best = out, .k = k};
     s.x = calloc((size_t)K, sizeof *s.x);
     s.b = calloc((size_t)K, sizeof *s.b);
     s.per_mb = malloc((size_t)K * sizeof *s.per_mb);
@@ -249,7 +259,7 @@ done:
     free(s.x);
     free(s.b);
     free(s.per_mb);
-    return s.found ? 0 : 1;
+    return s.found;
 }
 
 /* ---- reconfiguration ------------------------------------------------------------ */

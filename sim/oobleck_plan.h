@@ -70,6 +70,10 @@ int oob_split_batch(int n_kinds, const int *x, const double *per_mb, int B, int 
 ** Returns 0, or 1 if no mix exists. */
 #define OOB_ENUM_CAP 200000
 int oob_instantiate(const oob_templates *ts, int N, int f, int B, oob_instance *out);
+/* The k best mixes by z (ascending) into out[0..k-1]; returns how many were
+** found (0: none). Callers that can time plans exactly (the oracle) pick
+** among them, which also accounts for the gradient sync z ignores. */
+int oob_instantiate_top(const oob_templates *ts, int N, int f, int B, oob_instance *out, int k);
 
 /* Node-level pipelines for reconfiguration. */
 typedef struct {

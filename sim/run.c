@@ -96,7 +96,7 @@ void run_set_base(run_ctx *rc, double it_s, double samples_per_it)
 
 void run_set_config(run_ctx *rc, double it_s, double samples_per_it)
 {
-    if (it_s != rc->it_s) rc->inflight_s = 0;
+    if (it_s != rc->it_s) run_lose_inflight(rc); /* a new plan restarts the iteration */
     rc->it_s = it_s > 0 ? it_s : 0;
     rc->samples_per_it = samples_per_it;
     if (!rc->have_base && it_s > 0) run_set_base(rc, it_s, samples_per_it);
@@ -304,6 +304,12 @@ int run_simulate(const run_params *prm, fail_source *src, const oracle *orc,
         }
     }
     advance(&rc, end);
+    /* the iteration in flight at the end is progress, not loss */
+    if (rc.inflight_s > 0 && rc.it_s > 0) {
+        double u = fmin(rc.inflight_s, rc.inflight_s * rc.base_it_s / rc.it_s);
+        rc.pend_useful_s += u;
+        rc.pend_degraded_s += rc.inflight_s - u;
+    }
     run_commit(&rc); /* the work since the last checkpoint survives the end */
     out->wall_s = rc.now_s;
     out->base_iter_s = rc.base_it_s;
