@@ -275,16 +275,32 @@ static double job_mtbf_s(const run_config *rc, fail_source *src, int n_nodes)
     return n > 0 ? fail_end_s(src) / n : INFINITY;
 }
 
-int cli_resilience_run(const run_config *rcfg, const oracle *orc, const cli_opts *o);
+/* Run the schemes of rcfg (or --schemes) on one failure stream; scheme kind
+** k takes its iteration times from orcs[k]. Prints the table; --json/--csv. */
+int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const cli_opts *o);
 
-int cli_resilience_run(const run_config *rcfg, const oracle *orc, const cli_opts *o)
+/* Most nodes present at once in a trace (the job size of a trace that starts empty). */
+static int peak_nodes(fail_source *src)
+{
+    int n = fail_initial_nodes(src), peak = n;
+    fail_event e;
+    fail_rewind(src);
+    while (fail_next(src, &e)) {
+        n += e.kind == FAIL_EV_ARRIVE ? 1 : -1;
+        if (n > peak) peak = n;
+    }
+    fail_rewind(src);
+    return peak;
+}
+
+int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const cli_opts *o)
 {
     char err[1024] = "";
     int kinds[RES_N_SCHEMES], n_kinds = rcfg->n_schemes;
     memcpy(kinds, rcfg->schemes, sizeof kinds);
     if (o->schemes && parse_schemes(o->schemes, 0, kinds, &n_kinds)) return CLI_USAGE;
     oracle_info inf;
-    oracle_get_info(orc, &inf);
+    oracle_get_info(orcs[kinds[0]], &inf);
     run_config rc = *rcfg;
     if (o->seed >= 0) rc.fail.seed = (unsigned long)o->seed;
     if (o->duration_h > 0) rc.fail.duration_s = o->duration_h * 3600;
@@ -311,7 +327,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *orc, const cli_opts
         fprintf(stderr, "dtsim resilience: %s\n", err);
         return CLI_ERR;
     }
-    if (rc.fail.source == RUN_SRC_TRACE && rc.res.n_nodes < 1) rc.res.n_nodes = fail_initial_nodes(src);
+    if (rc.fail.source == RUN_SRC_TRACE && rc.res.n_nodes < 1) rc.res.n_nodes = peak_nodes(src);
     double mtbf = job_mtbf_s(&rc, src, rc.res.n_nodes);
     int runs = rc.fail.source == RUN_SRC_RANDOM ? o->runs : 1;
     if (o->runs > 1 && runs == 1)
@@ -340,7 +356,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *orc, const cli_opts
             res_scheme *s = res_new(kinds[k], &rc.res, mtbf);
             progress_arg pa = {.scheme = res_names[kinds[k]], .run = r, .n_runs = runs, .quiet = !stderr_tty};
             run_result res;
-            if (!s || run_simulate(&prm, src, orc, s, &res, progress, &pa, err, sizeof err)) {
+            if (!s || run_simulate(&prm, src, orcs[kinds[k]], s, &res, progress, &pa, err, sizeof err)) {
                 if (stderr_tty) fprintf(stderr, "\n");
                 fprintf(stderr, "dtsim resilience: %s: %s\n", res_names[kinds[k]], s ? err : "out of memory");
                 res_free(s);
@@ -461,9 +477,20 @@ int cli_resilience(int argc, char **argv)
         } else {
             /* the run engine on the table: one oracle per system would differ per
             ** scheme; use Oobleck's table for every scheme (documented) */
-            oracle *orc = oracle_table_new(tbl, "oobleck", o.model, err, sizeof err);
-            if (orc) orc = oracle_memo_new(orc);
-            if (!orc) { fprintf(stderr, "dtsim resilience: %s\n", err); oracle_table_free(tbl); return CLI_ERR; }
+            /* each scheme reads its own system's table; the fixed-size and
+            ** in-memory schemes read Varuna's (homogeneous PP x DP shapes) */
+            static const char *const sys_of[RES_N_SCHEMES] = {"varuna", "varuna", "oobleck", "bamboo", "varuna"};
+            oracle *orcs[RES_N_SCHEMES] = {0};
+            for (int k = 0; k < RES_N_SCHEMES; k++) {
+                orcs[k] = oracle_table_new(tbl, sys_of[k], o.model, err, sizeof err);
+                if (orcs[k]) orcs[k] = oracle_memo_new(orcs[k]);
+                if (!orcs[k]) {
+                    fprintf(stderr, "dtsim resilience: %s\n", err);
+                    for (int j = 0; j < k; j++) oracle_free(orcs[j]);
+                    oracle_table_free(tbl);
+                    return CLI_ERR;
+                }
+            }
             run_config rc;
             run_config_defaults(&rc);
             /* the artifact's constants at 30 nodes (RESILIENCE.md §6) */
@@ -481,8 +508,8 @@ int cli_resilience(int argc, char **argv)
             rc.res.ckpt_bytes = rv.ckpt_s * 1e9;      /* C = Varuna's blocking checkpoint */
             rc.res.var_ckpt_every_iters = 10;
             rc.res.fallback_interval_s = 0;
-            code = cli_resilience_run(&rc, orc, &o);
-            oracle_free(orc);
+            code = cli_resilience_run(&rc, (const oracle *const *)orcs, &o);
+            for (int k = 0; k < RES_N_SCHEMES; k++) oracle_free(orcs[k]);
         }
         oracle_table_free(tbl);
         return code;
@@ -503,7 +530,9 @@ int cli_resilience(int argc, char **argv)
     oracle *orc = oracle_analytic_new(&prof, err, sizeof err);
     if (orc) orc = oracle_memo_new(orc);
     if (!orc) { fprintf(stderr, "dtsim resilience: %s: %s\n", o.config, err); cJSON_Delete(root); return CLI_ERR; }
-    int code = cli_resilience_run(&rc, orc, &o);
+    const oracle *orcs[RES_N_SCHEMES];
+    for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
+    int code = cli_resilience_run(&rc, orcs, &o);
     oracle_free(orc);
     cJSON_Delete(root);
     return code;

@@ -37,6 +37,7 @@ typedef struct {
     double ckpt_s, load_s, copy_s;
     int fallback;              /* 1: waiting for nodes after a full restart */
     double last_it_s;          /* iteration time of the last timed plan */
+    int stalled;               /* 1: no plan runs on the live nodes (state kept) */
 } oob_st;
 
 /* Time the current pipes: microbatches split by template speed, oracle plan. */
@@ -195,8 +196,11 @@ static int oob_start(void *st, run_ctx *rc)
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
     int r = instantiate(s, rc);
     if (r < 0) return -1;
-    if (r > 0) return run_fail(rc, "oobleck: no plan of >= %d pipelines fits on %d nodes",
-                               s->cfg.oob_f + 1, run_n_up(rc));
+    if (r > 0) { /* not enough nodes yet: wait for arrivals */
+        s->fallback = 1;
+        run_set_config(rc, 0, s->inf.global_batch_samples);
+        return 0;
+    }
     run_set_base(rc, s->last_it_s, s->inf.global_batch_samples);
     return 0;
 }
@@ -235,7 +239,7 @@ static int oob_on_failure(void *st, run_ctx *rc, int node)
         s->recover_end_s = now + pause;
         int t = time_pipes(s, rc);
         if (t <= 0) return t;
-        /* the reconfigured set does not fit: re-instantiate below */
+        too_big = 1; /* the reconfigured set does not run: re-instantiate */
     }
     if (r == 0 && too_big) {
         run_lose_inflight(rc);
@@ -243,6 +247,11 @@ static int oob_on_failure(void *st, run_ctx *rc, int node)
         run_pause(rc, run_detect_s(rc) + s->cfg.oob_reconfig_s + s->copy_s, RUN_B_RECONFIG);
         int t = instantiate(s, rc);
         if (t <= 0) return t;
+        /* no plan runs on these nodes, but every layer still has a copy:
+        ** wait for arrivals without a rollback */
+        s->stalled = 1;
+        run_set_config(rc, 0, s->inf.global_batch_samples);
+        return 0;
     }
     /* full restart from the durable checkpoint */
     run_rollback(rc);
@@ -259,7 +268,7 @@ static int oob_on_arrival(void *st, run_ctx *rc, int node)
 {
     oob_st *s = st;
     (void)node;
-    if (!s->fallback && !s->cfg.oob_use_arrivals) return 0;
+    if (!s->fallback && !s->stalled && !s->cfg.oob_use_arrivals) return 0;
     int was_fallback = s->fallback;
     int t = instantiate(s, rc);
     if (t < 0) return -1;
@@ -268,6 +277,7 @@ static int oob_on_arrival(void *st, run_ctx *rc, int node)
         return 0;
     }
     s->fallback = 0;
+    s->stalled = 0;
     if (was_fallback) {
         run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
     } else {

@@ -61,7 +61,7 @@ static int varuna_start(void *st, run_ctx *rc)
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
     run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     if (morph(s, rc)) return -1;
-    if (!s->n_run) return run_fail(rc, "varuna: no shape of %d nodes fits in memory", run_n_up(rc));
+    if (!s->n_run) return 0; /* not enough nodes yet: wait; the first shape sets the base */
     oracle_plan *plan = NULL;
     oracle_result r;
     res_best_shape(rc, s->n_run, s->cfg.pp, &plan, &r);

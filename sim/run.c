@@ -38,8 +38,10 @@ struct run_ctx {
     double inflight_s;          /* time into the current iteration */
     double ckpt_left_s;         /* > 0: writing a checkpoint */
     double since_ckpt_s;        /* training time since the last checkpoint */
-    double pend_useful_s, pend_degraded_s, pend_samples;
+    double pend_train_s, pend_samples;  /* since the last durable point */
     long pend_iters;
+    double done_train_s;                /* committed training time */
+    double min_it_s;                    /* fastest iteration completed */
     /* pauses */
     double pause_s[RUN_MAX_PAUSES];
     int pause_bucket[RUN_MAX_PAUSES];
@@ -118,8 +120,8 @@ void run_lose_inflight(run_ctx *rc)
 void run_rollback(run_ctx *rc)
 {
     run_lose_inflight(rc);
-    rc->res->bucket_s[RUN_B_REWORK] += rc->pend_useful_s + rc->pend_degraded_s;
-    rc->pend_useful_s = rc->pend_degraded_s = rc->pend_samples = 0;
+    rc->res->bucket_s[RUN_B_REWORK] += rc->pend_train_s;
+    rc->pend_train_s = rc->pend_samples = 0;
     rc->pend_iters = 0;
     rc->since_ckpt_s = 0;
     rc->res->n_rollbacks++;
@@ -128,11 +130,10 @@ void run_rollback(run_ctx *rc)
 void run_commit(run_ctx *rc)
 {
     run_result *r = rc->res;
-    r->bucket_s[RUN_B_USEFUL] += rc->pend_useful_s;
-    r->bucket_s[RUN_B_DEGRADED] += rc->pend_degraded_s;
+    rc->done_train_s += rc->pend_train_s;
     r->iters += rc->pend_iters;
     r->samples += rc->pend_samples;
-    rc->pend_useful_s = rc->pend_degraded_s = rc->pend_samples = 0;
+    rc->pend_train_s = rc->pend_samples = 0;
     rc->pend_iters = 0;
     rc->since_ckpt_s = 0;
 }
@@ -177,11 +178,11 @@ static void bin_add(run_ctx *rc, double t_first, long m, double it, double sampl
 /* Account m completed iterations ending at now + it, now + 2 it, ... */
 static void complete_iters(run_ctx *rc, long m, double t_first)
 {
-    double useful = rc->base_it_s * (rc->samples_per_it / (rc->base_samples > 0 ? rc->base_samples : 1));
     rc->pend_iters += m;
     rc->pend_samples += m * rc->samples_per_it;
-    rc->pend_useful_s += m * useful;
-    rc->pend_degraded_s += m * (rc->it_s - useful);
+    rc->pend_train_s += m * rc->it_s;
+    if (rc->samples_per_it > 0 && rc->it_s / rc->samples_per_it < rc->min_it_s)
+        rc->min_it_s = rc->it_s / rc->samples_per_it;
     rc->since_ckpt_s += m * rc->it_s;
     bin_add(rc, t_first, m, rc->it_s, rc->samples_per_it);
 }
@@ -258,7 +259,8 @@ int run_simulate(const run_params *prm, fail_source *src, const oracle *orc,
         snprintf(err, errlen, "the run needs a duration (the failure source has no end)");
         return -1;
     }
-    run_ctx rc = {.prm = prm, .orc = orc, .res = out, .err = err, .errlen = errlen};
+    run_ctx rc = {.prm = prm, .orc = orc, .res = out, .err = err, .errlen = errlen,
+                  .min_it_s = INFINITY};
     rc.n_ids = fail_n_ids(src);
     rc.up = calloc((size_t)rc.n_ids, 1);
     if (!rc.up) {
@@ -306,14 +308,20 @@ int run_simulate(const run_params *prm, fail_source *src, const oracle *orc,
     advance(&rc, end);
     /* the iteration in flight at the end is progress, not loss */
     if (rc.inflight_s > 0 && rc.it_s > 0) {
-        double u = fmin(rc.inflight_s, rc.inflight_s * rc.base_it_s / rc.it_s);
-        rc.pend_useful_s += u;
-        rc.pend_degraded_s += rc.inflight_s - u;
+        rc.pend_train_s += rc.inflight_s;
+        rc.pend_samples += rc.samples_per_it * rc.inflight_s / rc.it_s;
     }
     run_commit(&rc); /* the work since the last checkpoint survives the end */
+    /* useful = committed samples at the healthy speed: the scheme's base plan,
+    ** or a faster plan it found later (so that degraded >= 0) */
+    double per_sample = rc.base_samples > 0 ? rc.base_it_s / rc.base_samples : INFINITY;
+    if (!rc.have_base || rc.min_it_s < per_sample) per_sample = rc.min_it_s;
+    if (!isfinite(per_sample)) per_sample = 0;
+    out->bucket_s[RUN_B_USEFUL] = fmin(out->samples * per_sample, rc.done_train_s);
+    out->bucket_s[RUN_B_DEGRADED] = rc.done_train_s - out->bucket_s[RUN_B_USEFUL];
     out->wall_s = rc.now_s;
-    out->base_iter_s = rc.base_it_s;
-    out->base_samples_per_s = rc.base_it_s > 0 ? rc.base_samples / rc.base_it_s : 0;
+    out->base_iter_s = per_sample * rc.base_samples;
+    out->base_samples_per_s = per_sample > 0 ? 1 / per_sample : 0;
     out->goodput_frac = out->bucket_s[RUN_B_USEFUL] / out->wall_s;
     out->samples_per_s = out->samples / out->wall_s;
     long misses = 0, hits = 0;

@@ -43,8 +43,9 @@ typedef struct {
 typedef struct {
     double bucket_s[RUN_N_BUCKETS];
     double wall_s;            /* simulated length (= sum of the buckets) */
-    double base_iter_s;       /* healthy iteration time (the scheme's initial plan) */
-    double base_samples_per_s;/* samples/s of the healthy plan without overheads */
+    double base_iter_s;       /* healthy iteration time: the scheme's base plan, or the
+                                 fastest plan that ran if that was faster */
+    double base_samples_per_s;/* samples/s at base_iter_s */
     double samples;           /* committed samples */
     long iters;               /* committed iterations */
     double goodput_frac;      /* useful / wall */
