@@ -417,7 +417,7 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
     for (int i = 0; i < s->n_list; i++)
         if (s->list[i].kind >= 0) s->list[k++] = s->list[i];
     s->n_list = k;
-    qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
+    if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
     free(L);
     free(present);
     free(add_ev);
@@ -529,7 +529,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
     }
     fclose(f);
     f = NULL;
-    qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
+    if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
     s->end_s = last_t;
     s->causes = causes.names;
     s->n_causes = causes.n;
