@@ -2,7 +2,7 @@
 #
 # Two layers, kept apart as in Lua's CORE_O/LIB_O:
 #   core   sim/*.c except the engine and the CLI: pure C (cJSON, GSL), no SimGrid.
-#   engine sim/eng_*.c, sim/plat_*.c: everything that calls SimGrid.
+#   engine sim/eng*.c, sim/plat*.c: everything that calls SimGrid.
 #   cli    sim/main.c, sim/cli_*.c: argument parsing, exit codes.
 # Unit tests tests/unit/test_<module>.c link the core only (test_eng_*.c also the
 # engine); CLI tests tests/cli/t*.sh run the binary. All speak TAP and run
@@ -18,8 +18,8 @@ DTSIM_HOME := $(CURDIR)
 BUILD   ?= build
 SAN     :=
 
-CORE_SRC := $(filter-out sim/eng_% sim/plat_% sim/main.c sim/cli_%,$(wildcard sim/*.c))
-ENG_SRC  := $(wildcard sim/eng_*.c sim/plat_*.c)
+CORE_SRC := $(filter-out sim/eng% sim/plat% sim/main.c sim/cli_%,$(wildcard sim/*.c))
+ENG_SRC  := $(wildcard sim/eng*.c sim/plat*.c)
 CLI_SRC  := sim/main.c $(wildcard sim/cli_*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))

@@ -15,5 +15,7 @@
 
 int cli_run(int argc, char **argv);
 int cli_resilience(int argc, char **argv);
+/* dtsim whatif TRACE.csv: what-if straggler analysis (cli_whatif.c). */
+int cli_whatif(int argc, char **argv);
 
 #endif

@@ -1,14 +1,140 @@
 /*
 ** cli_run.c -- `dtsim run CONFIG`: simulate one experiment (CLI layer).
+**
+** Steps: load and validate the config, build the plan (cost model +
+** schedule), refuse plans that do not fit in GPU memory (unless
+** --allow-oom), simulate on SimGrid, compute the metrics, print the summary
+** and write the JSON report and trace when asked.
 */
 #include "cli.h"
+#include "cli_common.h"
+
+#include "cfg.h"
+#include "eng.h"
+#include "metrics.h"
+#include "plan.h"
+#include "rep.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: dtsim run CONFIG [options]\n"
+        "\n"
+        "Simulate one training iteration of the experiment in CONFIG (a JSON file, see\n"
+        "README.md \"Configuration\") on a SimGrid model of the cluster, and report where\n"
+        "the time goes: iteration time, throughput, TFLOP/s per GPU, MFU, pipeline bubble,\n"
+        "exposed communication and memory per stage.\n"
+        "\n"
+        "options:\n"
+        "  --set KEY=VALUE   override a config value by its dotted path, e.g.\n"
+        "                    --set parallel.pp=16 --set cluster.gpu=h100-sxm\n"
+        "                    (VALUE is JSON if it parses as JSON, else a string; repeatable)\n"
+        "  --json FILE       write the report as JSON ('-' = stdout)\n"
+        "  --trace FILE      write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n"
+        "  --iterations N    simulate N iterations (default: engine.iterations, 1)\n"
+        "  --allow-oom       simulate even if a stage does not fit in GPU memory\n"
+        "  --quiet           no summary on stdout\n"
+        "  -h, --help        this help\n"
+        "\n"
+        "exit status: 0 success, 1 invalid config or failed simulation, 2 usage error\n");
+}
 
 int cli_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "dtsim run: not built yet\n");
-    return CLI_ERR;
+    const char *config = NULL, *json_path = NULL, *trace_path = NULL;
+    int allow_oom = 0, quiet = 0, iterations = 0;
+    cfg_overrides ov = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--set") || !strcmp(a, "--json") || !strcmp(a, "--trace") ||
+                   !strcmp(a, "--iterations")) {
+            if (i + 1 >= argc) return cli_usage_error("run", "%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--set")) {
+                if (ov.n == CFG_MAX_OVERRIDES) return cli_usage_error("run", "too many --set");
+                ov.items[ov.n++] = v;
+            } else if (!strcmp(a, "--json")) json_path = v;
+            else if (!strcmp(a, "--trace")) trace_path = v;
+            else if (cli_parse_int(v, 1, 1000, &iterations))
+                return cli_usage_error("run", "--iterations needs an integer in 1..1000, got '%s'", v);
+        } else if (!strcmp(a, "--allow-oom")) {
+            allow_oom = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("run", "unknown option '%s'", a);
+        } else if (!config) {
+            config = a;
+        } else {
+            return cli_usage_error("run", "unexpected argument '%s' (one CONFIG only)", a);
+        }
+    }
+    if (!config) return cli_usage_error("run", "missing CONFIG");
+
+    cfg_experiment e;
+    cfg_error cerr;
+    if (cfg_load(config, &ov, &e, &cerr)) return cli_config_error(&cerr);
+    if (!iterations) iterations = e.engine.iterations;
+
+    int rc = CLI_ERR;
+    char err[512];
+    plan_t p;
+    if (plan_build(&e, &p, err, sizeof err)) {
+        fprintf(stderr, "dtsim: %s: $.parallel: %s\n", config, err);
+        cfg_free(&e);
+        return CLI_ERR;
+    }
+    if (!p.fits && !allow_oom) {
+        cli_report_oom(config, &e, &p);
+        goto out_plan;
+    }
+    eng_t *eng = eng_new(&e, p.tp, NULL, 0, err, sizeof err);
+    if (!eng) {
+        fprintf(stderr, "dtsim: %s: %s\n", config, err);
+        goto out_plan;
+    }
+    tl_result res;
+    if (eng_run(eng, &p, NULL, iterations, e.engine.exploit_symmetry, &res, err, sizeof err)) {
+        fprintf(stderr, "dtsim: %s: %s\n", config, err);
+        goto out_eng;
+    }
+    metrics m;
+    if (cli_metrics(&e, &p, &res, &m)) {
+        fprintf(stderr, "dtsim: out of memory\n");
+        goto out_res;
+    }
+    if (e.engine.progress)
+        fprintf(stderr, "dtsim: simulated %d iteration%s of %d GPUs (%ld actors) in %.3f s "
+                "wall (platform %.3f s)\n", iterations, iterations > 1 ? "s" : "", p.n_gpus,
+                res.n_actors, res.wall_s, res.load_wall_s);
+    if (!quiet) rep_text(stdout, &e, &p, &m);
+    rc = CLI_OK;
+    if (json_path) {
+        cJSON *j = rep_json(&e, &p, &m);
+        if (!j || rep_write_json_file(json_path, j)) {
+            fprintf(stderr, "dtsim: cannot write %s\n", json_path);
+            rc = CLI_ERR;
+        }
+        cJSON_Delete(j);
+    }
+    if (trace_path && rep_write_trace(trace_path, &p, &res)) {
+        fprintf(stderr, "dtsim: cannot write %s\n", trace_path);
+        rc = CLI_ERR;
+    }
+    metrics_free(&m);
+out_res:
+    tl_result_free(&res);
+out_eng:
+    eng_free(eng);
+out_plan:
+    plan_free(&p);
+    cfg_free(&e);
+    return rc;
 }

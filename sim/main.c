@@ -15,6 +15,7 @@ typedef struct {
 static const subcommand commands[] = {
     {"run", cli_run, "simulate one experiment config (iteration, or a whole run with failures)"},
     {"resilience", cli_resilience, "replay a failure stream against resilience schemes"},
+    {"whatif", cli_whatif, "what-if straggler analysis of a per-op trace (OSDI'25 method)"},
 };
 
 static void usage(FILE *out)

@@ -29,13 +29,13 @@ static const struct {
     [SCHED_GPIPE]       = {"gpipe", 0, 1, sched_gen_gpipe},
     [SCHED_1F1B]        = {"1f1b", 0, 1, sched_gen_1f1b},
     [SCHED_INTERLEAVED] = {"interleaved", 0, 0, sched_gen_interleaved},
-    [SCHED_ZB_H1]       = {"zb-h1", 1, 1, NULL},
-    [SCHED_ZB_H2]       = {"zb-h2", 1, 1, NULL},
-    [SCHED_ZB_1P]       = {"zb-1p", 1, 1, NULL},
-    [SCHED_ZB_2P]       = {"zb-2p", 1, 1, NULL},
-    [SCHED_ZB_V]        = {"zb-v", 1, 2, NULL},
-    [SCHED_V_HALF]      = {"v-half", 1, 2, NULL},
-    [SCHED_V_MIN]       = {"v-min", 1, 2, NULL},
+    [SCHED_ZB_H1]       = {"zb-h1", 1, 1, sched_gen_zb_h1},
+    [SCHED_ZB_H2]       = {"zb-h2", 1, 1, sched_gen_zb_h2},
+    [SCHED_ZB_1P]       = {"zb-1p", 1, 1, sched_gen_zb_1p},
+    [SCHED_ZB_2P]       = {"zb-2p", 1, 1, sched_gen_zb_2p},
+    [SCHED_ZB_V]        = {"zb-v", 1, 2, sched_gen_zb_v},
+    [SCHED_V_HALF]      = {"v-half", 1, 2, sched_gen_v_half},
+    [SCHED_V_MIN]       = {"v-min", 1, 2, sched_gen_v_min},
 };
 
 int sched_type_from_name(const char *name)

@@ -6,8 +6,9 @@
 ** the zero-bubble family in sched_zb.c, the V-shape family in sched_v.c), the
 ** checker that proves a schedule complete and dependency-ordered, and an
 ** in-order list-scheduling timer (rules D1-D4 of SCHEDULES.md) that tests,
-** auto-schedulers and the checker share. It knows nothing about transformers
-** or SimGrid: costs come in as seconds per op, memory as abstract units.
+** auto-schedulers and the checker share, and the activation-memory curve
+** over time (sched_mem.c). It knows nothing about transformers or SimGrid:
+** costs come in as seconds per op, memory as abstract units.
 **
 ** Vocabulary (SCHEDULES.md §1): p devices, m microbatches, v chunks per
 ** device, p*v virtual stages in layer order. Ops per (microbatch, virtual
@@ -68,8 +69,8 @@ typedef struct {
 ** family always has 2 chunks). 'group_size' is Megatron's
 ** microbatch_group_size_per_vp_stage (0 = p). 'mem_limit' is the activation
 ** memory limit of the automatic zero-bubble schedulers in units of one
-** microbatch's stage activation (M_F of a whole stage); 0 = the schedule's
-** default (ZB-1p: p, ZB-2p: 2p). */
+** microbatch's stage activation (M_F of a whole stage; 2 chunk units for
+** ZB-V); 0 = the schedule's default (ZB-1p: p, ZB-2p: 2p, ZB-V: p). */
 typedef struct {
     sched_type type;
     int p, m, v;
@@ -153,6 +154,35 @@ int sched_check(const sched_t *s, char *err, size_t errlen);
 ** if the lists deadlock (then 'out' is left empty). */
 int sched_time(const sched_t *s, const sched_costs *c, sched_timing *out);
 void sched_timing_free(sched_timing *t);
+
+/* ---- activation memory over time (sched_mem.c) --------------------------- */
+
+/* Live activation memory of each device as a piecewise-constant curve:
+** from t_s[d][k] until t_s[d][k+1] (or for ever after the last point) the
+** device holds live[d][k]. Units are those of the memory deltas in
+** sched_costs (chunk units under the usual +1/0/-1 model; multiply by the
+** bytes of one chunk's activations to get bytes). Owned by the struct. */
+typedef struct {
+    int p;
+    int *n_pts;        /* [p] points on each device's curve (>= 1) */
+    double **t_s;      /* [p][n_pts[d]] strictly ascending times, s; t_s[d][0] = 0 */
+    double **live;     /* [p][n_pts[d]] value from that time on */
+    double *peak;      /* [p] highest value reached (= sched_timing.dev_peak_mem) */
+} sched_mem_curve;
+
+/* Build the curves of schedule 's' timed as 't' (from sched_time with the
+** same costs 'c'), taking the memory deltas m_f, m_b, m_w from 'c' (a
+** no-split B applies m_b + m_w). Convention: a delta > 0 (allocation)
+** applies when its op starts, a delta <= 0 (release) when it ends, so the
+** curve never under-states what the device holds. Changes at equal times
+** are merged, keeping the value after all of them (ops of one device do not
+** overlap, so a merged intermediate value is never above the kept one);
+** 'peak' is taken over every intermediate value. The curve starts at
+** (0, 0). Returns 0, or -1 (out of memory; 'out' left empty). Free with
+** sched_mem_curve_free. */
+int sched_mem_profile(const sched_t *s, const sched_timing *t, const sched_costs *c,
+                      sched_mem_curve *out);
+void sched_mem_curve_free(sched_mem_curve *mc);
 
 /* Cost of one op under 'c' (a no-split B costs t_b + t_w). */
 double sched_op_cost(const sched_t *s, const sched_costs *c, int dev, const sched_op *op);

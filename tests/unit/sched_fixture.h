@@ -100,4 +100,92 @@ static inline int fixture_same_order(const sched_t *a, const sched_t *b, char *w
     return 1;
 }
 
+/* Build schedule 'type' for the fixture's p and m with the fixture's own
+** costs (uniform per op as executed, memory +1/0/-1), and compare with it:
+** the op order of every device, the makespan and each stat line (start,
+** end, busy, bubble = end - start - busy, peak). Returns 1 if all match,
+** else 0 with the first difference in 'why'. */
+static inline int fixture_reproduce(sched_type type, const char *path, char *why, size_t len)
+{
+    sched_fixture fx;
+    if (fixture_load(path, &fx)) {
+        snprintf(why, len, "cannot read %s", path);
+        return 0;
+    }
+    int ok = 0, n_vs = fx.s.p * fx.chunks;
+    double *buf = malloc(3 * (size_t)n_vs * sizeof *buf);
+    sched_costs c;
+    sched_costs_uniform(&c, buf, n_vs, fx.t_f, fx.t_b, fx.t_w, fx.t_comm);
+    sched_params prm = {.type = type, .p = fx.s.p, .m = fx.s.m, .v = fx.chunks};
+    sched_t s;
+    sched_timing t;
+    char err[256];
+    if (sched_build(&prm, &c, &s, err, sizeof err)) {
+        snprintf(why, len, "%s: sched_build: %s", path, err);
+        goto done_fx;
+    }
+    if (!fixture_same_order(&s, &fx.s, err, sizeof err)) {
+        snprintf(why, len, "%s: order: %s", path, err);
+        goto done_s;
+    }
+    if (sched_time(&s, &c, &t)) {
+        snprintf(why, len, "%s: deadlock", path);
+        goto done_s;
+    }
+    ok = t.makespan == fx.makespan;
+    if (!ok) snprintf(why, len, "%s: makespan %g, fixture %g", path, t.makespan, fx.makespan);
+    for (int d = 0; ok && d < s.p; d++) {
+        double bubble = t.dev_last_end[d] - t.dev_first_start[d] - t.dev_busy[d];
+        ok = t.dev_first_start[d] == fx.start[d] && t.dev_last_end[d] == fx.end[d] &&
+             t.dev_busy[d] == fx.busy[d] && bubble == fx.bubble[d] &&
+             t.dev_peak_mem[d] == fx.peak[d];
+        if (!ok)
+            snprintf(why, len, "%s: device %d start %g end %g busy %g bubble %g peak %g, fixture "
+                     "%g %g %g %g %g", path, d, t.dev_first_start[d], t.dev_last_end[d],
+                     t.dev_busy[d], bubble, t.dev_peak_mem[d], fx.start[d], fx.end[d],
+                     fx.busy[d], fx.bubble[d], fx.peak[d]);
+    }
+    sched_timing_free(&t);
+done_s:
+    sched_free(&s);
+done_fx:
+    free(buf);
+    sched_free(&fx.s);
+    return ok;
+}
+
+/* Build schedule 'type' (p, m, requested v) without costs and time it with
+** uniform stage op times t_f, t_b, t_w (a chunk op of a v-chunk schedule
+** costs 1/v of them) and transfer time t_comm. Returns 0 or -1 with 'err'. */
+static inline int sched_build_timed(sched_type type, int p, int m, int v, double t_f,
+                                    double t_b, double t_w, double t_comm, sched_t *s,
+                                    sched_timing *t, char *err, size_t len)
+{
+    sched_params prm = {.type = type, .p = p, .m = m, .v = v};
+    if (sched_build(&prm, NULL, s, err, len)) return -1;
+    int n_vs = sched_n_vs(s);
+    double *buf = malloc(3 * (size_t)n_vs * sizeof *buf);
+    sched_costs c;
+    sched_costs_uniform(&c, buf, n_vs, t_f / s->v, t_b / s->v, t_w / s->v, t_comm);
+    int rc = sched_time(s, &c, t);
+    free(buf);
+    if (rc) {
+        snprintf(err, len, "deadlock");
+        sched_free(s);
+    }
+    return rc;
+}
+
+/* Worst device bubble inside its own span: max over d of
+** (last end - first start - busy). */
+static inline double sched_worst_span_bubble(const sched_timing *t)
+{
+    double x = 0;
+    for (int d = 0; d < t->p; d++) {
+        double b = t->dev_last_end[d] - t->dev_first_start[d] - t->dev_busy[d];
+        if (b > x) x = b;
+    }
+    return x;
+}
+
 #endif

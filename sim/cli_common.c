@@ -1,0 +1,90 @@
+/*
+** cli_common.c -- helpers shared by the subcommands (CLI layer).
+*/
+#include "cli_common.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "dtsim %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'dtsim %s --help')\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_config_error(const cfg_error *err)
+{
+    char buf[1200];
+    cfg_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "dtsim: %s\n", buf);
+    return CLI_ERR;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+void cli_report_oom(const char *config, const cfg_experiment *e, const plan_t *p)
+{
+    int worst = 0;
+    for (int d = 1; d < p->pp; d++)
+        if (p->mem[d].total_bytes > p->mem[worst].total_bytes) worst = d;
+    const cost_memory *m = &p->mem[worst];
+    fprintf(stderr, "dtsim: %s: $.parallel: the plan does not fit in GPU memory: pipeline stage "
+            "%d needs %.1f GiB per GPU (model state %.1f GiB for %.2fB parameters per GPU, "
+            "activations %.1f GiB, other %.1f GiB) but a %s has %.1f GiB; use more tensor or "
+            "pipeline parallelism, activation recomputation, a distributed optimizer, or "
+            "--allow-oom to simulate anyway\n", config, worst, m->total_bytes / GIB,
+            m->state_bytes / GIB, m->params / 1e9, m->act_bytes / GIB, m->other_bytes / GIB,
+            e->cluster.gpu.name, e->cluster.gpu.hbm_bytes / GIB);
+}
+
+int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out)
+{
+    double *mem = malloc((size_t)p->pp * sizeof *mem);
+    int *fits = malloc((size_t)p->pp * sizeof *fits);
+    if (!mem || !fits) {
+        free(mem);
+        free(fits);
+        return -1;
+    }
+    for (int d = 0; d < p->pp; d++) {
+        mem[d] = p->mem[d].total_bytes;
+        fits[d] = p->mem[d].fits;
+    }
+    int last = res->iterations - 1;
+    double start = last > 0 ? res->iter_end_s[last - 1] : 0;
+    met_input in = {
+        .pp = p->pp,
+        .n_gpus = p->n_gpus,
+        .executed_flops = p->executed_flops,
+        .model_flops = p->model_flops,
+        .tokens_per_iter = p->tokens_per_iter,
+        .samples_per_iter = e->parallel.global_batch_size,
+        .peak_flops_per_gpu = p->peak_flops_per_gpu,
+        .iteration_s = res->iter_end_s[last] - start,
+        .memory_bytes = mem,
+        .fits = fits,
+    };
+    /* compute tracks of class 0 are tracks[0..pp-1] */
+    int rc = metrics_compute(&in, res->tracks, last, start, out);
+    free(mem);
+    free(fits);
+    return rc;
+}

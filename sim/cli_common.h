@@ -1,0 +1,26 @@
+/*
+** cli_common.h -- helpers shared by the subcommands (CLI layer): error
+** printing with exit codes, integer parsing, the memory report of a plan that
+** does not fit, and metrics from a simulated timeline.
+*/
+#ifndef DTSIM_CLI_COMMON_H
+#define DTSIM_CLI_COMMON_H
+
+#include "cfg.h"
+#include "metrics.h"
+#include "plan.h"
+#include "timeline.h"
+
+/* "dtsim CMD: message" + hint on stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line "dtsim: file: $.path: message" on stderr; returns CLI_ERR. */
+int cli_config_error(const cfg_error *err);
+/* Parse a decimal integer in [lo, hi]; 0 or -1. */
+int cli_parse_int(const char *s, long lo, long hi, int *out);
+/* Explain which stage does not fit and by how much (stderr). */
+void cli_report_oom(const char *config, const cfg_experiment *e, const plan_t *p);
+/* Metrics of the last simulated iteration of 'res' for the representative
+** replica class. 0 or -1. */
+int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out);
+
+#endif

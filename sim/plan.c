@@ -1,0 +1,198 @@
+/*
+** plan.c -- build the iteration plan from an experiment (pure layer).
+*/
+#include "plan.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+void plan_free(plan_t *p)
+{
+    if (!p) return;
+    sched_free(&p->sched);
+    free(p->f_s);
+    free(p->b_s);
+    free(p->w_s);
+    free(p->f_tp_colls);
+    free(p->b_tp_colls);
+    free(p->tp_bytes);
+    free(p->pp_bytes);
+    free(p->grad_bytes);
+    free(p->n_buckets);
+    free(p->optimizer_s);
+    free(p->mem);
+    free(p->peak_inflight);
+    free(p->host_of);
+    memset(p, 0, sizeof *p);
+}
+
+double plan_op_s(const plan_t *p, int dev, const sched_op *op)
+{
+    int vs = sched_vstage(&p->sched, dev, op->chunk);
+    switch (op->kind) {
+    case SCHED_OP_F: return p->f_s[vs];
+    case SCHED_OP_B: return p->sched.split_backward ? p->b_s[vs] : p->b_s[vs] + p->w_s[vs];
+    default: return p->w_s[vs];
+    }
+}
+
+int plan_op_tp_colls(const plan_t *p, int dev, const sched_op *op)
+{
+    int vs = sched_vstage(&p->sched, dev, op->chunk);
+    switch (op->kind) {
+    case SCHED_OP_F: return p->f_tp_colls[vs];
+    case SCHED_OP_B: return p->b_tp_colls[vs];
+    default: return 0;
+    }
+}
+
+/* Fill per-virtual-stage durations and traffic; cost_stage data of each
+** stage goes to 'st' (transformer mode only). */
+static void stage_costs(const cfg_experiment *e, plan_t *p, cost_stage *st)
+{
+    const cfg_model *m = &e->model;
+    for (int vs = 0; vs < p->n_vs; vs++) {
+        if (p->abstract) {
+            p->f_s[vs] = m->t_f_s / p->v;
+            p->b_s[vs] = m->t_b_s / p->v;
+            p->w_s[vs] = m->t_w_s / p->v;
+            continue;
+        }
+        cost_stage_ops(e, vs, p->n_vs, &st[vs]);
+        p->f_s[vs] = st[vs].f.compute_s;
+        p->b_s[vs] = st[vs].b.compute_s;
+        p->w_s[vs] = st[vs].w.compute_s;
+        p->f_tp_colls[vs] = st[vs].f.n_tp_colls;
+        p->b_tp_colls[vs] = st[vs].b.n_tp_colls;
+        p->tp_bytes[vs] = st[vs].f.tp_bytes;
+        p->pp_bytes[vs] = st[vs].pp_send_bytes;
+    }
+}
+
+int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
+{
+    const cfg_parallel *par = &e->parallel;
+    const cfg_cluster *cl = &e->cluster;
+    memset(p, 0, sizeof *p);
+    p->pp = par->pp;
+    p->dp = par->dp;
+    p->tp = par->tp;
+    p->v = par->virtual_stages;
+    p->m = par->n_microbatches;
+    p->abstract = e->model.kind == MODEL_ABSTRACT;
+    p->n_vs = p->pp * p->v;
+    p->tp_overlap = par->tp_overlap;
+    p->dp_overlap = par->dp_overlap;
+    p->dp_algorithm = par->dp_algorithm;
+    p->n_gpus = cfg_total_gpus(e);
+    p->peak_flops_per_gpu = cfg_peak_flops(e);
+    p->tokens_per_iter = (double)par->global_batch_size * (p->abstract ? 1 : e->model.seq_len);
+    p->tp_alpha_s = 2 * cl->nvlink_latency_s;
+    p->dp_alpha_s = 4 * cl->nic_latency_s;
+    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node * p->tp;
+
+    size_t nv = (size_t)p->n_vs, np = (size_t)p->pp;
+    cost_stage *st = calloc(nv, sizeof *st);
+    p->f_s = calloc(nv, sizeof(double));
+    p->b_s = calloc(nv, sizeof(double));
+    p->w_s = calloc(nv, sizeof(double));
+    p->f_tp_colls = calloc(nv, sizeof(int));
+    p->b_tp_colls = calloc(nv, sizeof(int));
+    p->tp_bytes = calloc(nv, sizeof(double));
+    p->pp_bytes = calloc(nv, sizeof(double));
+    p->grad_bytes = calloc(np, sizeof(double));
+    p->n_buckets = calloc(np, sizeof(int));
+    p->optimizer_s = calloc(np, sizeof(double));
+    p->mem = calloc(np, sizeof(cost_memory));
+    p->peak_inflight = calloc(np, sizeof(double));
+    p->host_of = calloc(np * (size_t)p->dp, sizeof(int));
+    if (!st || !p->f_s || !p->b_s || !p->w_s || !p->f_tp_colls || !p->b_tp_colls ||
+        !p->tp_bytes || !p->pp_bytes || !p->grad_bytes || !p->n_buckets || !p->optimizer_s ||
+        !p->mem || !p->peak_inflight || !p->host_of) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    stage_costs(e, p, st);
+
+    /* Pipeline transfer estimate for cost-aware schedulers (ZB-1p/2p, ZB-V). */
+    if (p->abstract) {
+        p->comm_delay_s = e->model.t_comm_s;
+    }
+    double nic_per_gpu = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node;
+    double sched_comm = p->abstract ? p->comm_delay_s
+                                    : p->pp_bytes[0] / nic_per_gpu + 2 * cl->nic_latency_s;
+    sched_costs sc = {.n_vs = p->n_vs, .t_f = p->f_s, .t_b = p->b_s, .t_w = p->w_s,
+                      .t_comm = sched_comm, .m_f = 1, .m_b = 0, .m_w = -1};
+    sched_params sp = {.type = par->schedule, .p = p->pp, .m = p->m, .v = p->v,
+                       .group_size = par->group_size, .mem_limit = par->zb_mem_limit};
+    if (sched_build(&sp, &sc, &p->sched, err, errlen)) goto fail;
+
+    /* Peak live activations per device, in stage units (chunk units / v). */
+    sched_timing tm;
+    if (sched_time(&p->sched, &sc, &tm)) {
+        set_err(err, errlen, "internal error: the schedule deadlocks");
+        goto fail;
+    }
+    for (int d = 0; d < p->pp; d++) p->peak_inflight[d] = tm.dev_peak_mem[d] / p->v;
+    sched_timing_free(&tm);
+
+    /* Per device: memory, gradients, optimizer. */
+    p->fits = 1;
+    for (int d = 0; d < p->pp; d++) {
+        if (p->abstract) {
+            p->mem[d].fits = 1;
+            continue;
+        }
+        /* each chunk's activation is counted at the device's peak in stage
+        ** units: sum_c (peak_chunk_units / v) * act(c) */
+        int n = p->v;
+        cost_stage *dev_st = malloc((size_t)n * sizeof *dev_st);
+        double *inflight = malloc((size_t)n * sizeof *inflight);
+        if (!dev_st || !inflight) {
+            free(dev_st);
+            free(inflight);
+            set_err(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (int c = 0; c < n; c++) {
+            dev_st[c] = st[sched_vstage(&p->sched, d, c)];
+            inflight[c] = p->peak_inflight[d];
+        }
+        cost_device_memory(e, dev_st, n, inflight, &p->mem[d]);
+        free(dev_st);
+        free(inflight);
+        if (!p->mem[d].fits) p->fits = 0;
+        p->grad_bytes[d] = p->dp > 1 ? cost_grad_bytes(e, p->mem[d].params) : 0;
+        p->n_buckets[d] = p->grad_bytes[d] > 0
+                              ? (int)ceil(p->grad_bytes[d] / par->dp_bucket_bytes) : 0;
+        p->optimizer_s[d] = cost_optimizer_s(e, p->mem[d].params);
+    }
+    if (!p->abstract && p->pp > 1 && e->model.tied_embeddings)
+        p->embed_sync_bytes = cost_grad_bytes(e, (double)e->model.vocab * e->model.hidden / p->tp);
+
+    /* Megatron rank order: TP group (d, r) is host r + dp*d. */
+    for (int d = 0; d < p->pp; d++)
+        for (int r = 0; r < p->dp; r++) p->host_of[d * p->dp + r] = r + p->dp * d;
+
+    if (!p->abstract) {
+        p->executed_flops = cost_executed_flops(e);
+        p->model_flops = cost_model_flops(e);
+    }
+    free(st);
+    return 0;
+fail:
+    free(st);
+    plan_free(p);
+    return -1;
+}

@@ -1,0 +1,296 @@
+/*
+** rep.c -- reports: human summary, JSON, Chrome/Perfetto trace (pure layer).
+*/
+#include "rep.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+/* ======================================================================
+** Text
+** ====================================================================== */
+
+static const char *fmt_time(double s, char *buf, size_t len)
+{
+    if (s >= 1) snprintf(buf, len, "%.3f s", s);
+    else if (s >= 1e-3) snprintf(buf, len, "%.3f ms", s * 1e3);
+    else snprintf(buf, len, "%.3f us", s * 1e6);
+    return buf;
+}
+
+void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics *m)
+{
+    char a[32], b[32], c[32];
+    const cfg_parallel *par = &e->parallel;
+    fprintf(out, "dtsim: %s\n", e->name[0] ? e->name : e->file);
+    if (p->abstract)
+        fprintf(out, "  model    abstract: t_f %s, t_b %s, t_w %s, t_comm %s per microbatch and stage\n",
+                fmt_time(e->model.t_f_s, a, sizeof a), fmt_time(e->model.t_b_s, b, sizeof b),
+                fmt_time(e->model.t_w_s, c, sizeof c), fmt_time(e->model.t_comm_s, a, sizeof a));
+    else
+        fprintf(out, "  model    %s: %d layers, hidden %d, %d heads, seq %d, vocab %d, %.2fB params\n",
+                e->model.name, e->model.layers, e->model.hidden, e->model.heads,
+                e->model.seq_len, e->model.vocab, cost_total_params(&e->model) / 1e9);
+    fprintf(out, "  cluster  %s: %d nodes x %d %s = %d GPUs\n", e->cluster.name, e->cluster.nodes,
+            e->cluster.gpus_per_node, e->cluster.gpu.name, p->n_gpus);
+    fprintf(out, "  plan     TP %d, PP %d, DP %d, schedule %s", p->tp, p->pp, p->dp,
+            sched_type_name(par->schedule));
+    if (p->v > 1) fprintf(out, " (%d chunks per device)", p->v);
+    fprintf(out, ", %d microbatches of %d, global batch %d, recompute %s\n", p->m,
+            par->microbatch_size, par->global_batch_size, cfg_recompute_names[par->recompute]);
+    fprintf(out, "\n");
+    fprintf(out, "  iteration time      %s\n", fmt_time(m->iteration_s, a, sizeof a));
+    if (!p->abstract) {
+        fprintf(out, "  throughput          %.0f tokens/s, %.3f samples/s\n", m->tokens_per_s,
+                m->samples_per_s);
+        fprintf(out, "  per GPU             %.1f TFLOP/s (MFU %.1f%%, HFU %.1f%%)\n",
+                m->tflops_per_gpu, 100 * m->mfu, 100 * m->hfu);
+    }
+    fprintf(out, "  pipeline bubble     %s per stage on average: %.2f%% of the iteration, "
+            "%.2f%% of ideal time\n", fmt_time(m->mean_bubble_s, a, sizeof a),
+            100 * m->bubble_fraction, 100 * m->bubble_ratio);
+    fprintf(out, "  exposed comm        %s per stage on average\n",
+            fmt_time(m->exposed_comm_s, a, sizeof a));
+    if (!p->abstract)
+        fprintf(out, "  peak memory         %.1f GiB per GPU (max over stages, GPU has %.0f GiB): %s\n",
+                m->peak_memory_bytes / GIB, e->cluster.gpu.hbm_bytes / GIB,
+                m->fits_in_memory ? "fits" : "DOES NOT FIT");
+    fprintf(out, "\n  stage   busy        bubble      bubble%%  exposed comm  DP wait     memory\n");
+    for (int d = 0; d < m->pp; d++) {
+        char bu[32], bb[32], ex[32], dw[32];
+        fprintf(out, "  %5d   %-10s  %-10s  %6.2f   %-12s  %-10s  ", d,
+                fmt_time(m->busy_s[d] + m->tp_s[d], bu, sizeof bu),
+                fmt_time(m->bubble_s[d], bb, sizeof bb),
+                m->iteration_s > 0 ? 100 * m->bubble_s[d] / m->iteration_s : 0,
+                fmt_time(m->exposed_s[d], ex, sizeof ex), fmt_time(m->dp_wait_s[d], dw, sizeof dw));
+        if (p->abstract) fprintf(out, "%.0f microbatches\n", p->peak_inflight[d]);
+        else fprintf(out, "%.1f GiB%s\n", m->memory_bytes[d] / GIB, p->mem[d].fits ? "" : " (!)");
+    }
+}
+
+/* ======================================================================
+** JSON
+** ====================================================================== */
+
+static cJSON *num_array(const double *x, int n, double scale)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(x[i] * scale));
+    return a;
+}
+
+cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return NULL;
+    cJSON_AddStringToObject(j, "experiment", e->name[0] ? e->name : e->file);
+    cJSON_AddStringToObject(j, "model", e->model.name);
+    cJSON_AddStringToObject(j, "cluster", e->cluster.name);
+    cJSON_AddStringToObject(j, "gpu", e->cluster.gpu.name);
+    cJSON_AddNumberToObject(j, "gpus", p->n_gpus);
+    cJSON *plan = cJSON_AddObjectToObject(j, "parallel");
+    cJSON_AddNumberToObject(plan, "tp", p->tp);
+    cJSON_AddNumberToObject(plan, "pp", p->pp);
+    cJSON_AddNumberToObject(plan, "dp", p->dp);
+    cJSON_AddStringToObject(plan, "schedule", sched_type_name(e->parallel.schedule));
+    cJSON_AddNumberToObject(plan, "virtual_stages", p->v);
+    cJSON_AddNumberToObject(plan, "microbatches", p->m);
+    cJSON_AddNumberToObject(plan, "microbatch_size", e->parallel.microbatch_size);
+    cJSON_AddNumberToObject(plan, "global_batch_size", e->parallel.global_batch_size);
+    cJSON_AddStringToObject(plan, "recompute", cfg_recompute_names[e->parallel.recompute]);
+    cJSON_AddNumberToObject(j, "seed", (double)e->seed);
+    cJSON_AddNumberToObject(j, "iteration_time_s", m->iteration_s);
+    cJSON_AddNumberToObject(j, "pipeline_time_s", m->pipeline_s);
+    cJSON_AddNumberToObject(j, "tokens_per_s", m->tokens_per_s);
+    cJSON_AddNumberToObject(j, "samples_per_s", m->samples_per_s);
+    cJSON_AddNumberToObject(j, "tflops_per_gpu", m->tflops_per_gpu);
+    cJSON_AddNumberToObject(j, "mfu", m->mfu);
+    cJSON_AddNumberToObject(j, "hfu", m->hfu);
+    cJSON_AddNumberToObject(j, "bubble_time_s", m->mean_bubble_s);
+    cJSON_AddNumberToObject(j, "bubble_fraction", m->bubble_fraction);
+    cJSON_AddNumberToObject(j, "bubble_ratio", m->bubble_ratio);
+    cJSON_AddNumberToObject(j, "zb_bubble_rate", m->zb_bubble_rate);
+    cJSON_AddNumberToObject(j, "exposed_comm_s", m->exposed_comm_s);
+    cJSON_AddNumberToObject(j, "peak_memory_bytes", m->peak_memory_bytes);
+    cJSON_AddBoolToObject(j, "fits_in_memory", m->fits_in_memory);
+    cJSON_AddNumberToObject(j, "executed_flops_per_iteration", p->executed_flops);
+    cJSON_AddNumberToObject(j, "model_flops_per_iteration", p->model_flops);
+    cJSON *st = cJSON_AddObjectToObject(j, "stages");
+    cJSON_AddItemToObject(st, "busy_s", num_array(m->busy_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "tp_comm_s", num_array(m->tp_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "bubble_s", num_array(m->bubble_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "exposed_comm_s", num_array(m->exposed_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "dp_wait_s", num_array(m->dp_wait_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "optimizer_s", num_array(m->opt_s, m->pp, 1));
+    cJSON_AddItemToObject(st, "memory_bytes", num_array(m->memory_bytes, m->pp, 1));
+    cJSON_AddItemToObject(st, "peak_inflight_microbatches", num_array(p->peak_inflight, p->pp, 1));
+    if (!p->abstract) {
+        double *w = malloc((size_t)p->pp * sizeof *w), *a = malloc((size_t)p->pp * sizeof *a);
+        if (w && a) {
+            for (int d = 0; d < p->pp; d++) {
+                w[d] = p->mem[d].state_bytes;
+                a[d] = p->mem[d].act_bytes;
+            }
+            cJSON_AddItemToObject(st, "model_state_bytes", num_array(w, p->pp, 1));
+            cJSON_AddItemToObject(st, "activation_bytes", num_array(a, p->pp, 1));
+        }
+        free(w);
+        free(a);
+    }
+    return j;
+}
+
+int rep_write_json_file(const char *path, const cJSON *json)
+{
+    char *text = cJSON_Print(json);
+    if (!text) return -1;
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    int rc = -1;
+    if (f) {
+        rc = fputs(text, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
+        if (f != stdout && fclose(f) != 0) rc = -1;
+    }
+    cJSON_free(text);
+    return rc;
+}
+
+/* ======================================================================
+** Chrome trace
+** ====================================================================== */
+
+/* Thread ids inside a class's process: compute = stage, then one thread per
+** stage for TP, for incoming transfers and for DP buckets. */
+enum { TID_TP = 10000, TID_RECV = 20000, TID_DP = 30000 };
+
+static void ev_x(FILE *f, int *first, const char *name, const char *cat, int pid, int tid,
+                 double start_s, double end_s, const char *args)
+{
+    fprintf(f, "%s\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,"
+            "\"ts\":%.3f,\"dur\":%.3f%s%s%s}", *first ? "" : ",", name, cat, pid, tid,
+            start_s * 1e6, (end_s - start_s) * 1e6, args ? ",\"args\":{" : "", args ? args : "",
+            args ? "}" : "");
+    *first = 0;
+}
+
+static void thread_name(FILE *f, int *first, int pid, int tid, const char *name, int sort)
+{
+    fprintf(f, "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
+            "\"args\":{\"name\":\"%s\"}},\n{\"name\":\"thread_sort_index\",\"ph\":\"M\","
+            "\"pid\":%d,\"tid\":%d,\"args\":{\"sort_index\":%d}}", *first ? "" : ",", pid, tid,
+            name, pid, tid, sort);
+    *first = 0;
+}
+
+/* Activation memory counter of one stage track: +1 unit at each F start,
+** -1 at each W end (or backward end without the split), in stage units. */
+static int cmp_double_pair(const void *x, const void *y)
+{
+    const double *a = x, *b = y;
+    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : (a[1] > b[1]);
+}
+
+static void memory_counter(FILE *f, const plan_t *p, const tl_track *t, int pid)
+{
+    int releases_on = p->sched.split_backward ? TL_EV_W : TL_EV_B;
+    double *pts = malloc((size_t)(2 * t->n + 1) * 2 * sizeof *pts);
+    if (!pts) return;
+    int n = 0;
+    double unit = 1.0 / p->v;
+    double bytes_per_unit = p->abstract ? 0 : p->mem[t->dev].act_bytes /
+                                              (p->peak_inflight[t->dev] > 0 ? p->peak_inflight[t->dev] : 1);
+    for (int i = 0; i < t->n; i++) {
+        const tl_event *e = &t->ev[i];
+        if (e->type == TL_EV_F) { pts[2 * n] = e->start_s; pts[2 * n + 1] = unit; n++; }
+        else if (e->type == releases_on) { pts[2 * n] = e->end_s; pts[2 * n + 1] = -unit; n++; }
+    }
+    qsort(pts, (size_t)n, 2 * sizeof *pts, cmp_double_pair);
+    double live = 0;
+    for (int i = 0; i < n; i++) {
+        live += pts[2 * i + 1];
+        if (i + 1 < n && pts[2 * i + 2] == pts[2 * i]) continue; /* same instant */
+        fprintf(f, ",\n{\"name\":\"activations stage %d\",\"ph\":\"C\",\"pid\":%d,\"ts\":%.3f,"
+                "\"args\":{\"microbatches\":%.6g,\"bytes\":%.6g}}", t->dev, pid, pts[2 * i] * 1e6,
+                live, live * bytes_per_unit);
+    }
+    free(pts);
+}
+
+int rep_write_trace(const char *path, const plan_t *p, const tl_result *r)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) return -1;
+    int first = 1;
+    fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    char name[64], args[160];
+    static const char kind_c[] = {'F', 'B', 'W'};
+    for (int c = 0; c < r->n_classes; c++) {
+        fprintf(f, "%s\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":"
+                "\"replica class %d\"}}", first ? "" : ",", c, c);
+        first = 0;
+        for (int d = 0; d < p->pp; d++) {
+            snprintf(name, sizeof name, "stage %d compute", d);
+            thread_name(f, &first, c, d, name, 4 * d);
+            snprintf(name, sizeof name, "stage %d TP comm", d);
+            thread_name(f, &first, c, TID_TP + d, name, 4 * d + 1);
+            snprintf(name, sizeof name, "stage %d PP recv", d);
+            thread_name(f, &first, c, TID_RECV + d, name, 4 * d + 2);
+            if (c == 0 && p->n_buckets[d] > 0) {
+                snprintf(name, sizeof name, "stage %d DP comm", d);
+                thread_name(f, &first, c, TID_DP + d, name, 4 * d + 3);
+            }
+        }
+    }
+    for (int i = 0; i < r->n_tracks; i++) {
+        const tl_track *t = &r->tracks[i];
+        int pid = t->cls < 0 ? 0 : t->cls;
+        for (int k = 0; k < t->n; k++) {
+            const tl_event *e = &t->ev[k];
+            switch (e->type) {
+            case TL_EV_F: case TL_EV_B: case TL_EV_W:
+                if (p->v > 1) snprintf(name, sizeof name, "%c%d.%d", kind_c[e->type], e->mb, e->chunk);
+                else snprintf(name, sizeof name, "%c%d", kind_c[e->type], e->mb);
+                snprintf(args, sizeof args, "\"microbatch\":%d,\"chunk\":%d,\"iteration\":%d",
+                         e->mb, e->chunk, e->iter);
+                ev_x(f, &first, name, "compute", pid, t->dev, e->start_s, e->end_s, args);
+                break;
+            case TL_EV_TP:
+                snprintf(args, sizeof args, "\"bytes\":%.17g", e->bytes);
+                ev_x(f, &first, "TP all-reduce", "tp", pid, TID_TP + t->dev, e->start_s, e->end_s, args);
+                break;
+            case TL_EV_RECV:
+                snprintf(name, sizeof name, "recv mb %d from stage %d", e->mb, e->peer);
+                snprintf(args, sizeof args, "\"bytes\":%.17g", e->bytes);
+                ev_x(f, &first, name, "pp", pid, TID_RECV + t->dev, e->start_s, e->end_s, args);
+                break;
+            case TL_EV_WAIT:
+                ev_x(f, &first, "wait input", "idle", pid, t->dev, e->start_s, e->end_s, NULL);
+                break;
+            case TL_EV_DP:
+                snprintf(name, sizeof name, "DP bucket %d", e->mb);
+                snprintf(args, sizeof args, "\"bytes\":%.17g", e->bytes);
+                ev_x(f, &first, name, "dp", pid, TID_DP + t->dev, e->start_s, e->end_s, args);
+                break;
+            case TL_EV_DP_WAIT:
+                ev_x(f, &first, "wait DP grads", "idle", pid, t->dev, e->start_s, e->end_s, NULL);
+                break;
+            case TL_EV_EMB:
+                ev_x(f, &first, "embedding grad sync", "comm", pid, TID_DP + t->dev, e->start_s,
+                     e->end_s, NULL);
+                break;
+            case TL_EV_OPT:
+                ev_x(f, &first, "optimizer", "compute", pid, t->dev, e->start_s, e->end_s, NULL);
+                break;
+            default:
+                break;
+            }
+        }
+        if (t->cls >= 0) memory_counter(f, p, t, pid);
+    }
+    fprintf(f, "\n]}\n");
+    int rc = ferror(f) ? -1 : 0;
+    if (f != stdout && fclose(f) != 0) rc = -1;
+    return rc;
+}

@@ -1,0 +1,70 @@
+/*
+** timeline.h -- the per-op timeline of simulated iterations (pure layer).
+**
+** Owns the event record the engine writes and every consumer reads (metrics,
+** the report and Chrome trace, the what-if export). A track is one compute
+** stream (pipeline rank, replica class) or one device's DP stream. Times are
+** simulated seconds from the start of the run.
+*/
+#ifndef DTSIM_TIMELINE_H
+#define DTSIM_TIMELINE_H
+
+#include <stdint.h>
+
+typedef enum {
+    TL_EV_F = 0,      /* forward op (chunk, mb) */
+    TL_EV_B,          /* backward (input gradient; whole backward if not split) */
+    TL_EV_W,          /* weight gradient */
+    TL_EV_TP,         /* TP collectives of the preceding op */
+    TL_EV_RECV,       /* a pipeline transfer into this device: start = sent, end = arrived */
+    TL_EV_WAIT,       /* compute stream idle waiting for an input */
+    TL_EV_DP,         /* one DP gradient bucket collective (on the DP track) */
+    TL_EV_DP_WAIT,    /* compute stream waiting for the DP collectives to finish */
+    TL_EV_EMB,        /* tied-embedding gradient all-reduce */
+    TL_EV_OPT,        /* optimizer step */
+    TL_EV_N
+} eng_ev_type;
+
+typedef struct {
+    uint8_t type;      /* eng_ev_type */
+    uint8_t chunk;
+    int32_t mb;        /* microbatch, or bucket for DP, -1 otherwise */
+    int32_t peer;      /* source device for RECV, else -1 */
+    int32_t iter;      /* iteration index */
+    double start_s, end_s;  /* simulated seconds from the start of the run */
+    double bytes;      /* transferred bytes per TP rank (RECV, TP, DP, EMB) */
+    double exposed_s;  /* WAIT: part of the wait spent on the transfer itself
+                          (arrival - max(wait start, send start)) */
+} tl_event;
+
+/* Events of one compute stream (device, class) or one DP stream (device). */
+typedef struct {
+    int dev, cls;      /* cls = -1 for a device's DP stream */
+    int n, cap;
+    tl_event *ev;
+} tl_track;
+
+/* Slowness of one replica class: per-device compute speed factor (1 = nominal). */
+typedef struct {
+    int n_classes;
+    int *class_of_replica;   /* [dp] */
+    double *speed;           /* [n_classes * pp] factor of device d in class c */
+} tl_classes;
+
+typedef struct {
+    double iteration_s;      /* mean over iterations: end of the last optimizer step */
+    double first_start_s;    /* run start (simulated clock) */
+    double *iter_end_s;      /* [iterations] end of each iteration (relative to start) */
+    int iterations;
+    int pp, n_classes;
+    int n_tracks;
+    tl_track *tracks;       /* compute tracks (dev, cls) then DP tracks (dev) */
+    double wall_s;           /* wall-clock time of simgrid_run */
+    double load_wall_s;      /* wall-clock time to build and load the platform */
+    long n_actors;
+} tl_result;
+
+/* Release the tracks and arrays of a result. */
+void tl_result_free(tl_result *r);
+
+#endif

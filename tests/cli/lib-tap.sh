@@ -1,0 +1,23 @@
+# lib-tap.sh -- TAP helpers sourced by the CLI tests (not a test: the name
+# does not match t*.sh). Sets ROOT (repository), BIN (binary under test),
+# TMP (a temp dir removed on exit) and defines:
+#   check NAME CONDITION   "ok N - NAME" if the shell CONDITION holds, else "not ok"
+#   near VALUE WANT TOL    true if |VALUE - WANT| <= TOL (awk; no jq or python)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${DTSIM_BIN:-$ROOT/dtsim}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+tap_n=0
+check() {
+    tap_n=$((tap_n + 1))
+    if eval "$2"; then echo "ok $tap_n - $1"; else echo "not ok $tap_n - $1"; fi
+}
+near() {
+    awk -v v="$1" -v w="$2" -v t="$3" \
+        'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'
+}
+# jget KEY FILE: the first number stored under "KEY" in a JSON file written by
+# dtsim (cJSON's formatted output puts one "key":<tab>value per line)
+jget() {
+    sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\\([-0-9.eE+]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -n 1
+}
