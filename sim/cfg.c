@@ -13,6 +13,7 @@
 **   4. read every section strictly (cfg_json.h) and check the plan.
 */
 #include "cfg.h"
+#include "run_cfg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -733,6 +734,12 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (read_engine(engine, path, &out->engine, err)) goto fail;
+    if (out->failures || out->resilience) {
+        /* validated here, so a bad run section fails like any other key;
+        ** the run level parses it again when it runs */
+        run_config rc;
+        if (run_cfg_parse(out->failures, out->resilience, path, &rc, err)) goto fail;
+    }
     if (check_plan(out, dp_given, split, &lc, err)) goto fail;
     cJSON_Delete(root);
     return 0;

@@ -19,6 +19,10 @@ int cli_config_error(const cfg_error *err);
 int cli_parse_int(const char *s, long lo, long hi, int *out);
 /* Explain which stage does not fit and by how much (stderr). */
 void cli_report_oom(const char *config, const cfg_experiment *e, const plan_t *p);
+/* `dtsim run` of an experiment with failures/resilience sections: the run
+** level with the engine-backed oracle (cli_resilience.c). Exit code. */
+int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *json_path,
+                       int quiet);
 /* Metrics of the last simulated iteration of 'res' for the representative
 ** replica class. 0 or -1. */
 int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out);

@@ -11,7 +11,10 @@
 ** an engine-backed oracle.
 */
 #include "artifact.h"
+#include "cfg.h"
 #include "cli.h"
+#include "cli_common.h"
+#include "eng_oracle.h"
 #include "failure.h"
 #include "res.h"
 #include "run.h"
@@ -461,6 +464,68 @@ done:
     return code;
 }
 
+/* `dtsim resilience EXPERIMENT.json` and `dtsim run` of an experiment with
+** `failures`/`resilience` sections: the experiment's model, cluster and plan
+** give the iteration times through the engine-backed oracle (one per
+** process, shared by every scheme: each distinct plan is simulated once);
+** the job size defaults to the cluster's nodes. */
+static int resilience_experiment(const char *config, const cfg_overrides *ov, const cli_opts *o)
+{
+    cfg_experiment e;
+    cfg_error ce = {0};
+    char err[1024];
+    if (cfg_load(config, ov, &e, &ce)) {
+        cfg_error_format(&ce, err, sizeof err);
+        fprintf(stderr, "dtsim: %s\n", err);
+        return CLI_ERR;
+    }
+    run_config rc;
+    if (run_cfg_parse(e.failures, e.resilience, config, &rc, &ce)) {
+        cfg_error_format(&ce, err, sizeof err);
+        fprintf(stderr, "dtsim: %s\n", err);
+        cfg_free(&e);
+        return CLI_ERR;
+    }
+    if (rc.res.n_nodes < 1) rc.res.n_nodes = e.cluster.nodes;
+    if (o->seed < 0 && !e.failures) rc.fail.seed = e.seed;
+    /* the platform holds the job, its spares and whatever a trace adds */
+    cfg_experiment big = e;
+    int need = rc.res.n_nodes + rc.res.n_spares;
+    if (need < 2 * rc.res.n_nodes) need = 2 * rc.res.n_nodes;
+    if (big.cluster.nodes < need) big.cluster.nodes = need;
+    oracle *orc = eng_oracle_new(&big, err, sizeof err);
+    if (orc) orc = oracle_memo_new(orc);
+    if (!orc) {
+        fprintf(stderr, "dtsim: %s: %s\n", config, err);
+        cfg_free(&e);
+        return CLI_ERR;
+    }
+    const oracle *orcs[RES_N_SCHEMES];
+    for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
+    int code = cli_resilience_run(&rc, orcs, o);
+    long miss = 0, hit = 0;
+    oracle_memo_stats(orc, &miss, &hit);
+    if (!o->quiet)
+        fprintf(stderr, "dtsim: %ld distinct plans simulated on SimGrid (%ld answered from the "
+                "cache)\n", miss, hit);
+    oracle_free(orc);
+    cfg_free(&e);
+    return code;
+}
+
+int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *json_path,
+                       int quiet)
+{
+    cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.config = config;
+    o.runs = 1;
+    o.seed = -1;
+    o.json = json_path;
+    o.quiet = quiet;
+    return resilience_experiment(config, ov, &o);
+}
+
 int cli_resilience(int argc, char **argv)
 {
     cli_opts o;
@@ -516,6 +581,11 @@ int cli_resilience(int argc, char **argv)
     }
     cfg_error ce = {0};
     cJSON *root = cfgj_load_file(o.config, &ce);
+    if (root && cJSON_GetObjectItemCaseSensitive(root, "model")) {
+        /* an experiment config: iteration times from the SimGrid engine */
+        cJSON_Delete(root);
+        return resilience_experiment(o.config, NULL, &o);
+    }
     cfgj_obj top;
     oracle_profile prof;
     run_config rc;

@@ -206,6 +206,15 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     attn_f->compute_s = attn_f->gemm_s + attn_f->mem_s + attn_f->launch_s;
 }
 
+void cost_layer_ops(const cfg_experiment *e, cost_op *f, cost_op *b, cost_op *w)
+{
+    cost_op attn;
+    layer_ops(e, f, b, w, &attn);
+    if (e->parallel.recompute == RECOMPUTE_FULL) op_add(b, f, 1);
+    else if (e->parallel.recompute == RECOMPUTE_SELECTIVE) op_add(b, &attn, 1);
+    b->compute_s = b->gemm_s + b->mem_s + b->launch_s;
+}
+
 double cost_layer_act_bytes(const cfg_experiment *e)
 {
     const cfg_model *m = &e->model;

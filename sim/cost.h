@@ -103,6 +103,10 @@ double cost_state_bytes_per_param(const cfg_experiment *e);
 void cost_device_memory(const cfg_experiment *e, const cost_stage *stages, int n,
                         const double *peak_inflight, cost_memory *out);
 
+/* One transformer layer's F, B (input gradient, recomputation included) and
+** W ops for one microbatch on one GPU of a TP group of e->parallel.tp. */
+void cost_layer_ops(const cfg_experiment *e, cost_op *f, cost_op *b, cost_op *w);
+
 /* Bytes of 16-bit activation for one layer and one microbatch, stored until
 ** its backward (Korthikanti et al.; see the header comment). */
 double cost_layer_act_bytes(const cfg_experiment *e);

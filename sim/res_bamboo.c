@@ -59,7 +59,15 @@ static int pick_stages(bam_st *s, run_ctx *rc)
                 if (!oracle_layer_cost(run_oracle(rc), l, g, &c)) bytes += c.state_bytes;
             if (bytes / g > worst) worst = bytes / g;
         }
-        if (worst <= s->inf.gpu_mem_bytes) return S;
+        if (worst > s->inf.gpu_mem_bytes) continue;
+        /* the oracle's own memory check (embedding, LM head, buffers) must
+        ** also pass for a plain pipeline of S stages */
+        oracle_plan *p = oracle_plan_homogeneous(S, 1, L, g, s->inf.n_microbatches);
+        oracle_result r;
+        char err[256];
+        int ok = p && oracle_plan_time(run_oracle(rc), p, &r, err, sizeof err) == 0 && r.fits;
+        oracle_plan_free(p);
+        if (ok) return S;
     }
     return 0;
 }

@@ -1,0 +1,26 @@
+/*
+** eng_oracle.h -- the run level's iteration-time oracle backed by the SimGrid
+** iteration engine (engine layer).
+**
+** Owns the translation of an oracle plan (run_oracle.h: pipelines with stage
+** layer splits, GPUs per stage and microbatches) into plans of the iteration
+** engine, built from the experiment's model, GPU, cluster and schedule. A
+** homogeneous plan (identical pipelines) is one engine run with DP = the
+** number of pipelines, so its gradient buckets contend with pipeline traffic
+** as in `dtsim run`; a heterogeneous plan (Oobleck) runs each distinct
+** pipeline once and adds the cross-pipeline gradient all-reduce as a ring
+** over the pipelines (alpha-beta at the NIC bandwidth of one GPU). The layer
+** profile comes from the cost model. One engine per process (SimGrid), built
+** at the first plan on the experiment's whole cluster.
+*/
+#ifndef DTSIM_ENG_ORACLE_H
+#define DTSIM_ENG_ORACLE_H
+
+#include "cfg.h"
+#include "run_oracle.h"
+
+/* An oracle for experiment 'e' (copied: 'e' may be freed afterwards).
+** Release with oracle_free. NULL with err on failure. */
+oracle *eng_oracle_new(const cfg_experiment *e, char *err, size_t errlen);
+
+#endif
