@@ -14,6 +14,7 @@ typedef struct {
 
 static const subcommand commands[] = {
     {"run", cli_run, "simulate one experiment config (iteration, or a whole run with failures)"},
+    {"compare", cli_compare, "simulate variants of an experiment (--vary KEY=V1,V2,...) in one table"},
     {"whatif", cli_whatif, "what-if straggler analysis of a per-op trace (OSDI'25 method)"},
 };
 
