@@ -359,7 +359,7 @@ static void oom_answer(cJSON *ans, const cfg_experiment *e, const plan_t *p)
     }
     int worst = cli_worst_stage(p);
     char reason[256];
-    snprintf(reason, sizeof reason, "stage %d needs %.1f GiB, a %s has %.1f GiB",
+    snprintf(reason, sizeof reason, "stage %d needs %.1f GiB, the %s has %.1f GiB",
              worst, p->mem[worst].total_bytes / GIB, e->cluster.gpu.name,
              e->cluster.gpu.hbm_bytes / GIB);
     cJSON_AddStringToObject(ans, "reason", reason);
