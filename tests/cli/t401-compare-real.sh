@@ -11,7 +11,7 @@ CFG=$ROOT/tests/data/compare-gpt3-pp16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
 
 echo 1..9
-"$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/s.csv" --quiet >"$TMP/s.txt" 2>&1
+"$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/s.csv" --quiet >"$TMP/s.txt" 2>/dev/null
 rc=$?
 col() { awk -F, -v s="$1" -v c="$2" '$1 == s { print $c }' "$TMP/s.csv"; }
 check "7 schedules simulated, exit 0" \
@@ -28,7 +28,7 @@ check "ZB-H1 and ZB-V faster than 1F1B" \
 # recompute none does not fit with the even split (stage 0: 79.4 GiB); arrays as values
 "$BIN" compare "$CFG" --vary parallel.recompute=full,none \
     --vary 'parallel.layer_split="even",[5,6,6,6,6,6,6,6,6,6,6,6,6,6,6,7]' --quiet \
-    --json "$TMP/o.json" >"$TMP/o.txt" 2>&1
+    --json "$TMP/o.json" >"$TMP/o.txt" 2>/dev/null
 rc=$?
 check "a variant that does not fit: its row says so, exit 1" \
     "[ $rc -eq 1 ] && grep -q '^none  *\"even\" .* no  .*does not fit: stage 0 needs [0-9.]* GiB, the a100-80g has 74.5 GiB\$' '$TMP/o.txt'"
@@ -37,7 +37,7 @@ check "values with commas split only outside brackets: 4 rows, arrays intact" \
 check "--json: 4 variants, 3 reports, the status of the 4th" \
     "[ \$(grep -c '\"iteration_time_s\":' '$TMP/o.json') -eq 3 ] && [ \$(grep -c '\"status\":' '$TMP/o.json') -eq 4 ] && grep -q '\"status\":	\"oom\"' '$TMP/o.json' && grep -q '\"parallel.layer_split\":	\\[5, 6' '$TMP/o.json'"
 
-"$BIN" compare "$CFG" --vary parallel.recompute=none --allow-oom --csv - --quiet >"$TMP/a.csv" 2>&1
+"$BIN" compare "$CFG" --vary parallel.recompute=none --allow-oom --csv - --quiet >"$TMP/a.csv" 2>/dev/null
 rc=$?
 check "--allow-oom simulates it: fits no, status ok, exit 0" \
     "[ $rc -eq 0 ] && awk -F, 'NR == 2 { exit !(\$8 == \"no\" && \$12 == \"ok\" && \$2 > 0) }' '$TMP/a.csv'"
