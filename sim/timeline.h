@@ -22,6 +22,7 @@ typedef enum {
     TL_EV_DP_WAIT,    /* compute stream waiting for the DP collectives to finish */
     TL_EV_EMB,        /* tied-embedding gradient all-reduce */
     TL_EV_OPT,        /* optimizer step */
+    TL_EV_SEND,       /* compute stream blocked on its own pipeline send (no p2p overlap) */
     TL_EV_N
 } eng_ev_type;
 

@@ -16,3 +16,8 @@ near() {
     awk -v v="$1" -v w="$2" -v t="$3" \
         'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'
 }
+# jget KEY FILE: the first number stored under "KEY" in a JSON file written by
+# dtsim (cJSON's formatted output puts one "key":<tab>value per line)
+jget() {
+    sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\\([-0-9.eE+]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -n 1
+}

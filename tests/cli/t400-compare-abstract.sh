@@ -16,16 +16,11 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/compare-abstract16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
-# The engine frees a pipeline message its sender has finished with before the
-# receiver took it (sim/eng.c, end of stage_main): interleaved on this abstract
-# pipeline reads freed memory and aborts. Known bug, reported to the lead.
-TODO_ENG=" # TODO sim/eng.c frees undelivered pipeline messages at the end of stage_main"
-
 echo 1..16
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/j1.csv" \
     >"$TMP/j1.txt" 2>"$TMP/j1.err"
 rc=$?
-check "exit status 0$TODO_ENG" "[ $rc -eq 0 ]"
+check "exit status 0" "[ $rc -eq 0 ]"
 check "table: a header and 7 rows in variant order" \
     "[ \"\$(awk 'NR > 1 { printf \"%s,\", \$1 }' '$TMP/j1.txt')\" = '$SCHEDS,' ]"
 check "progress on stderr: variant 7 of 7" "grep -q 'variant 7 of 7 (parallel.schedule=v-min)' '$TMP/j1.err'"
@@ -37,7 +32,7 @@ check "CSV parses: 8 lines of 12 fields" \
     "[ \"\$(awk -F, '{ print NF }' '$TMP/j1.csv' | sort -u)\" = 12 ] && [ \$(wc -l <'$TMP/j1.csv') -eq 8 ]"
 check "1F1B: iteration 237 s, bubble fraction 15/79" \
     "near '$(col 1f1b 2)' 237 1e-9 && near '$(col 1f1b 3)' 0.189873417722 1e-9"
-check "interleaved: iteration 214.5 s, peak 23.5 stage units$TODO_ENG" \
+check "interleaved: iteration 214.5 s, peak 23.5 stage units" \
     "near '$(col interleaved 2)' 214.5 1e-9 && near '$(col interleaved 6)' 23.5 0"
 bub() { awk -v r="$(col "$1" 4)" -v t="$(col "$1" 2)" 'BEGIN { print r * t }'; }
 check "ZB-H1: bubble 15 s = 1/3 of 1F1B's 45 s" \
