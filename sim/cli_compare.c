@@ -58,7 +58,8 @@ static void usage(FILE *out)
         "                    Repeatable (at most %d keys, %d variants).\n"
         "  --set KEY=VALUE   override applied to every variant (repeatable)\n"
         "  --csv FILE        also write the table as CSV ('-' = stdout instead of the table)\n"
-        "  --json FILE       write every variant's full report ('-' = stdout instead of the table)\n"
+        "  --json FILE       write every variant's full report ('-' = stdout instead of\n"
+        "                    the table)\n"
         "  --jobs N          simulate up to N variants at once (default 1; the output is\n"
         "                    the same for every N)\n"
         "  --allow-oom       simulate variants that do not fit in GPU memory (column fits = no)\n"
@@ -122,7 +123,7 @@ static int split_values(const char *list, vary_axis *ax, char *err, size_t errle
         else if ((c == ']' || c == '}') && --depth < 0) break;
         else if ((c == ',' && depth == 0) || !c) {
             if (i == start) {
-                snprintf(err, errlen, "empty value at position %zu of '%s'", ax->n + (size_t)1, list);
+                snprintf(err, errlen, "empty value at position %d of '%s'", ax->n + 1, list);
                 return -1;
             }
             char *v = strndup(list + start, i - start);
@@ -147,11 +148,13 @@ static int add_axis(compare_args *a, const char *arg)
     if (a->n_axes == COMPARE_MAX_VARY)
         return cli_usage_error("compare", "at most %d --vary keys", COMPARE_MAX_VARY);
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg) return cli_usage_error("compare", "--vary expects KEY=V1,V2,..., got '%s'", arg);
+    if (!eq || eq == arg)
+        return cli_usage_error("compare", "--vary expects KEY=V1,V2,..., got '%s'", arg);
     vary_axis *ax = &a->axes[a->n_axes];
     memset(ax, 0, sizeof *ax);
     size_t klen = (size_t)(eq - arg);
-    if (klen >= sizeof ax->key) return cli_usage_error("compare", "--vary key too long in '%s'", arg);
+    if (klen >= sizeof ax->key)
+        return cli_usage_error("compare", "--vary key too long in '%s'", arg);
     memcpy(ax->key, arg, klen);
     for (int k = 0; k < a->n_axes; k++)
         if (!strcmp(a->axes[k].key, ax->key))
@@ -223,9 +226,13 @@ static int parse_args(int argc, char **argv, compare_args *a)
 ** Variants
 ** ====================================================================== */
 
-typedef enum { ROW_OK = 0, ROW_INVALID, ROW_PLAN, ROW_OOM, ROW_FAILED } row_status;
-static const char *const row_status_names[] = {"ok", "invalid", "cannot schedule",
-                                               "does not fit", "failed"};
+typedef enum { ROW_OK = 0, ROW_INVALID, ROW_PLAN, ROW_OOM, ROW_FAILED, N_ROW_STATUS } row_status;
+/* in the table and CSV */
+static const char *const row_status_names[N_ROW_STATUS] = {"ok", "invalid", "cannot schedule",
+                                                           "does not fit", "failed"};
+/* in JSON: the child's answer and --json */
+static const char *const row_status_keys[N_ROW_STATUS] = {"ok", "invalid", "plan", "oom",
+                                                          "failed"};
 
 /* One variant: its overrides, its loaded config, and what came back. */
 typedef struct {
@@ -372,7 +379,6 @@ static void oom_answer(cJSON *ans, const cfg_experiment *e, const plan_t *p)
 /* The child's whole life: simulate, write the answer to 'fd', exit. */
 static void child_main(const compare_args *a, const variant *v, int fd)
 {
-    static const char *const status_key[] = {"ok", "invalid", "plan", "oom", "failed"};
     char err[1200];
     cli_sim sim;
     cli_sim_status st = cli_sim_run(a->config, &v->e, v->e.engine.iterations, a->allow_oom, &sim,
@@ -387,7 +393,7 @@ static void child_main(const compare_args *a, const variant *v, int fd)
             rs = ROW_FAILED;
             snprintf(err, sizeof err, "out of memory");
         }
-        cJSON_AddStringToObject(ans, "status", status_key[rs]);
+        cJSON_AddStringToObject(ans, "status", row_status_keys[rs]);
         if (rep) cJSON_AddItemToObject(ans, "report", rep);
         else cJSON_AddStringToObject(ans, "error", err);
         if (rs == ROW_OOM) oom_answer(ans, &v->e, &sim.plan);
@@ -452,10 +458,9 @@ static int take_answer(variant *v, const char *text, int wstatus)
         return set_failed(v, "the simulation gave no answer (exit status %d)",
                           WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
-    static const char *const keys[] = {"ok", "invalid", "plan", "oom", "failed"};
     v->status = ROW_FAILED;
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(st->valuestring, keys[i])) v->status = (row_status)i;
+    for (int i = 0; i < N_ROW_STATUS; i++)
+        if (!strcmp(st->valuestring, row_status_keys[i])) v->status = (row_status)i;
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(ans, "error");
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(ans, "reason");
     if (cJSON_IsString(err)) {
@@ -764,12 +769,12 @@ static int write_csv(const char *path, const compare_args *a, const variant *var
 ** "error"?, "report"?}]}: values as the config saw them (JSON or string). */
 static int write_json(const char *path, const compare_args *a, variant *vars, int n)
 {
-    static const char *const keys[] = {"ok", "invalid", "plan", "oom", "failed"};
     cJSON *root = cJSON_CreateObject();
     if (!root) return -1;
     cJSON_AddStringToObject(root, "config", a->config);
     cJSON *ks = cJSON_AddArrayToObject(root, "vary");
-    for (int k = 0; k < a->n_axes; k++) cJSON_AddItemToArray(ks, cJSON_CreateString(a->axes[k].key));
+    for (int k = 0; k < a->n_axes; k++)
+        cJSON_AddItemToArray(ks, cJSON_CreateString(a->axes[k].key));
     cJSON *arr = cJSON_AddArrayToObject(root, "variants");
     for (int i = 0; i < n; i++) {
         variant *v = &vars[i];
@@ -781,7 +786,7 @@ static int write_json(const char *path, const compare_args *a, variant *vars, in
             cJSON *x = cfgj_parse_value(t);
             cJSON_AddItemToObject(vals, a->axes[k].key, x ? x : cJSON_CreateString(t));
         }
-        cJSON_AddStringToObject(o, "status", keys[v->status]);
+        cJSON_AddStringToObject(o, "status", row_status_keys[v->status]);
         if (v->error) cJSON_AddStringToObject(o, "error", v->error);
         if (v->report) {
             cJSON_AddItemToObject(o, "report", v->report);
