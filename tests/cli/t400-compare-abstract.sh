@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/compare-abstract16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
-echo 1..16
+echo 1..17
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/j1.csv" \
     >"$TMP/j1.txt" 2>"$TMP/j1.err"
 rc=$?
@@ -61,6 +61,13 @@ check "2 x 2 variants in order, 1F1B m = 32: bubble 15/47" \
 rc=$?
 check "bad --vary key: exit 1, one error naming the key, no table" \
     "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/bad.err') -eq 1 ] && grep -q \"^dtsim: --vary parallel.shedule: \\\$.parallel.shedule: unknown key 'shedule'\" '$TMP/bad.err' && [ ! -s '$TMP/bad.txt' ]"
+
+printf '{\n  "model": { "kind": "abstract", "t_f": 1, "t_b": 1 },\n  "parallel": { "pp": 4 "x": 1 }\n}\n' \
+    >"$TMP/broken.json"
+"$BIN" compare "$TMP/broken.json" --vary parallel.schedule=1f1b,zb-h1 >"$TMP/mal.txt" 2>"$TMP/mal.err"
+rc=$?
+check "malformed config: exit 1, one error with file, line and column, no table" \
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/mal.err') -eq 1 ] && grep -q 'broken.json: malformed JSON at line 3, column 25' '$TMP/mal.err' && [ ! -s '$TMP/mal.txt' ]"
 
 "$BIN" compare "$CFG" --vary parallel.schedule=1f1b,zb-h9 --quiet >"$TMP/val.txt" 2>/dev/null
 rc=$?
