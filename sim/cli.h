@@ -17,7 +17,8 @@ int cli_run(int argc, char **argv);
 int cli_cost(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
 int cli_resilience(int argc, char **argv);
-
+/* dtsim compare CONFIG --vary KEY=V1,V2,...: variants side by side (cli_compare.c). */
+int cli_compare(int argc, char **argv);
 /* dtsim whatif TRACE.csv: what-if straggler analysis (cli_whatif.c). */
 int cli_whatif(int argc, char **argv);
 

@@ -40,19 +40,26 @@ int cli_parse_int(const char *s, long lo, long hi, int *out)
     return 0;
 }
 
-void cli_report_oom(const char *config, const cfg_experiment *e, const plan_t *p)
+int cli_worst_stage(const plan_t *p)
 {
     int worst = 0;
     for (int d = 1; d < p->pp; d++)
         if (p->mem[d].total_bytes > p->mem[worst].total_bytes) worst = d;
+    return worst;
+}
+
+void cli_oom_message(char *buf, size_t len, const char *config, const cfg_experiment *e,
+                     const plan_t *p)
+{
+    int worst = cli_worst_stage(p);
     const cost_memory *m = &p->mem[worst];
-    fprintf(stderr, "dtsim: %s: $.parallel: the plan does not fit in GPU memory: pipeline stage "
-            "%d needs %.1f GiB per GPU (model state %.1f GiB for %.2fB parameters per GPU, "
-            "activations %.1f GiB, other %.1f GiB) but a %s has %.1f GiB; use more tensor or "
-            "pipeline parallelism, activation recomputation, a distributed optimizer, or "
-            "--allow-oom to simulate anyway\n", config, worst, m->total_bytes / GIB,
-            m->state_bytes / GIB, m->params / 1e9, m->act_bytes / GIB, m->other_bytes / GIB,
-            e->cluster.gpu.name, e->cluster.gpu.hbm_bytes / GIB);
+    snprintf(buf, len, "%s: $.parallel: the plan does not fit in GPU memory: pipeline stage "
+             "%d needs %.1f GiB per GPU (model state %.1f GiB for %.2fB parameters per GPU, "
+             "activations %.1f GiB, other %.1f GiB) but a %s has %.1f GiB; use more tensor or "
+             "pipeline parallelism, activation recomputation, a distributed optimizer, or "
+             "--allow-oom to simulate anyway", config, worst, m->total_bytes / GIB,
+             m->state_bytes / GIB, m->params / 1e9, m->act_bytes / GIB, m->other_bytes / GIB,
+             e->cluster.gpu.name, e->cluster.gpu.hbm_bytes / GIB);
 }
 
 int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out)

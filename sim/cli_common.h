@@ -17,12 +17,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_config_error(const cfg_error *err);
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int cli_parse_int(const char *s, long lo, long hi, int *out);
-/* Explain which stage does not fit and by how much (stderr). */
-void cli_report_oom(const char *config, const cfg_experiment *e, const plan_t *p);
 /* `dtsim run` of an experiment with failures/resilience sections: the run
 ** level with the engine-backed oracle (cli_resilience.c). Exit code. */
 int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *json_path,
                        int quiet);
+/* Pipeline stage needing the most memory per GPU. */
+int cli_worst_stage(const plan_t *p);
+/* Explain in 'buf' which stage does not fit and by how much:
+** "CONFIG: $.parallel: the plan does not fit ..." (print after "dtsim: "). */
+void cli_oom_message(char *buf, size_t len, const char *config, const cfg_experiment *e,
+                     const plan_t *p);
 /* Metrics of the last simulated iteration of 'res' for the representative
 ** replica class. 0 or -1. */
 int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out);

@@ -8,11 +8,9 @@
 */
 #include "cli.h"
 #include "cli_common.h"
+#include "cli_sim.h"
 
 #include "cfg.h"
-#include "eng.h"
-#include "metrics.h"
-#include "plan.h"
 #include "rep.h"
 
 #include <stdio.h>
@@ -83,58 +81,35 @@ int cli_run(int argc, char **argv)
     if (cfg_load(config, &ov, &e, &cerr)) return cli_config_error(&cerr);
     if (!iterations) iterations = e.engine.iterations;
 
-    int rc = CLI_ERR;
-    char err[512];
-    plan_t p;
-    if (plan_build(&e, &p, err, sizeof err)) {
-        fprintf(stderr, "dtsim: %s: $.parallel: %s\n", config, err);
+    char err[1024];
+    cli_sim sim;
+    if (cli_sim_run(config, &e, iterations, allow_oom, &sim, err, sizeof err) != CLI_SIM_OK) {
+        fprintf(stderr, "dtsim: %s\n", err);
+        cli_sim_free(&sim);
         cfg_free(&e);
         return CLI_ERR;
     }
-    if (!p.fits && !allow_oom) {
-        cli_report_oom(config, &e, &p);
-        goto out_plan;
-    }
-    eng_t *eng = eng_new(&e, p.tp, NULL, 0, err, sizeof err);
-    if (!eng) {
-        fprintf(stderr, "dtsim: %s: %s\n", config, err);
-        goto out_plan;
-    }
-    tl_result res;
-    if (eng_run(eng, &p, NULL, iterations, e.engine.exploit_symmetry, &res, err, sizeof err)) {
-        fprintf(stderr, "dtsim: %s: %s\n", config, err);
-        goto out_eng;
-    }
-    metrics m;
-    if (cli_metrics(&e, &p, &res, &m)) {
-        fprintf(stderr, "dtsim: out of memory\n");
-        goto out_res;
-    }
+    const plan_t *p = &sim.plan;
+    const tl_result *res = &sim.res;
     if (e.engine.progress)
         fprintf(stderr, "dtsim: simulated %d iteration%s of %d GPUs (%ld actors) in %.3f s "
-                "wall (platform %.3f s)\n", iterations, iterations > 1 ? "s" : "", p.n_gpus,
-                res.n_actors, res.wall_s, res.load_wall_s);
-    if (!quiet) rep_text(stdout, &e, &p, &m);
-    rc = CLI_OK;
+                "wall (platform %.3f s)\n", iterations, iterations > 1 ? "s" : "", p->n_gpus,
+                res->n_actors, res->wall_s, res->load_wall_s);
+    if (!quiet) rep_text(stdout, &e, p, &sim.met);
+    int rc = CLI_OK;
     if (json_path) {
-        cJSON *j = rep_json(&e, &p, &m);
+        cJSON *j = rep_json(&e, p, &sim.met);
         if (!j || rep_write_json_file(json_path, j)) {
             fprintf(stderr, "dtsim: cannot write %s\n", json_path);
             rc = CLI_ERR;
         }
         cJSON_Delete(j);
     }
-    if (trace_path && rep_write_trace(trace_path, &p, &res)) {
+    if (trace_path && rep_write_trace(trace_path, p, res)) {
         fprintf(stderr, "dtsim: cannot write %s\n", trace_path);
         rc = CLI_ERR;
     }
-    metrics_free(&m);
-out_res:
-    tl_result_free(&res);
-out_eng:
-    eng_free(eng);
-out_plan:
-    plan_free(&p);
+    cli_sim_free(&sim);
     cfg_free(&e);
     return rc;
 }

@@ -17,6 +17,7 @@ static const subcommand commands[] = {
     {"cost", cli_cost, "print the cost model's per-stage FLOPs, op times and memory (no simulation)"},
     {"calibrate", cli_calibrate, "fit GPU-spec efficiency constants once against published measurements"},
     {"resilience", cli_resilience, "replay a failure stream against resilience schemes"},
+    {"compare", cli_compare, "simulate variants of an experiment (--vary KEY=V1,V2,...) in one table"},
     {"whatif", cli_whatif, "what-if straggler analysis of a per-op trace (OSDI'25 method)"},
 };
 

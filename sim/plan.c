@@ -27,6 +27,7 @@ void plan_free(plan_t *p)
     free(p->optimizer_s);
     free(p->mem);
     free(p->peak_inflight);
+    free(p->act_bytes_vs);
     free(p->host_of);
     memset(p, 0, sizeof *p);
 }
@@ -71,6 +72,7 @@ static void stage_costs(const cfg_experiment *e, plan_t *p, cost_stage *st)
         p->b_tp_colls[vs] = st[vs].b.n_tp_colls;
         p->tp_bytes[vs] = st[vs].f.tp_bytes;
         p->pp_bytes[vs] = st[vs].pp_send_bytes;
+        p->act_bytes_vs[vs] = st[vs].act_bytes;
     }
 }
 
@@ -112,10 +114,11 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->optimizer_s = calloc(np, sizeof(double));
     p->mem = calloc(np, sizeof(cost_memory));
     p->peak_inflight = calloc(np, sizeof(double));
+    p->act_bytes_vs = calloc(nv, sizeof(double));
     p->host_of = calloc(np * (size_t)p->dp, sizeof(int));
     if (!st || !p->f_s || !p->b_s || !p->w_s || !p->f_tp_colls || !p->b_tp_colls ||
         !p->tp_bytes || !p->pp_bytes || !p->grad_bytes || !p->n_buckets || !p->optimizer_s ||
-        !p->mem || !p->peak_inflight || !p->host_of) {
+        !p->mem || !p->peak_inflight || !p->act_bytes_vs || !p->host_of) {
         errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
@@ -135,13 +138,8 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (sched_build(&sp, &sc, &p->sched, err, errlen)) goto fail;
 
     /* Peak live activations per device, in stage units (chunk units / v). */
-    sched_timing tm;
-    if (sched_time(&p->sched, &sc, &tm)) {
-        errmsg_set(err, errlen, "internal error: the schedule deadlocks");
-        goto fail;
-    }
-    for (int d = 0; d < p->pp; d++) p->peak_inflight[d] = tm.dev_peak_mem[d] / p->v;
-    sched_timing_free(&tm);
+    for (int d = 0; d < p->pp; d++)
+        p->peak_inflight[d] = sched_mem_peak(&p->sched, &sc, d, NULL, NULL) / p->v;
 
     /* Per device: memory, gradients, optimizer. */
     p->fits = 1;
@@ -150,24 +148,29 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
             p->mem[d].fits = 1;
             continue;
         }
-        /* each chunk's activation is counted at the device's peak in stage
-        ** units: sum_c (peak_chunk_units / v) * act(c) */
+        /* the activation peak in bytes, its chunks weighted by their own
+        ** activation (chunks differ with uneven layer splits), and how many
+        ** microbatches of each chunk are alive at that instant */
         int n = p->v;
         cost_stage *dev_st = malloc((size_t)n * sizeof *dev_st);
         double *inflight = malloc((size_t)n * sizeof *inflight);
-        if (!dev_st || !inflight) {
+        double *w = malloc((size_t)n * sizeof *w);
+        if (!dev_st || !inflight || !w) {
             free(dev_st);
             free(inflight);
+            free(w);
             errmsg_set(err, errlen, "out of memory");
             goto fail;
         }
         for (int c = 0; c < n; c++) {
             dev_st[c] = st[sched_vstage(&p->sched, d, c)];
-            inflight[c] = p->peak_inflight[d];
+            w[c] = dev_st[c].act_bytes;
         }
+        sched_mem_peak(&p->sched, &sc, d, w, inflight);
         cost_device_memory(e, dev_st, n, inflight, &p->mem[d]);
         free(dev_st);
         free(inflight);
+        free(w);
         if (!p->mem[d].fits) p->fits = 0;
         p->grad_bytes[d] = p->dp > 1 ? cost_grad_bytes(e, p->mem[d].params) : 0;
         p->n_buckets[d] = p->grad_bytes[d] > 0

@@ -50,7 +50,10 @@ typedef struct {
 
     /* memory per device [pp] */
     cost_memory *mem;
-    double *peak_inflight;        /* peak live microbatch activations (stage units) */
+    double *peak_inflight;        /* peak live microbatch activations (stage units:
+                                     chunk microbatches / v) */
+    double *act_bytes_vs;         /* [n_vs] activation one microbatch leaves on each
+                                     virtual stage until its W (0 in abstract mode) */
     int fits;                     /* every device fits in GPU memory */
 
     /* platform mapping: host of (device d, replica r) = host_of[d*dp + r] */

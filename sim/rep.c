@@ -183,37 +183,46 @@ static void thread_name(FILE *f, int *first, int pid, int tid, const char *name,
     *first = 0;
 }
 
-/* Activation memory counter of one stage track: +1 unit at each F start,
-** -1 at each W end (or backward end without the split), in stage units. */
-static int cmp_double_pair(const void *x, const void *y)
+/* Activation memory counter of one stage track, with the convention of
+** sched_mem_profile (sched.h): one microbatch of a chunk is allocated when
+** its F starts and released when its W ends (its B without the split);
+** changes at one instant are merged. "microbatches" counts stage units
+** (chunk microbatches / v, as stages.peak_inflight_microbatches), "bytes"
+** adds each chunk's own activation (plan.act_bytes_vs), so the peaks of the
+** counter are the JSON report's peak_inflight_microbatches and
+** activation_bytes. Points are (time, microbatch delta, byte delta). */
+static int cmp_mem_point(const void *x, const void *y)
 {
     const double *a = x, *b = y;
     if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
-    return a[1] < b[1] ? -1 : (a[1] > b[1]);
+    return a[1] < b[1] ? -1 : (a[1] > b[1]); /* releases first */
 }
 
 static void memory_counter(FILE *f, const plan_t *p, const tl_track *t, int pid)
 {
     int releases_on = p->sched.split_backward ? TL_EV_W : TL_EV_B;
-    double *pts = malloc((size_t)(2 * t->n + 1) * 2 * sizeof *pts);
+    double *pts = malloc((size_t)(t->n + 1) * 3 * sizeof *pts);
     if (!pts) return;
     int n = 0;
     double unit = 1.0 / p->v;
-    double bytes_per_unit = p->abstract ? 0 : p->mem[t->dev].act_bytes /
-                                              (p->peak_inflight[t->dev] > 0 ? p->peak_inflight[t->dev] : 1);
     for (int i = 0; i < t->n; i++) {
         const tl_event *e = &t->ev[i];
-        if (e->type == TL_EV_F) { pts[2 * n] = e->start_s; pts[2 * n + 1] = unit; n++; }
-        else if (e->type == releases_on) { pts[2 * n] = e->end_s; pts[2 * n + 1] = -unit; n++; }
+        if (e->type != TL_EV_F && e->type != releases_on) continue;
+        double sign = e->type == TL_EV_F ? 1 : -1;
+        pts[3 * n] = e->type == TL_EV_F ? e->start_s : e->end_s;
+        pts[3 * n + 1] = sign * unit;
+        pts[3 * n + 2] = sign * p->act_bytes_vs[sched_vstage(&p->sched, t->dev, e->chunk)];
+        n++;
     }
-    qsort(pts, (size_t)n, 2 * sizeof *pts, cmp_double_pair);
-    double live = 0;
+    qsort(pts, (size_t)n, 3 * sizeof *pts, cmp_mem_point);
+    double live = 0, bytes = 0;
     for (int i = 0; i < n; i++) {
-        live += pts[2 * i + 1];
-        if (i + 1 < n && pts[2 * i + 2] == pts[2 * i]) continue; /* same instant */
+        live += pts[3 * i + 1];
+        bytes += pts[3 * i + 2];
+        if (i + 1 < n && pts[3 * i + 3] == pts[3 * i]) continue; /* same instant */
         fprintf(f, ",\n{\"name\":\"activations stage %d\",\"ph\":\"C\",\"pid\":%d,\"ts\":%.3f,"
-                "\"args\":{\"microbatches\":%.6g,\"bytes\":%.6g}}", t->dev, pid, pts[2 * i] * 1e6,
-                live, live * bytes_per_unit);
+                "\"args\":{\"microbatches\":%.6g,\"bytes\":%.6g}}", t->dev, pid, pts[3 * i] * 1e6,
+                live, bytes);
     }
     free(pts);
 }

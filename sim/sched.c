@@ -488,17 +488,10 @@ int sched_time(const sched_t *s, const sched_costs *c, sched_timing *out)
         remaining -= progress;
     }
     for (int d = 0; d < p; d++) {
-        double live = 0, peak = 0, busy = 0;
-        for (int i = 0; i < s->n_ops[d]; i++) {
-            const sched_op *op = &s->ops[d][i];
-            busy += out->end[d][i] - out->start[d][i];
-            if (op->kind == SCHED_OP_F) live += c->m_f;
-            else if (op->kind == SCHED_OP_B) live += s->split_backward ? c->m_b : c->m_b + c->m_w;
-            else live += c->m_w;
-            if (live > peak) peak = live;
-        }
+        double busy = 0;
+        for (int i = 0; i < s->n_ops[d]; i++) busy += out->end[d][i] - out->start[d][i];
         out->dev_busy[d] = busy;
-        out->dev_peak_mem[d] = peak;
+        out->dev_peak_mem[d] = sched_mem_peak(s, c, d, NULL, NULL);
         out->dev_first_start[d] = s->n_ops[d] ? out->start[d][0] : 0;
         out->dev_last_end[d] = s->n_ops[d] ? out->end[d][s->n_ops[d] - 1] : 0;
         if (out->dev_last_end[d] > out->makespan) out->makespan = out->dev_last_end[d];

@@ -184,6 +184,17 @@ int sched_mem_profile(const sched_t *s, const sched_timing *t, const sched_costs
                       sched_mem_curve *out);
 void sched_mem_curve_free(sched_mem_curve *mc);
 
+/* Peak live activation of device 'dev' when each op's memory delta (m_f,
+** m_b, m_w of 'c') is multiplied by w[chunk] (w may be NULL: 1 for every
+** chunk; pass the bytes one microbatch leaves on each chunk to get bytes).
+** Under the convention of sched_mem_profile the peak depends on the op
+** order alone, so no timing is needed. If 'n_live' is not NULL it receives,
+** for each of the v chunks, the sum of that chunk's unweighted deltas at the
+** first instant the peak is reached (microbatches of the chunk alive then,
+** under the +1/0/-1 model). Returns the peak (>= 0). */
+double sched_mem_peak(const sched_t *s, const sched_costs *c, int dev, const double *w,
+                      double *n_live);
+
 /* Cost of one op under 'c' (a no-split B costs t_b + t_w). */
 double sched_op_cost(const sched_t *s, const sched_costs *c, int dev, const sched_op *op);
 

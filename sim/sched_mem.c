@@ -2,8 +2,8 @@
 ** sched_mem.c -- live activation memory of each device over simulated time
 ** (pure layer, part of the schedule module; see sched.h for the contract).
 **
-** The peak of the curve equals sched_timing.dev_peak_mem, which sched_time
-** derives from the op order alone; the curve adds when it happens, so the
+** The peak of the curve equals sched_mem_peak (and sched_timing.dev_peak_mem),
+** which depends on the op order alone; the curve adds when it happens, so the
 ** engine can draw a memory counter track and the cost model can check a
 ** byte budget over time.
 */
@@ -32,6 +32,27 @@ static double op_delta(const sched_t *s, const sched_costs *c, const sched_op *o
     case SCHED_OP_B: return s->split_backward ? c->m_b : c->m_b + c->m_w;
     default: return c->m_w;
     }
+}
+
+double sched_mem_peak(const sched_t *s, const sched_costs *c, int dev, const double *w,
+                      double *n_live)
+{
+    double live = 0, peak = 0;
+    int at = -1; /* op after which the peak is first reached */
+    for (int i = 0; i < s->n_ops[dev]; i++) {
+        const sched_op *op = &s->ops[dev][i];
+        live += op_delta(s, c, op) * (w ? w[op->chunk] : 1.0);
+        if (live > peak) {
+            peak = live;
+            at = i;
+        }
+    }
+    if (n_live) {
+        for (int k = 0; k < s->v; k++) n_live[k] = 0;
+        for (int i = 0; i <= at; i++)
+            n_live[s->ops[dev][i].chunk] += op_delta(s, c, &s->ops[dev][i]);
+    }
+    return peak;
 }
 
 int sched_mem_profile(const sched_t *s, const sched_timing *t, const sched_costs *c,

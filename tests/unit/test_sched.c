@@ -186,6 +186,49 @@ static void test_names(void **state)
     assert_int_equal(sched_type_from_name("2f2b"), -1);
 }
 
+/* sched_mem_peak weights each chunk's microbatches; the weighted peak can
+** come at another instant than the unweighted one. Interleaved p=4, m=8, v=2
+** (SCHEDULES.md §5: device 0 warms up with 10 F, peak 11 chunk units). Hand
+** walk of device 0's list, live (chunk 0, chunk 1) after each op: warm-up
+** ends at (6,4); then F (7,4) B (7,3) F (8,3) B (8,2) F (8,3) B (8,2) F (8,3)
+** B (8,2) F (8,3) B (7,3) F (7,4) B (6,4), then cool-down B's only. */
+static void test_mem_peak_weighted(void **state)
+{
+    (void)state;
+    sched_t s;
+    sched_timing t;
+    build_and_time(SCHED_INTERLEAVED, 4, 8, 2, 1, 1, 1, &s, &t);
+    double buf[3 * 8];
+    sched_costs c;
+    sched_costs_uniform(&c, buf, 8, 1, 1, 1, 0);
+    double n_live[2];
+    /* unweighted: 11 chunk units, first reached at (7,4) (= dev_peak_mem) */
+    assert_close(sched_mem_peak(&s, &c, 0, NULL, n_live), 11, 0);
+    assert_close(t.dev_peak_mem[0], 11, 0);
+    assert_close(n_live[0], 7, 0);
+    assert_close(n_live[1], 4, 0);
+    /* chunk 1 three times heavier: 7 + 3*4 = 19 at (7,4) */
+    const double w13[2] = {1, 3}, w31[2] = {3, 1};
+    assert_close(sched_mem_peak(&s, &c, 0, w13, n_live), 19, 0);
+    assert_close(n_live[0], 7, 0);
+    assert_close(n_live[1], 4, 0);
+    /* chunk 0 three times heavier: 3*8 + 3 = 27 at (8,3), later than (7,4) */
+    assert_close(sched_mem_peak(&s, &c, 0, w31, n_live), 27, 0);
+    assert_close(n_live[0], 8, 0);
+    assert_close(n_live[1], 3, 0);
+    /* 1F1B, one chunk: device d holds p-d microbatches at its peak */
+    sched_timing_free(&t);
+    sched_free(&s);
+    build_and_time(SCHED_1F1B, 4, 8, 1, 1, 1, 1, &s, &t);
+    const double w[1] = {2.5};
+    for (int d = 0; d < 4; d++) {
+        assert_close(sched_mem_peak(&s, &c, d, w, n_live), 2.5 * (4 - d), 0);
+        assert_close(n_live[0], 4 - d, 0);
+    }
+    sched_timing_free(&t);
+    sched_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_checker_rejects),
         cmocka_unit_test(test_comm_on_edges),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_mem_peak_weighted),
     };
     return RUN_TESTS("sched", tests);
 }
