@@ -120,6 +120,7 @@ static void op_add(cost_op *dst, const cost_op *src, double k)
     dst->gemm_s += k * src->gemm_s;
     dst->mem_s += k * src->mem_s;
     dst->launch_s += k * src->launch_s;
+    dst->attn_s += k * src->attn_s;
     dst->n_tp_colls += (int)lround(k * src->n_tp_colls);
     if (src->tp_bytes > dst->tp_bytes) dst->tp_bytes = src->tp_bytes;
 }
@@ -163,6 +164,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     attn_f->mem_s = cost_mem_s(g, softmax_bytes);
     attn_f->flops = attn_flops;
     attn_f->launch_s = 3 * g->kernel_launch_s;
+    attn_f->attn_s = attn_f->gemm_s + attn_f->mem_s;
 
     /* memory-bound kernels outside attention (forward) */
     double ln_bytes = 2 * (2 * T_ln * h * ACT_BYTES);                  /* two layernorms */
@@ -174,6 +176,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     f->mem_s = other_mem_s + attn_f->mem_s;
     f->flops = wts_flops + attn_flops;
     f->launch_s = KERNELS_F * g->kernel_launch_s;
+    f->attn_s = attn_f->attn_s;
 
     /* B: data gradients of the weight GEMMs (same shapes), the attention
     ** core twice, memory-bound kernels at twice the forward bytes */
@@ -181,6 +184,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     bwd->mem_s = 2 * f->mem_s;
     bwd->flops = wts_flops + 2 * attn_flops;
     bwd->launch_s = KERNELS_B * g->kernel_launch_s;
+    bwd->attn_s = 2 * attn_f->attn_s;
 
     /* W: weight gradients (the GEMMs again) */
     w->gemm_s = wts_gemm_s;

@@ -33,6 +33,14 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
                int n_profiles, char *err, size_t errlen);
 void eng_free(eng_t *eng);
 
+/* Scale the bandwidth of the links named by 'f[0..n-1]' (plat_xml.h) in the
+** loaded platform, for every later eng_run: a host's NIC links in both
+** directions, or a leaf's uplinks in both directions. Links are found on
+** routes to another node (leaf), so a NIC factor has no effect on a
+** one-node cluster and an uplink factor none on a one-leaf cluster; factors
+** naming the same link multiply. Returns 0, or -1 with err (bad index). */
+int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, size_t errlen);
+
 /* Simulate 'iterations' training iterations of plan 'p' (classes may be NULL:
 ** all replicas identical, or every replica its own class when
 ** exploit_symmetry is 0). Fills 'out' (free with tl_result_free). Returns 0
