@@ -46,8 +46,7 @@
 XBT_LOG_NEW_DEFAULT_CATEGORY(dtsim_eng, "dtsim iteration engine");
 
 struct eng {
-    cfg_experiment const *cfg; /* borrowed, for the leaf layout (eng_scale_links) */
-    plat_info pi;
+    const cfg_experiment *cfg; /* borrowed (outlives the engine): leaf layout */
     int n_hosts;
     int hosts_per_node;      /* TP groups per node */
     sg_host_t *hosts;        /* [n_hosts] resolved once, by index */
@@ -133,7 +132,6 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
 
     /* Resolve every host once, by its index in the name "h<i>". */
     eng->tp = tp;
-    eng->pi = pi;
     eng->cfg = e;
     eng->n_hosts = pi.n_hosts;
     eng->hosts_per_node = pi.hosts_per_node;
@@ -214,9 +212,9 @@ static int factor_links(const eng_t *eng, const plat_link_factor *f, sg_link_t *
     if (n_leaf < 2) return 0;
     int other_leaf = (f->index + 1) % n_leaf;
     for (int i = 0; i < H; i++) {
-        if (plat_leaf_of_host(eng->cfg, &eng->pi, i) != f->index) continue;
+        if (plat_leaf_of_host(eng->cfg, eng->hosts_per_node, i) != f->index) continue;
         for (int j = 0; j < H; j++) {
-            if (plat_leaf_of_host(eng->cfg, &eng->pi, j) != other_leaf) continue;
+            if (plat_leaf_of_host(eng->cfg, eng->hosts_per_node, j) != other_leaf) continue;
             if (route_link(eng, i, j, 1, set, n, cap) || route_link(eng, j, i, -2, set, n, cap))
                 return -1;
         }

@@ -28,7 +28,8 @@ typedef struct eng eng_t;
 
 /* Create the engine for the cluster of 'e' with TP groups of 'tp' GPUs:
 ** initialises SimGrid, writes and loads the platform (speed profiles may be
-** NULL). Only one engine may exist per process. Returns NULL with err. */
+** NULL). Only one engine may exist per process; it borrows 'e', which must
+** outlive it. Returns NULL with err. */
 eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profiles,
                int n_profiles, char *err, size_t errlen);
 void eng_free(eng_t *eng);

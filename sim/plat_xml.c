@@ -21,22 +21,6 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 void plat_host_name(int i, char *buf, size_t len) { snprintf(buf, len, "h%d", i); }
 
-static int nodes_per_leaf(const cfg_experiment *e)
-{
-    return e->cluster.nodes_per_leaf > 0 ? e->cluster.nodes_per_leaf : 1;
-}
-
-int plat_leaf_of_host(const cfg_experiment *e, const plat_info *pi, int host)
-{
-    return host / pi->hosts_per_node / nodes_per_leaf(e);
-}
-
-int plat_n_leaves(const cfg_experiment *e)
-{
-    int leaf = nodes_per_leaf(e);
-    return (e->cluster.nodes + leaf - 1) / leaf;
-}
-
 int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, size_t errlen)
 {
     const cfg_cluster *c = &e->cluster;

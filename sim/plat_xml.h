@@ -60,9 +60,19 @@ int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, si
 int plat_write_xml(const cfg_experiment *e, int tp, const plat_speed_profile *profiles,
                    int n_profiles, FILE *out, char *err, size_t errlen);
 
-/* Leaf switch of host i, and the number of leaves (nodes_per_leaf nodes each). */
-int plat_leaf_of_host(const cfg_experiment *e, const plat_info *pi, int host);
-int plat_n_leaves(const cfg_experiment *e);
+/* Leaves (nodes_per_leaf nodes each) of the cluster, and the leaf of host
+** 'host' when a node holds 'hosts_per_node' hosts. Inline: the pure layer
+** (slow.c) uses them too. */
+static inline int plat_n_leaves(const cfg_experiment *e)
+{
+    int leaf = e->cluster.nodes_per_leaf > 0 ? e->cluster.nodes_per_leaf : 1;
+    return (e->cluster.nodes + leaf - 1) / leaf;
+}
+static inline int plat_leaf_of_host(const cfg_experiment *e, int hosts_per_node, int host)
+{
+    int leaf = e->cluster.nodes_per_leaf > 0 ? e->cluster.nodes_per_leaf : 1;
+    return host / hosts_per_node / leaf;
+}
 
 /* Name of host i ("h<i>") into buf. */
 void plat_host_name(int i, char *buf, size_t len);
