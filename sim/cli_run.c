@@ -8,6 +8,7 @@
 */
 #include "cli.h"
 #include "cli_common.h"
+#include "cli_slow.h"
 
 #include "cfg.h"
 #include "eng.h"
@@ -27,7 +28,8 @@ static void usage(FILE *out)
         "Simulate one training iteration of the experiment in CONFIG (a JSON file, see\n"
         "README.md \"Configuration\") on a SimGrid model of the cluster, and report where\n"
         "the time goes: iteration time, throughput, TFLOP/s per GPU, MFU, pipeline bubble,\n"
-        "exposed communication and memory per stage.\n"
+        "exposed communication and memory per stage. With a \"stragglers\" section\n"
+        "(docs/stragglers.md) it also prints the slowdown and its what-if attribution.\n"
         "\n"
         "options:\n"
         "  --set KEY=VALUE   override a config value by its dotted path, e.g.\n"
@@ -36,6 +38,8 @@ static void usage(FILE *out)
         "  --json FILE       write the report as JSON ('-' = stdout)\n"
         "  --trace FILE      write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n"
         "  --iterations N    simulate N iterations (default: engine.iterations, 1)\n"
+        "  --export-trace F  write the simulated ops as a per-op trace CSV (the format of\n"
+        "                    `dtsim whatif`, docs/whatif.md); one chunk per device only\n"
         "  --allow-oom       simulate even if a stage does not fit in GPU memory\n"
         "  --quiet           no summary on stdout\n"
         "  -h, --help        this help\n"
@@ -45,7 +49,7 @@ static void usage(FILE *out)
 
 int cli_run(int argc, char **argv)
 {
-    const char *config = NULL, *json_path = NULL, *trace_path = NULL;
+    const char *config = NULL, *json_path = NULL, *trace_path = NULL, *export_path = NULL;
     int allow_oom = 0, quiet = 0, iterations = 0;
     cfg_overrides ov = {0};
     for (int i = 1; i < argc; i++) {
@@ -54,7 +58,7 @@ int cli_run(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(a, "--set") || !strcmp(a, "--json") || !strcmp(a, "--trace") ||
-                   !strcmp(a, "--iterations")) {
+                   !strcmp(a, "--iterations") || !strcmp(a, "--export-trace")) {
             if (i + 1 >= argc) return cli_usage_error("run", "%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--set")) {
@@ -62,6 +66,7 @@ int cli_run(int argc, char **argv)
                 ov.items[ov.n++] = v;
             } else if (!strcmp(a, "--json")) json_path = v;
             else if (!strcmp(a, "--trace")) trace_path = v;
+            else if (!strcmp(a, "--export-trace")) export_path = v;
             else if (cli_parse_int(v, 1, 1000, &iterations))
                 return cli_usage_error("run", "--iterations needs an integer in 1..1000, got '%s'", v);
         } else if (!strcmp(a, "--allow-oom")) {
@@ -95,13 +100,17 @@ int cli_run(int argc, char **argv)
         cli_report_oom(config, &e, &p);
         goto out_plan;
     }
-    eng_t *eng = eng_new(&e, p.tp, NULL, 0, err, sizeof err);
+    cli_slow sl;
+    if (cli_slow_prepare(config, &e, &p, &iterations, &sl)) goto out_slow;
+    eng_t *eng = eng_new(&e, p.tp, sl.plan.profiles, sl.plan.n_profiles, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "dtsim: %s: %s\n", config, err);
-        goto out_plan;
+        goto out_slow;
     }
     tl_result res;
-    if (eng_run(eng, &p, NULL, iterations, e.engine.exploit_symmetry, &res, err, sizeof err)) {
+    if (cli_slow_before_run(&sl, eng, &p, iterations)) goto out_eng;
+    if (eng_run(eng, &p, cli_slow_classes(&sl), iterations, e.engine.exploit_symmetry, &res, err,
+                sizeof err)) {
         fprintf(stderr, "dtsim: %s: %s\n", config, err);
         goto out_eng;
     }
@@ -116,8 +125,9 @@ int cli_run(int argc, char **argv)
                 res.n_actors, res.wall_s, res.load_wall_s);
     if (!quiet) rep_text(stdout, &e, &p, &m);
     rc = CLI_OK;
+    cJSON *j = json_path ? rep_json(&e, &p, &m) : NULL;
+    if (cli_slow_after_run(&sl, &p, &res, export_path, quiet ? NULL : stdout, j)) rc = CLI_ERR;
     if (json_path) {
-        cJSON *j = rep_json(&e, &p, &m);
         if (!j || rep_write_json_file(json_path, j)) {
             fprintf(stderr, "dtsim: cannot write %s\n", json_path);
             rc = CLI_ERR;
@@ -133,6 +143,8 @@ out_res:
     tl_result_free(&res);
 out_eng:
     eng_free(eng);
+out_slow:
+    cli_slow_free(&sl);
 out_plan:
     plan_free(&p);
     cfg_free(&e);
