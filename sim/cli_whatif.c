@@ -112,7 +112,7 @@ int cli_whatif(int argc, char **argv)
         fprintf(stderr, "dtsim whatif: %s\n", err);
         goto done;
     }
-    if (!(json && !strcmp(json, "-")) && rep_whatif_text(stdout, trace, r, top)) {
+    if (!(json && !strcmp(json, "-")) && rep_whatif_text(stdout, trace, r, top, 0)) {
         fprintf(stderr, "dtsim whatif: out of memory\n");
         goto done;
     }

@@ -24,7 +24,34 @@ static const char *fmt_m(double v, char *buf, size_t n)
     return buf;
 }
 
-int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top)
+static int cmp_group_desc(const void *a, const void *b)
+{
+    const whatif_attr *x = *(const whatif_attr *const *)a, *y = *(const whatif_attr *const *)b;
+    if (x->slowdown != y->slowdown) return x->slowdown > y->slowdown ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Stage or DP-rank groups: all in id order, or the 'max' slowest first. */
+static int print_groups(FILE *out, const char *what, const char *label, const whatif_attr *a,
+                        int n, int max)
+{
+    if (max <= 0 || max >= n) {
+        fprintf(out, "\nslowdown by %s:\n", what);
+        for (int j = 0; j < n; j++) fprintf(out, "  %s %-4d %.6f\n", label, a[j].id, a[j].slowdown);
+        return 0;
+    }
+    const whatif_attr **sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted) return -1;
+    for (int j = 0; j < n; j++) sorted[j] = &a[j];
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_group_desc);
+    fprintf(out, "\nslowdown by %s (the %d highest of %d):\n", what, max, n);
+    for (int j = 0; j < max; j++)
+        fprintf(out, "  %s %-4d %.6f\n", label, sorted[j]->id, sorted[j]->slowdown);
+    free(sorted);
+    return 0;
+}
+
+int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top, int max_groups)
 {
     char a[32], b[32], desc[96];
     int kmin = 0, kmax = 0;
@@ -58,7 +85,9 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     snprintf(v, sizeof v, "%s (add %s)", fmt_m(r->mw.rem, a, sizeof a), b);
     fprintf(out, "  %-16s %-22s %s", "M_W", v, desc);
 #undef LINE
-    for (int j = 0; j < r->n_mw_workers; j++) fprintf(out, " rank %d", r->workers[j].rank);
+    int n_mw = max_groups > 0 && max_groups < r->n_mw_workers ? max_groups : r->n_mw_workers;
+    for (int j = 0; j < n_mw; j++) fprintf(out, " rank %d", r->workers[j].rank);
+    if (n_mw < r->n_mw_workers) fprintf(out, " and %d more", r->n_mw_workers - n_mw);
     fprintf(out, "\n\nslowdown by op type (that type measured, the rest ideal):\n");
     const whatif_attr **sorted = malloc((size_t)r->n_by_optype * sizeof *sorted + 1);
     if (!sorted) return -1;
@@ -67,12 +96,9 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     for (int j = 0; j < r->n_by_optype; j++)
         fprintf(out, "  %-28s %.6f\n", sorted[j]->name, sorted[j]->slowdown);
     free(sorted);
-    fprintf(out, "\nslowdown by stage:\n");
-    for (int s = 0; s < r->n_stages; s++)
-        fprintf(out, "  stage %-4d %.6f\n", s, r->by_stage[s].slowdown);
-    fprintf(out, "\nslowdown by DP rank:\n");
-    for (int d = 0; d < r->n_dp; d++)
-        fprintf(out, "  dp_rank %-4d %.6f\n", d, r->by_dp[d].slowdown);
+    if (print_groups(out, "stage", "stage", r->by_stage, r->n_stages, max_groups) ||
+        print_groups(out, "DP rank", "dp_rank", r->by_dp, r->n_dp, max_groups))
+        return -1;
     int n = top <= 0 || top > r->n_workers ? r->n_workers : top;
     fprintf(out, "\nworkers ranked by min(S of DP rank, S of stage) (%d of %d):\n", n,
             r->n_workers);
@@ -172,7 +198,7 @@ cJSON *rep_whatif_json(const char *path, const whatif_result *r)
 
 /* ---- the straggler section of `dtsim run` --------------------------------- */
 
-/* Workers listed in the run summary. */
+/* Workers, stages and DP ranks listed in the run summary. */
 #define REP_SLOW_TOP 5
 
 int rep_stragglers_text(FILE *out, const rep_slow_run *s, const whatif_result *r, int top)
@@ -190,7 +216,8 @@ int rep_stragglers_text(FILE *out, const rep_slow_run *s, const whatif_result *r
         return 0;
     }
     fprintf(out, "\n");
-    return rep_whatif_text(out, "the simulated timeline", r, top > 0 ? top : REP_SLOW_TOP);
+    return rep_whatif_text(out, "the simulated timeline", r, top > 0 ? top : REP_SLOW_TOP,
+                           REP_SLOW_TOP);
 }
 
 cJSON *rep_stragglers_json(const rep_slow_run *s, const whatif_result *r)

@@ -14,9 +14,11 @@
 #include <stdio.h>
 
 /* The summary of 'r' for trace 'source': S, waste, T, T_ideal, M_S, M_W,
-** slowdown by op type (descending), stage and DP rank, and the 'top'
+** slowdown by op type (descending), stage and DP rank (all in id order, or
+** the 'max_groups' highest when > 0; M_W's ranks likewise), and the 'top'
 ** workers (0 = all). Returns 0 or -1 (out of memory). */
-int rep_whatif_text(FILE *out, const char *source, const whatif_result *r, int top);
+int rep_whatif_text(FILE *out, const char *source, const whatif_result *r, int top,
+                    int max_groups);
 
 /* The same as a cJSON tree (caller frees with cJSON_Delete); NaN M_S / M_W
 ** print as null. */
