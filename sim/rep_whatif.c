@@ -76,6 +76,8 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     snprintf(b, sizeof b, "(step %d)", r->step[kmax]);
     fprintf(out, "  %-16s %.4f %s .. %.4f %s\n", "S per step",
             r->t_s[kmin] / r->t_ideal_s[kmin], a, r->t_s[kmax] / r->t_ideal_s[kmax], b);
+    LINE("F/B correlation", "of microbatch times within a worker", "%s (%d pairs)",
+         fmt_m(r->fb_corr, a, sizeof a), r->n_fb_pairs);
     fmt_m(r->ms.add, b, sizeof b);
     snprintf(desc, sizeof desc, "share of T - T_ideal due to the last stage (%d)",
              r->n_stages - 1);
@@ -151,6 +153,8 @@ cJSON *rep_whatif_json(const char *path, const whatif_result *r)
     cJSON_AddNumberToObject(root, "t_ideal_s", r->mean_t_ideal_s);
     cJSON_AddNumberToObject(root, "t_base_s", r->mean_t_base_s);
     cJSON_AddNumberToObject(root, "launch_slowdown", r->launch_slowdown);
+    cJSON_AddNumberToObject(root, "fb_corr", r->fb_corr); /* NaN prints as null */
+    cJSON_AddNumberToObject(root, "n_fb_pairs", r->n_fb_pairs);
 
     cJSON *ideal = cJSON_AddObjectToObject(root, "ideal_op_s");
     for (int t = 0; t < OPTRACE_N_TYPES; t++)
