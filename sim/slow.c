@@ -199,9 +199,7 @@ static int parse_links(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
         } else {
             cfgj_int(&o, "leaf", &idx, 0, 1, 0, n_leaf - 1);
         }
-        cfgj_num(&o, "factor", &f, 1, 1, 0, INFINITY);
-        if (!o.err->failed && !(f > 0))
-            cfg_fail(o.err, o.file, o.path, "\"factor\": expected a number > 0, got %g", f);
+        cfgj_pos(&o, "factor", &f, 1, 1);
         if (o.err->failed) {
             cfgj_release(&o);
             return -1;
