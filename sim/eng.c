@@ -291,7 +291,11 @@ typedef struct {
 ** host and a peer actor on another replica's host. Per bucket both send the
 ** ring's (or tree's) per-rank volume to each other, so the class host's NIC
 ** carries exactly its share of the collective in both directions while the
-** other replicas, identical by symmetry, are not simulated. */
+** other replicas, identical by symmetry, are not simulated. Each class gets
+** a peer replica of its own that no other class uses (a host both in a class
+** and a peer would carry two shares); when there are too few replicas for
+** that (every replica its own class, with noise), the class hosts form the
+** ring itself: class c sends to class c+1 and receives from c-1. */
 typedef struct {
     run_ctx *run;
     int dev, cls, host, peer_host;
@@ -313,6 +317,8 @@ struct run_ctx {
     eng_t *eng;
     const plan_t *p;
     int iterations, n_classes;
+    int dp_ring;               /* DP streams exchange in a ring of class hosts */
+    int *peer_replica;         /* [n_classes] replica of each class's DP peer */
     int *rep_replica;          /* [n_classes] replica simulated for each class */
     stage_actor *st;           /* [n_classes * pp] */
     dp_stream *dps;            /* [n_classes * pp] */
@@ -647,8 +653,10 @@ static void dp_main(int argc, char **argv)
         sg_sem_acquire(d->go);
         int slot = dd->queue[dd->q_head[d->cls]++];
         double t0 = simgrid_get_clock();
-        sg_sem_release(d->peer_go);
-        exchange(d->peer_box, d->box, vol);
+        sg_mailbox_t to = d->peer_box;
+        if (r->dp_ring) to = stream_of(r, (d->cls + 1) % r->n_classes, d->dev)->box;
+        else sg_sem_release(d->peer_go);
+        exchange(to, d->box, vol);
         sg_actor_sleep_for(lat);
         if (d->track)
             track_add(d->track, TL_EV_DP, 0, slot % nb, -1, slot / nb, t0, simgrid_get_clock(),
@@ -685,6 +693,38 @@ static int dp_peer_replica(const eng_t *eng, const plan_t *p, int rep)
     return (rep + step) % p->dp;
 }
 
+/* DP peers: class c's is dp_peer_replica(rep) when one class (the default
+** path), else the first replica from there that is neither a class's
+** representative nor another class's peer, preferring another node; the
+** ring of class hosts when some class finds none. Returns 0 or -1 (OOM). */
+static int pick_dp_peers(run_ctx *r)
+{
+    const plan_t *p = r->p;
+    int dp = p->dp, nc = r->n_classes, k = r->eng->hosts_per_node;
+    r->peer_replica = calloc((size_t)nc, sizeof *r->peer_replica);
+    unsigned char *used = calloc((size_t)dp, 1);
+    if (!r->peer_replica || !used) {
+        free(used);
+        return -1;
+    }
+    for (int c = 0; c < nc; c++) used[r->rep_replica[c]] = 1;
+    for (int c = 0; c < nc && !r->dp_ring; c++) {
+        int start = dp_peer_replica(r->eng, p, r->rep_replica[c]), pick = -1;
+        if (nc == 1) pick = start;
+        for (int pass = 0; pass < 2 && pick < 0; pass++)
+            for (int j = 0; j < dp && pick < 0; j++) {
+                int cand = (start + j) % dp;
+                int other_node = p->host_of[cand] / k != p->host_of[r->rep_replica[c]] / k;
+                if (!used[cand] && (pass == 1 || other_node)) pick = cand;
+            }
+        if (pick < 0) r->dp_ring = 1;
+        else used[pick] = 1;
+        r->peer_replica[c] = pick;
+    }
+    free(used);
+    return 0;
+}
+
 /* ======================================================================
 ** Running a plan
 ** ====================================================================== */
@@ -717,6 +757,7 @@ static void free_run(run_ctx *r, int n_classes, int pp)
     free(r->dps);
     free(r->dpd);
     free(r->rep_replica);
+    free(r->peer_replica);
 }
 
 static void start_actor(eng_t *eng, int host, const char *name, void (*fn)(int, char **),
@@ -742,6 +783,7 @@ static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const doub
     for (int rep = dp - 1; rep >= 0; rep--) r->rep_replica[class_of[rep]] = rep;
     if (cl && cl->rep_replica)
         memcpy(r->rep_replica, cl->rep_replica, (size_t)nc * sizeof *r->rep_replica);
+    if (pick_dp_peers(r)) return -1;
 
     size_t n_arr = 2 * (size_t)p->m * (size_t)p->n_vs;
     for (int c = 0; c < nc; c++)
@@ -807,7 +849,7 @@ static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const doub
             ds->dev = d;
             ds->cls = c;
             ds->host = stage_of(r, c, d)->host;
-            ds->peer_host = p->host_of[d * dp + dp_peer_replica(r->eng, p, r->rep_replica[c])];
+            ds->peer_host = r->dp_ring ? ds->host : p->host_of[d * dp + r->peer_replica[c]];
             ds->go = sg_sem_init(0);
             ds->peer_go = sg_sem_init(0);
             snprintf(name, sizeof name, "dp.%d.%d", c, d);
@@ -887,9 +929,11 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
             dp_stream *ds = stream_of(&r, c, d);
             snprintf(name, sizeof name, "dp%d.c%d", d, c);
             start_actor(eng, ds->host, name, dp_main, ds);
+            n_actors++;
+            if (r.dp_ring) continue;
             snprintf(name, sizeof name, "dppeer%d.c%d", d, c);
             start_actor(eng, ds->peer_host, name, dp_peer_main, ds);
-            n_actors += 2;
+            n_actors++;
         }
     double w0 = wall_now();
     simgrid_run();

@@ -628,8 +628,8 @@ static int mark_hosts(const slow_model *m, const cfg_experiment *e, build_ws *w,
         const slow_device *dv = &m->devices[i];
         for (int h = 0; h < w->H; h++) {
             if (!sel_has_host(&dv->sel, h, w->tp, w->k)) continue;
-            w->touched[h] = 1;
             if (dv->n_points) {
+                w->touched[h] = 1;
                 if (w->prof[h] >= 0) {
                     errmsg_set(err, errlen, "%s: %s and %s: two speed profiles on the TP group "
                                "of GPUs %d..%d (one profile per group)", e->file,

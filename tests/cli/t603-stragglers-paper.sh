@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 EX=$ROOT/configs/experiments
 
-echo 1..12
+echo 1..17
 # Injected straggler: GPU 37 is TP group 9 = stage 9 / 4 = 2 of replica 9 % 4 = 1,
 # whose what-if rank is 4 * 9 = 36. A slower GPU slows its stage's every op, so the
 # simulated slowdown and the what-if S must both grow as its speed falls, and the
@@ -65,3 +65,35 @@ check "noise: |F/B correlation| = $C < 0.3" "awk -v c='$C' 'BEGIN { exit !(c < 0
     --json "$TMP/bal.json" >/dev/null 2>&1
 check "balance packing lowers S" "awk -v a='$(jnum "$TMP/bal.json" slowdown 3)' \
     -v b='$(jnum "$TMP/sl.json" slowdown 3)' 'BEGIN { exit !(a < b) }'"
+
+# Replica classes are exact: a leaf factor on the only leaf of this cluster
+# changes no link (the degraded uplinks carry nothing) but makes every replica a
+# class of its own (DP ring of class hosts); node 4 "replaced" by the same GPU
+# type makes replicas {0, 1} (stage 2 on node 4) and {2, 3} two classes (DP
+# peer pairs). Both must give the one-class iteration exactly.
+"$BIN" run "$EX/straggler-paper-injected.json" --set 'stragglers={"links":[{"leaf":0,"factor":0.05}]}' \
+    --json "$TMP/ring.json" >/dev/null 2>&1
+check "4 classes, no real change: the baseline iteration (ratio 1)" \
+    "[ \"\$(jnum '$TMP/ring.json' n_classes 2)\" = 4 ] && near '$(jnum "$TMP/ring.json" sim_slowdown 2)' 1 1e-9"
+"$BIN" run "$EX/straggler-paper-injected.json" \
+    --set 'stragglers={"gpu_types":[{"nodes":[4],"gpu":"h100-sxm"}]}' --json "$TMP/two.json" >/dev/null 2>&1
+check "2 classes, no real change: the baseline iteration (ratio 1)" \
+    "[ \"\$(jnum '$TMP/two.json' n_classes 2)\" = 2 ] && near '$(jnum "$TMP/two.json" sim_slowdown 2)' 1 1e-9"
+# GPU 36 at 2x shares a TP group with GPU 37 at 1x: the group runs at min = 1x
+"$BIN" run "$EX/straggler-paper-injected.json" \
+    --set 'stragglers.devices=[{"gpu":37,"factor":1},{"gpu":36,"factor":2}]' --json "$TMP/min.json" >/dev/null 2>&1
+check "a fast GPU does not speed up its TP group (min over the group): ratio 1" \
+    "near '$(jnum "$TMP/min.json" sim_slowdown 2)' 1 1e-9"
+# An A100 node among H100s (node 4 = stage 2 of replicas 0 and 1): its ops take
+# the cost model's A100 time, so the iteration slows and stage 2 is ranked first
+"$BIN" run "$EX/straggler-paper-injected.json" \
+    --set 'stragglers={"gpu_types":[{"nodes":[4],"gpu":"a100-80g"}]}' --json "$TMP/a100.json" \
+    >"$TMP/a100.out" 2>/dev/null
+check "A100 node: slower iteration, a stage-2 worker of replica 0 or 1 ranked first" \
+    "awk -v r='$(jnum "$TMP/a100.json" sim_slowdown 2)' 'BEGIN { exit !(r > 1.2) }' && top_worker '$TMP/a100.out' | grep -Eq '^(32 0|36 1) 2\$'"
+# A flaky NIC (node 0 = stage 0 of replicas 0 and 1, at 5% bandwidth) slows
+# the pipeline transfers and DP share of those hosts
+"$BIN" run "$EX/straggler-paper-injected.json" \
+    --set 'stragglers={"links":[{"node":0,"factor":0.05}]}' --json "$TMP/nic.json" >/dev/null 2>&1
+check "degraded NIC: slower iteration" \
+    "awk -v r='$(jnum "$TMP/nic.json" sim_slowdown 2)' 'BEGIN { exit !(r > 1.5) }'"
