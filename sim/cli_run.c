@@ -108,7 +108,7 @@ int cli_run(int argc, char **argv)
         goto out_slow;
     }
     tl_result res;
-    if (cli_slow_before_run(&sl, eng, &p, iterations)) goto out_eng;
+    if (cli_slow_before_run(&sl, eng)) goto out_eng;
     if (eng_run(eng, &p, cli_slow_classes(&sl), iterations, e.engine.exploit_symmetry, &res, err,
                 sizeof err)) {
         fprintf(stderr, "dtsim: %s: %s\n", config, err);
@@ -126,7 +126,7 @@ int cli_run(int argc, char **argv)
     if (!quiet) rep_text(stdout, &e, &p, &m);
     rc = CLI_OK;
     cJSON *j = json_path ? rep_json(&e, &p, &m) : NULL;
-    if (cli_slow_after_run(&sl, &p, &res, export_path, quiet ? NULL : stdout, j)) rc = CLI_ERR;
+    if (cli_slow_after_run(&sl, eng, &p, &res, export_path, quiet ? NULL : stdout, j)) rc = CLI_ERR;
     if (json_path) {
         if (!j || rep_write_json_file(json_path, j)) {
             fprintf(stderr, "dtsim: cannot write %s\n", json_path);

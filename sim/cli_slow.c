@@ -43,36 +43,10 @@ const tl_classes *cli_slow_classes(const cli_slow *s)
     return s->model ? &s->plan.classes : NULL;
 }
 
-int cli_slow_before_run(cli_slow *s, eng_t *eng, const plan_t *p, int iterations)
+int cli_slow_before_run(cli_slow *s, eng_t *eng)
 {
     if (!s->model) return 0;
     char err[512];
-    int rep = s->plan.baseline_replica;
-    if (rep >= 0) {
-        /* every replica as one class on a replica without speed profiles,
-        ** before the links are degraded: the same cluster without slowness */
-        int *class_of = calloc((size_t)p->dp, sizeof *class_of);
-        double *speed = malloc((size_t)p->pp * sizeof *speed);
-        if (!class_of || !speed) {
-            free(class_of);
-            free(speed);
-            fprintf(stderr, "dtsim: out of memory\n");
-            return -1;
-        }
-        for (int d = 0; d < p->pp; d++) speed[d] = 1;
-        tl_classes one = {.n_classes = 1, .class_of_replica = class_of, .speed = speed,
-                          .rep_replica = &rep};
-        tl_result base;
-        int rc = eng_run(eng, p, &one, iterations, 1, &base, err, sizeof err);
-        free(class_of);
-        free(speed);
-        if (rc) {
-            fprintf(stderr, "dtsim: %s: baseline: %s\n", s->config, err);
-            return -1;
-        }
-        s->baseline_s = base.iteration_s;
-        tl_result_free(&base);
-    }
     if (eng_scale_links(eng, s->plan.links, s->plan.n_links, err, sizeof err)) {
         fprintf(stderr, "dtsim: %s: %s\n", s->config, err);
         return -1;
@@ -80,10 +54,56 @@ int cli_slow_before_run(cli_slow *s, eng_t *eng, const plan_t *p, int iterations
     return 0;
 }
 
-int cli_slow_after_run(cli_slow *s, const plan_t *p, const tl_result *res,
+/* The no-slowness baseline, after the run (speed profiles are in simulated
+** time from the start, so the run goes first): links restored, every replica
+** as one class on a replica without speed profiles. */
+static int run_baseline(cli_slow *s, eng_t *eng, const plan_t *p, int iterations)
+{
+    char err[512];
+    int n = s->plan.n_links, rep = s->plan.baseline_replica;
+    plat_link_factor *undo = calloc((size_t)n + 1, sizeof *undo);
+    int *class_of = calloc((size_t)p->dp, sizeof *class_of);
+    double *speed = malloc((size_t)p->pp * sizeof *speed);
+    if (!undo || !class_of || !speed) {
+        fprintf(stderr, "dtsim: out of memory\n");
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        undo[i] = s->plan.links[i];
+        undo[i].factor = 1 / undo[i].factor;
+    }
+    if (eng_scale_links(eng, undo, n, err, sizeof err)) {
+        fprintf(stderr, "dtsim: %s: %s\n", s->config, err);
+        goto fail;
+    }
+    if (rep >= 0) {
+        for (int d = 0; d < p->pp; d++) speed[d] = 1;
+        tl_classes one = {.n_classes = 1, .class_of_replica = class_of, .speed = speed,
+                          .rep_replica = &rep};
+        tl_result base;
+        if (eng_run(eng, p, &one, iterations, 1, &base, err, sizeof err)) {
+            fprintf(stderr, "dtsim: %s: baseline: %s\n", s->config, err);
+            goto fail;
+        }
+        s->baseline_s = base.iteration_s;
+        tl_result_free(&base);
+    }
+    free(undo);
+    free(class_of);
+    free(speed);
+    return 0;
+fail:
+    free(undo);
+    free(class_of);
+    free(speed);
+    return -1;
+}
+
+int cli_slow_after_run(cli_slow *s, eng_t *eng, const plan_t *p, const tl_result *res,
                        const char *export_path, FILE *out, cJSON *json)
 {
     if (!s->model && !export_path) return 0;
+    if (s->model && run_baseline(s, eng, p, res->iterations)) return -1;
     char err[1024] = "";
     int rc = -1;
     whatif_result *r = NULL;

@@ -29,12 +29,14 @@ int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *
                      int *iterations, cli_slow *out);
 /* The classes for eng_run (NULL without a section). */
 const tl_classes *cli_slow_classes(const cli_slow *s);
-/* Before the run: the baseline iterations, then the link factors. 0 or -1. */
-int cli_slow_before_run(cli_slow *s, eng_t *eng, const plan_t *p, int iterations);
-/* After the run: export the trace to 'export_path' (may be NULL), and with a
+/* Before the run: degrade the links. 0 or -1. */
+int cli_slow_before_run(cli_slow *s, eng_t *eng);
+/* After the run 'res': with a section, restore the links and simulate the
+** no-slowness baseline (after the run, because speed profiles count from the
+** simulation's start); export the trace to 'export_path' (may be NULL); with a
 ** section print the attribution to 'out' (may be NULL) and add it to 'json'
 ** (may be NULL) under "stragglers". 0 or -1. */
-int cli_slow_after_run(cli_slow *s, const plan_t *p, const tl_result *res,
+int cli_slow_after_run(cli_slow *s, eng_t *eng, const plan_t *p, const tl_result *res,
                        const char *export_path, FILE *out, cJSON *json);
 void cli_slow_free(cli_slow *s);
 

@@ -238,7 +238,7 @@ int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, siz
             set_err(err, errlen, "out of memory");
             return -1;
         }
-        qsort(set, (size_t)n_set, sizeof *set, cmp_ptr);
+        if (n_set > 1) qsort(set, (size_t)n_set, sizeof *set, cmp_ptr);
         for (int k = 0; k < n_set; k++)
             if (k == 0 || set[k] != set[k - 1])
                 sg_link_set_bandwidth(set[k], sg_link_get_bandwidth(set[k]) * f[i].factor);
