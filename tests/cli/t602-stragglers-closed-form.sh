@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..16
+echo 1..19
 for k in 0 1 2 3; do
     g=$((2 * k + 1))
     "$BIN" run "$CFG" --set "stragglers={\"devices\":[{\"gpu\":$g,\"factor\":0.5}]}" \
@@ -65,3 +65,17 @@ check "stall on stage 0: S = 35.5 / 33.3125" \
     --json "$TMP/p2.json" >/dev/null 2>&1
 check "stall on stage 2: 4 s of it hidden, mean T = 33.5 s" \
     "near '$(jnum "$TMP/p2.json" iteration_s 2)' 33.5 1e-9"
+
+# Speed profiles (SimGrid SPEED traces on the host, in simulated time from the
+# start of the run): 0.5x from t = 0 is the constant factor (55 s for stage 2);
+# a drop after the iteration ends changes nothing (33 s); a drop at t = 20 s,
+# mid-iteration, lands in between.
+prof() {
+    "$BIN" run "$CFG" --set "stragglers={\"devices\":[{\"gpu\":5,\"profile\":$1}]}" \
+        --json "$TMP/pr.json" >/dev/null 2>&1
+    jnum "$TMP/pr.json" iteration_s 2
+}
+check "profile [[0, 0.5]] = factor 0.5 on stage 2: 55 s" "near '$(prof '[[0,0.5]]')' 55 1e-9"
+check "profile dropping at 1000 s: 33 s" "near '$(prof '[[0,1],[1000,0.5]]')' 33 1e-9"
+check "profile dropping at 20 s: strictly between 33 and 55 s" \
+    "awk -v t='$(prof '[[0,1],[20,0.5]]')' 'BEGIN { exit !(t > 33 && t < 55) }'"
