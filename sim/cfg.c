@@ -245,7 +245,7 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     if (cfgj_open(&o, json, file, path, err)) return -1;
     double tf_bf16 = 0, tf_fp16 = 0, tf_fp8 = 0, tf_tf32 = 0, mem_gb = 0, bw_gbps = 0;
     double nvl_gbps = 0, launch_us = 0, reserved_gb = 0;
-    char src[512];
+    char src[4096];
     cfgj_str(&o, "name", g->name, sizeof g->name, "gpu", 0);
     cfgj_str(&o, "source", src, sizeof src, "", 0);
     cfgj_str(&o, "notes", src, sizeof src, "", 0);
@@ -261,12 +261,12 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     cfgj_pos(&o, "nvlink_GBps", &nvl_gbps, 0, 1);
     if (cfgj_obj_member(&o, "efficiency", &eff, 1) == 1) {
         cfgj_num(&eff, "gemm_max", &g->gemm_eff_max, 0, 1, 1e-3, 1);
-        cfgj_num(&eff, "gemm_half_dim", &g->gemm_half_dim, 0, 1, 0, INFINITY);
+        cfgj_num(&eff, "gemm_half_outputs", &g->gemm_half_outputs, 0, 1, 0, INFINITY);
         cfgj_num(&eff, "memory", &g->mem_eff, 0, 1, 1e-3, 1);
         cfgj_nonneg(&eff, "kernel_launch_us", &launch_us, 0, 1);
         cfgj_nonneg(&eff, "reserved_memory_GB", &reserved_gb, 0, 0);
         cfgj_str(&eff, "calibration", src, sizeof src, "", 0);
-        cfgj_close(&eff, "gemm_max, gemm_half_dim, memory, kernel_launch_us, "
+        cfgj_close(&eff, "gemm_max, gemm_half_outputs, memory, kernel_launch_us, "
                          "reserved_memory_GB, calibration");
     }
     if (cfgj_close(&o, "name, source, notes, peak_tflops, memory_GB, memory_bandwidth_GBps, "
@@ -304,7 +304,7 @@ static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_err
     if (cfgj_open(&o, json, file, "$.model", err)) return -1;
     int kind = 0, mlp = 0;
     long layers = 0, hidden = 0, heads = 0, kv = 0, seq = 0, vocab = 0, ffn = 0;
-    char src[512];
+    char src[4096];
     cfgj_str(&o, "name", m->name, sizeof m->name, "model", 0);
     cfgj_str(&o, "source", src, sizeof src, "", 0);
     cfgj_enum(&o, "kind", kind_names, 2, &kind, MODEL_TRANSFORMER, 0);
@@ -362,7 +362,7 @@ static int read_cluster(const cJSON *json, const load_ctx *lc, cfg_cluster *c, c
     snprintf(c->file, sizeof c->file, "%s", lc->cluster_file);
     if (cfgj_open(&o, json, file, "$.cluster", err)) return -1;
     long nodes = 0, gpn = 0, nics = 0, leaf = 0;
-    char src[512];
+    char src[4096];
     cfgj_str(&o, "name", c->name, sizeof c->name, "cluster", 0);
     cfgj_str(&o, "source", src, sizeof src, "", 0);
     const cJSON *gpu = cfgj_raw(&o, "gpu");
@@ -375,19 +375,20 @@ static int read_cluster(const cJSON *json, const load_ctx *lc, cfg_cluster *c, c
     }
     cfgj_int(&o, "nodes", &nodes, 0, 1, 1, 1L << 20);
     cfgj_int(&o, "gpus_per_node", &gpn, 8, 0, 1, 1024);
-    double nvl_gbps = 0, nvl_lat_us = 0, nic_gbit = 0, nic_lat_us = 0, over = 1;
+    double nvl_gbps = 0, nvl_lat_us = 0.7, nic_gbit = 0, nic_lat_us = 0, over = 1;
+    double nvl_eff = 1, nic_eff = 1;
     if (cfgj_obj_member(&o, "intra_node", &intra, 0) == 1) {
         cfgj_pos(&intra, "bandwidth_GBps", &nvl_gbps, 0, 0);
         cfgj_nonneg(&intra, "latency_us", &nvl_lat_us, 0.7, 0);
-        cfgj_close(&intra, "bandwidth_GBps, latency_us");
-    } else {
-        nvl_lat_us = 0.7;
+        cfgj_num(&intra, "efficiency", &nvl_eff, 1, 0, 0.01, 1);
+        cfgj_close(&intra, "bandwidth_GBps, latency_us, efficiency");
     }
     if (cfgj_obj_member(&o, "inter_node", &inter, 1) == 1) {
         cfgj_pos(&inter, "nic_Gbps", &nic_gbit, 0, 1);
         cfgj_int(&inter, "nics_per_node", &nics, gpn, 0, 1, 1024);
         cfgj_nonneg(&inter, "latency_us", &nic_lat_us, 1.0, 0);
-        cfgj_close(&inter, "nic_Gbps, nics_per_node, latency_us");
+        cfgj_num(&inter, "efficiency", &nic_eff, 1, 0, 0.01, 1);
+        cfgj_close(&inter, "nic_Gbps, nics_per_node, latency_us, efficiency");
     }
     int tkind = 0;
     if (cfgj_obj_member(&o, "topology", &topo, 0) == 1) {
@@ -404,6 +405,8 @@ static int read_cluster(const cJSON *json, const load_ctx *lc, cfg_cluster *c, c
     c->gpus_per_node = (int)gpn;
     c->nvlink_bytes_per_s = nvl_gbps > 0 ? nvl_gbps * GB : c->gpu.nvlink_bytes_per_s;
     c->nvlink_latency_s = nvl_lat_us * US;
+    c->nvlink_eff = nvl_eff;
+    c->nic_eff = nic_eff;
     c->nic_bytes_per_s = nic_gbit * 1e9 / 8;
     c->nics_per_node = (int)nics;
     c->nic_latency_s = nic_lat_us * US;
@@ -429,6 +432,7 @@ static void default_abstract_cluster(cfg_experiment *e)
     c->gpus_per_node = 1;
     c->nvlink_bytes_per_s = 1e12;
     c->nic_bytes_per_s = 1e12;
+    c->nvlink_eff = c->nic_eff = 1;
     c->nics_per_node = 1;
     c->nodes_per_leaf = c->nodes < 32 ? c->nodes : 32;
     c->oversubscription = 1;
@@ -468,6 +472,7 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     cfgj_enum(&o, "dp_algorithm", coll_names, 3, &algo, COLL_AUTO, 0);
     cfgj_bool(&o, "tp_overlap", &p->tp_overlap, 0);
     cfgj_bool(&o, "pp_scatter_gather", &p->pp_scatter_gather, 1);
+    cfgj_bool(&o, "pp_overlap", &p->pp_overlap, 0);
     cfgj_enum(&o, "precision", cfg_precision_names, 3, &prec, PREC_BF16, 0);
     cfgj_num(&o, "zb_memory_limit", &p->zb_mem_limit, 0, 0, 0, 1e6);
     *split = cfgj_raw(&o, "layer_split");
@@ -505,7 +510,8 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     if (cfgj_close(&o, "tp, pp, dp, microbatch_size, global_batch_size, schedule, "
                        "virtual_stages, microbatch_group_size, recompute, sequence_parallel, "
                        "distributed_optimizer, dp_overlap, dp_bucket_MB, dp_algorithm, "
-                       "tp_overlap, pp_scatter_gather, precision, zb_memory_limit, layer_split"))
+                       "tp_overlap, pp_scatter_gather, pp_overlap, precision, zb_memory_limit, "
+                       "layer_split"))
         return -1;
     return rc_;
 }
@@ -687,7 +693,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     if (inline_all(root, &lc, err)) goto fail;
 
     if (cfgj_open(&o, root, path, "$", err)) goto fail;
-    char desc[512];
+    char desc[4096];
     cfgj_str(&o, "name", out->name, sizeof out->name, "", 0);
     cfgj_str(&o, "description", desc, sizeof desc, "", 0);
     cfgj_str(&o, "source", desc, sizeof desc, "", 0);

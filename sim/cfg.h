@@ -54,7 +54,8 @@ typedef struct {
     double nvlink_bytes_per_s;    /* per GPU, per direction */
     /* efficiency model */
     double gemm_eff_max;          /* achieved/peak for very large GEMMs */
-    double gemm_half_dim;         /* a GEMM dimension of this size halves that dim's factor */
+    double gemm_half_outputs;     /* output elements (M*N*batch) at which a GEMM reaches half
+                                     of gemm_eff_max: too few output tiles leave SMs idle */
     double mem_eff;               /* achieved/peak HBM bandwidth for memory-bound kernels */
     double kernel_launch_s;       /* fixed overhead per kernel */
     double mem_reserved_bytes;    /* framework/workspace memory not available to the model */
@@ -69,6 +70,7 @@ typedef struct {
     int nodes, gpus_per_node;
     double nvlink_bytes_per_s;    /* per GPU per direction (default: the GPU's) */
     double nvlink_latency_s;
+    double nvlink_eff, nic_eff;   /* achieved collective bus bandwidth / link bandwidth (NCCL) */
     double nic_bytes_per_s;       /* per NIC per direction */
     int nics_per_node;
     double nic_latency_s;         /* per link hop */
@@ -92,6 +94,7 @@ typedef struct {
     cfg_coll_algo dp_algorithm;
     int tp_overlap;               /* overlap TP communication with compute */
     int pp_scatter_gather;        /* send 1/tp of activations per TP rank */
+    int pp_overlap;               /* pipeline sends overlap compute (else the sender waits) */
     cfg_precision precision;
     double zb_mem_limit;          /* ZB-1p/2p limit in microbatches (0 = default) */
     int *stage_layers;            /* [pp * virtual_stages] layers of each virtual stage

@@ -14,6 +14,8 @@
 #define CLI_USAGE 2
 
 int cli_run(int argc, char **argv);
+int cli_cost(int argc, char **argv);
+int cli_calibrate(int argc, char **argv);
 /* dtsim whatif TRACE.csv: what-if straggler analysis (cli_whatif.c). */
 int cli_whatif(int argc, char **argv);
 

@@ -21,7 +21,6 @@
 #include <string.h>
 
 #define ACT_BYTES 2.0              /* 16-bit activations */
-#define MASK_BYTES 1.0             /* dropout mask element */
 #define FP32 4.0
 
 /* Kernels per layer and op, for the launch overhead (Megatron-LM's fused
@@ -35,10 +34,13 @@
 double cost_gemm_s(const cfg_gpu *g, double peak, double M, double N, double K, double batch)
 {
     if (M <= 0 || N <= 0 || K <= 0 || batch <= 0) return 0;
-    double eff = g->gemm_eff_max;
-    double h = g->gemm_half_dim;
-    if (h > 0) eff *= (M / (M + h)) * (N / (N + h)) * (K / (K + h));
-    return 2.0 * M * N * K * batch / (peak * eff);
+    /* occupancy: a GEMM with few output tiles cannot fill every SM */
+    double out = M * N * batch, half = g->gemm_half_outputs;
+    double eff = g->gemm_eff_max * (half > 0 ? out / (out + half) : 1.0);
+    /* roofline: the GEMM also has to stream its operands and result once */
+    double compute_s = 2.0 * M * N * K * batch / (peak * eff);
+    double memory_s = cost_mem_s(g, ACT_BYTES * (M * K + K * N + M * N) * batch);
+    return compute_s > memory_s ? compute_s : memory_s;
 }
 
 double cost_mem_s(const cfg_gpu *g, double bytes)
@@ -155,36 +157,42 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     wts_flops /= t;
     attn_flops /= t;
 
-    /* attention core: two batched GEMMs plus the fused softmax/dropout */
+    /* Memory-bound kernels, bytes per element moved through HBM (16-bit
+    ** values, 1-byte dropout masks), forward / backward:
+    **   fused scale-mask-softmax  read + write               4 / 6 (grad, probs -> grad)
+    **   dropout                   read + write + mask        5 / 5 (grad, mask -> grad)
+    **   layernorm                 read + write               4 / 6 (grad, input -> grad)
+    **   bias-dropout-add          x, residual -> out, mask   7 / 7 (grad, mask -> 2 grads)
+    **   GeLU / SwiGLU             in -> out                  4 / 6 (6 / 10 for SwiGLU's
+    **                                                        two inputs) */
     double scores = cost_gemm_s(g, peak, s, s, d, b * heads_local);
     double context = cost_gemm_s(g, peak, s, d, s, b * heads_local);
     double probs = b * heads_local * s * s;
-    double softmax_bytes = probs * (4 * ACT_BYTES + MASK_BYTES);
     attn_f->gemm_s = scores + context;
-    attn_f->mem_s = cost_mem_s(g, softmax_bytes);
+    attn_f->mem_s = cost_mem_s(g, probs * (4 + 5));
     attn_f->flops = attn_flops;
     attn_f->launch_s = 3 * g->kernel_launch_s;
     attn_f->attn_s = attn_f->gemm_s + attn_f->mem_s;
+    double attn_b_mem_s = cost_mem_s(g, probs * (6 + 5));
 
-    /* memory-bound kernels outside attention (forward) */
-    double ln_bytes = 2 * (2 * T_ln * h * ACT_BYTES);                  /* two layernorms */
-    double bda_bytes = 2 * T_ln * h * (3 * ACT_BYTES + MASK_BYTES);    /* two bias-dropout-add */
-    double act_fn_bytes = T * ff / t * (swiglu ? 3 : 2) * ACT_BYTES;    /* gelu / swiglu */
-    double other_mem_s = cost_mem_s(g, ln_bytes + bda_bytes + act_fn_bytes);
+    double ln = 2 * T_ln * h, bda = 2 * T_ln * h, act_fn = T * ff / t;
+    double fwd_bytes = ln * 4 + bda * 7 + act_fn * (swiglu ? 6 : 4);
+    double bwd_bytes = ln * 6 + bda * 7 + act_fn * (swiglu ? 10 : 6);
 
     f->gemm_s = wts_gemm_s + attn_f->gemm_s;
-    f->mem_s = other_mem_s + attn_f->mem_s;
+    f->mem_s = cost_mem_s(g, fwd_bytes) + attn_f->mem_s;
     f->flops = wts_flops + attn_flops;
     f->launch_s = KERNELS_F * g->kernel_launch_s;
     f->attn_s = attn_f->attn_s;
 
     /* B: data gradients of the weight GEMMs (same shapes), the attention
-    ** core twice, memory-bound kernels at twice the forward bytes */
+    ** core's two batched GEMMs twice each (both operands need gradients),
+    ** and the backward of every memory-bound kernel */
     bwd->gemm_s = wts_gemm_s + 2 * attn_f->gemm_s;
-    bwd->mem_s = 2 * f->mem_s;
+    bwd->mem_s = cost_mem_s(g, bwd_bytes) + attn_b_mem_s;
     bwd->flops = wts_flops + 2 * attn_flops;
     bwd->launch_s = KERNELS_B * g->kernel_launch_s;
-    bwd->attn_s = 2 * attn_f->attn_s;
+    bwd->attn_s = 2 * attn_f->gemm_s + attn_b_mem_s;
 
     /* W: weight gradients (the GEMMs again) */
     w->gemm_s = wts_gemm_s;

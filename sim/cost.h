@@ -84,8 +84,10 @@ double cost_model_flops(const cfg_experiment *e);
 ** the LM head and loss on the last. */
 void cost_stage_ops(const cfg_experiment *e, int vs, int n_vs, cost_stage *out);
 
-/* Time of a GEMM [M x K] x [K x N], 'batch' times, on one GPU (s):
-** 2MNK*batch / (peak * eff), eff = gemm_max * prod_d d/(d + gemm_half_dim). */
+/* Time of a GEMM [M x K] x [K x N], 'batch' times, on one GPU (s): the
+** roofline max of 2MNK*batch / (peak * eff) with eff = gemm_max * W/(W +
+** gemm_half_outputs), W = M*N*batch output elements (SM occupancy), and
+** 16-bit operands + result through HBM. */
 double cost_gemm_s(const cfg_gpu *g, double peak_flops_per_s, double M, double N, double K,
                    double batch);
 /* Time of a memory-bound kernel moving 'bytes' through HBM (s). */

@@ -255,18 +255,24 @@ typedef struct run_ctx run_ctx;
 
 /* A pipeline transfer. The sender allocates it and keeps it in its pending
 ** list; the receiver marks it delivered; the sender then waits its comm
-** (which returns at once) and frees it (or, when the sender ends first,
-** marks it orphaned and the receiver frees it). Waiting matters: in SimGrid 3.32 a
-** comm that sg_comm_test() saw finished stays in the sender's activity list,
-** which every later activity of that actor scans (measured: 9.5 s instead of
-** 0.28 s for 4096 microbatches on 8 stages). */
+** (which returns at once). Waiting matters: in SimGrid 3.32 a comm that
+** sg_comm_test() saw finished stays in the sender's activity list, which
+** every later activity of that actor scans (measured: 9.5 s instead of
+** 0.28 s for 4096 microbatches on 8 stages). Both sides hold a reference:
+** with a permanent receiver the sender's wait can return before the
+** receiver has read the message, so the last of the two frees it. */
 typedef struct {
     int kind, mb, vs, iter;
     double sent_s;
     int delivered;
-    int orphaned;              /* the sender has ended: the receiver frees it */
+    int refs;
     sg_comm_t comm;
 } xfer_msg;
+
+static void xfer_release(xfer_msg *m)
+{
+    if (--m->refs == 0) free(m);
+}
 
 typedef struct {
     run_ctx *run;
@@ -386,13 +392,19 @@ static void wait_input(stage_actor *a, int src, int kind, int mb, int vs, int it
         double now = simgrid_get_clock();
         xbt_assert(msg->iter == iter, "transfer of iteration %d received in iteration %d",
                    msg->iter, iter);
+        /* Abstract mode: a transfer is a pure delay from its send (the
+        ** message itself moves instantly). Otherwise the data is usable when
+        ** picked up; that is its arrival time whenever this actor was
+        ** waiting for it, else it arrived earlier (the trace shows the span
+        ** from send to pick-up). */
         size_t k = arr_index(p, msg->kind, msg->mb, msg->vs);
-        a->arrived[k] = now + p->comm_delay_s;
+        double ready = p->abstract ? msg->sent_s + p->comm_delay_s : now;
+        a->arrived[k] = ready;
         a->sent[k] = msg->sent_s;
-        track_add(a->track, TL_EV_RECV, 0, msg->mb, src, iter, msg->sent_s,
-                  now + p->comm_delay_s, p->pp_bytes[msg->vs]);
+        track_add(a->track, TL_EV_RECV, 0, msg->mb, src, iter, msg->sent_s, ready,
+                  p->pp_bytes[msg->vs]);
         msg->delivered = 1;
-        if (msg->orphaned) free(msg);
+        xfer_release(msg);
     }
     if (*slot > simgrid_get_clock()) sg_actor_sleep_until(*slot);
     double now = simgrid_get_clock();
@@ -413,7 +425,7 @@ static void send_output(stage_actor *a, int dst_dev, int kind, int mb, int vs, i
     for (int i = 0; i < a->n_pending; i++) {
         if (a->pending[i]->delivered) {
             sg_comm_wait(a->pending[i]->comm);
-            free(a->pending[i]);
+            xfer_release(a->pending[i]);
         } else {
             a->pending[keep++] = a->pending[i];
         }
@@ -432,11 +444,21 @@ static void send_output(stage_actor *a, int dst_dev, int kind, int mb, int vs, i
     msg->iter = iter;
     msg->sent_s = simgrid_get_clock();
     msg->delivered = 0;
-    msg->orphaned = 0;
+    msg->refs = 2;
     a->pending[a->n_pending++] = msg;
     /* the host aggregates the TP group's NICs: t ranks' traffic */
     double bytes = p->abstract ? 0 : p->pp_bytes[vs] * p->tp;
     msg->comm = sg_mailbox_put_async(dst->inbox[a->dev], msg, (long)bytes);
+    if (!p->pp_overlap && !p->abstract) {
+        /* the send runs on the compute stream (Megatron without
+        ** overlap_p2p_comm): the device waits until its data has left */
+        double t0 = msg->sent_s;
+        sg_comm_wait(msg->comm);
+        a->n_pending--;
+        xfer_release(msg);
+        double now = simgrid_get_clock();
+        if (now > t0) track_add(a->track, TL_EV_SEND, 0, mb, dst_dev, iter, t0, now, bytes / p->tp);
+    }
 }
 
 /* Run 'seconds' of compute at this device's speed. */
@@ -606,13 +628,9 @@ static void stage_main(int argc, char **argv)
         }
         end_of_iteration(a, iter);
     }
-    /* a finished comm may still wait in the receiver's mailbox (permanent
-    ** receivers take transfers before the actor asks: a slower receiver asks
-    ** later): the receiver frees those */
     for (int i = 0; i < a->n_pending; i++) {
         sg_comm_wait(a->pending[i]->comm);
-        if (a->pending[i]->delivered) free(a->pending[i]);
-        else a->pending[i]->orphaned = 1;
+        xfer_release(a->pending[i]);
     }
     a->n_pending = 0;
 }

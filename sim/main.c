@@ -14,6 +14,8 @@ typedef struct {
 
 static const subcommand commands[] = {
     {"run", cli_run, "simulate one experiment config (iteration, or a whole run with failures)"},
+    {"cost", cli_cost, "print the cost model's per-stage FLOPs, op times and memory (no simulation)"},
+    {"calibrate", cli_calibrate, "fit GPU-spec efficiency constants once against published measurements"},
     {"whatif", cli_whatif, "what-if straggler analysis of a per-op trace (OSDI'25 method)"},
 };
 

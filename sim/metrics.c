@@ -16,6 +16,7 @@ void metrics_free(metrics *m)
     free(m->dp_wait_s);
     free(m->span_s);
     free(m->opt_s);
+    free(m->send_s);
     free(m->memory_bytes);
     memset(m, 0, sizeof *m);
 }
@@ -34,9 +35,10 @@ int metrics_compute(const met_input *in, const tl_track *tracks, int iter, doubl
     out->dp_wait_s = calloc(k, sizeof(double));
     out->span_s = calloc(k, sizeof(double));
     out->opt_s = calloc(k, sizeof(double));
+    out->send_s = calloc(k, sizeof(double));
     out->memory_bytes = calloc(k, sizeof(double));
     if (!out->busy_s || !out->tp_s || !out->bubble_s || !out->exposed_s || !out->dp_wait_s ||
-        !out->span_s || !out->opt_s || !out->memory_bytes) {
+        !out->span_s || !out->opt_s || !out->send_s || !out->memory_bytes) {
         metrics_free(out);
         return -1;
     }
@@ -58,6 +60,10 @@ int metrics_compute(const met_input *in, const tl_track *tracks, int iter, doubl
                 break;
             case TL_EV_WAIT:
                 out->exposed_s[d] += e->exposed_s;
+                break;
+            case TL_EV_SEND:
+                out->send_s[d] += dur;
+                out->exposed_s[d] += dur;
                 break;
             case TL_EV_DP_WAIT:
                 out->dp_wait_s[d] += dur;
@@ -83,7 +89,7 @@ int metrics_compute(const met_input *in, const tl_track *tracks, int iter, doubl
     out->fits_in_memory = 1;
     for (int d = 0; d < pp; d++) {
         double busy = out->busy_s[d] + out->tp_s[d];
-        out->bubble_s[d] = pipe_end - busy;
+        out->bubble_s[d] = pipe_end - busy - out->send_s[d];
         if (out->bubble_s[d] < 0) out->bubble_s[d] = 0;
         sum_bubble += out->bubble_s[d];
         sum_busy += busy;

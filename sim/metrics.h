@@ -9,13 +9,15 @@
 ** Definitions (one iteration, a device = a pipeline rank, busy = its F, B, W
 ** compute plus its TP collectives):
 **   pipeline_s        last F/B/W/TP end over all devices (from the iteration start)
-**   bubble_s[d]       pipeline_s - busy[d]: idle time of device d in the pipeline phase
+**   bubble_s[d]       pipeline_s - busy[d] - send_s[d]: idle time of device d in the
+**                     pipeline phase (time blocked on its own sends is communication)
 **   bubble_fraction   mean_d bubble_s / iteration_s   ((p-1)/(m+p-1) for 1F1B)
 **   bubble_ratio      mean_d bubble_s / mean_d busy   ((p-1)/m for 1F1B)
 **   zb_bubble_rate    1 - mean_d busy / L, L = longest device span (first op start
 **                     to last op end): the Zero Bubble papers' "bubble rate"
 **   exposed_comm_s[d] TP collectives on the critical path + transfer time the
-**                     device waited on + waiting for DP gradients + embedding sync
+**                     device waited on + its blocking sends + waiting for DP
+**                     gradients + embedding sync
 **   tflops_per_gpu    executed FLOPs (recomputation included) / (iteration_s * GPUs)
 **   mfu, hfu          model FLOPs resp. executed FLOPs / (iteration_s * GPUs * peak)
 */
@@ -36,6 +38,7 @@ typedef struct {
     int fits_in_memory;
     /* per device [pp] */
     double *busy_s, *tp_s, *bubble_s, *exposed_s, *dp_wait_s, *span_s, *opt_s;
+    double *send_s;               /* blocked on own pipeline sends (no p2p overlap) */
     double *memory_bytes;
 } metrics;
 

@@ -3,19 +3,13 @@
 */
 #include "plan.h"
 
+#include "errmsg.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 void plan_free(plan_t *p)
 {
@@ -93,6 +87,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->abstract = e->model.kind == MODEL_ABSTRACT;
     p->n_vs = p->pp * p->v;
     p->tp_overlap = par->tp_overlap;
+    p->pp_overlap = par->pp_overlap;
     p->dp_overlap = par->dp_overlap;
     p->dp_algorithm = par->dp_algorithm;
     p->n_gpus = cfg_total_gpus(e);
@@ -100,7 +95,8 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->tokens_per_iter = (double)par->global_batch_size * (p->abstract ? 1 : e->model.seq_len);
     p->tp_alpha_s = 2 * cl->nvlink_latency_s;
     p->dp_alpha_s = 4 * cl->nic_latency_s;
-    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node * p->tp;
+    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node /
+                             cl->gpus_per_node * p->tp;
 
     size_t nv = (size_t)p->n_vs, np = (size_t)p->pp;
     cost_stage *st = calloc(nv, sizeof *st);
@@ -120,7 +116,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (!st || !p->f_s || !p->b_s || !p->w_s || !p->f_tp_colls || !p->b_tp_colls ||
         !p->tp_bytes || !p->pp_bytes || !p->grad_bytes || !p->n_buckets || !p->optimizer_s ||
         !p->mem || !p->peak_inflight || !p->host_of) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     stage_costs(e, p, st);
@@ -129,7 +125,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (p->abstract) {
         p->comm_delay_s = e->model.t_comm_s;
     }
-    double nic_per_gpu = cl->nic_bytes_per_s * cl->nics_per_node / cl->gpus_per_node;
+    double nic_per_gpu = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node / cl->gpus_per_node;
     double sched_comm = p->abstract ? p->comm_delay_s
                                     : p->pp_bytes[0] / nic_per_gpu + 2 * cl->nic_latency_s;
     sched_costs sc = {.n_vs = p->n_vs, .t_f = p->f_s, .t_b = p->b_s, .t_w = p->w_s,
@@ -141,7 +137,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     /* Peak live activations per device, in stage units (chunk units / v). */
     sched_timing tm;
     if (sched_time(&p->sched, &sc, &tm)) {
-        set_err(err, errlen, "internal error: the schedule deadlocks");
+        errmsg_set(err, errlen, "internal error: the schedule deadlocks");
         goto fail;
     }
     for (int d = 0; d < p->pp; d++) p->peak_inflight[d] = tm.dev_peak_mem[d] / p->v;
@@ -162,7 +158,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
         if (!dev_st || !inflight) {
             free(dev_st);
             free(inflight);
-            set_err(err, errlen, "out of memory");
+            errmsg_set(err, errlen, "out of memory");
             goto fail;
         }
         for (int c = 0; c < n; c++) {

@@ -36,6 +36,7 @@ typedef struct {
     double comm_delay_s;          /* abstract mode: delay of each cross-device edge */
     double tp_alpha_s;            /* latency per TP collective step */
     int tp_overlap;
+    int pp_overlap;               /* 0: a device waits for its own pipeline sends */
 
     /* per device [pp] */
     double *grad_bytes;           /* DP gradient volume per GPU */

@@ -32,9 +32,10 @@ int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, si
     out->hosts_per_node = c->gpus_per_node / tp;
     out->n_hosts = c->nodes * out->hosts_per_node;
     out->fat_tree = out->hosts_per_node == 1;
-    out->loopback_bytes_per_s = c->nvlink_bytes_per_s;
-    out->nvswitch_bytes_per_s = c->nvlink_bytes_per_s * tp;
-    out->nic_bytes_per_s = c->nic_bytes_per_s * c->nics_per_node / out->hosts_per_node;
+    /* effective bandwidths: what NCCL achieves on these links */
+    out->loopback_bytes_per_s = c->nvlink_bytes_per_s * c->nvlink_eff;
+    out->nvswitch_bytes_per_s = c->nvlink_bytes_per_s * c->nvlink_eff * tp;
+    out->nic_bytes_per_s = c->nic_bytes_per_s * c->nic_eff * c->nics_per_node / out->hosts_per_node;
     if (!out->fat_tree && out->n_hosts > PLAT_FULL_MAX_HOSTS) {
         set_err(err, errlen, "a cluster with several TP groups per node is limited to %d TP "
                 "groups (got %d: %d nodes x %d groups); use tp = gpus_per_node for larger "
@@ -89,7 +90,7 @@ static void write_full(FILE *out, const cfg_experiment *e, const plat_info *pi)
     int k = pi->hosts_per_node, H = pi->n_hosts;
     int leaf_nodes = c->nodes_per_leaf > 0 ? c->nodes_per_leaf : 1;
     int n_leaf = (c->nodes + leaf_nodes - 1) / leaf_nodes;
-    double node_nic = c->nic_bytes_per_s * c->nics_per_node;
+    double node_nic = c->nic_bytes_per_s * c->nic_eff * c->nics_per_node;
     double uplink = leaf_nodes * node_nic / c->oversubscription;
     fprintf(out, "  <zone id=\"fabric\" routing=\"Full\">\n");
     for (int i = 0; i < H; i++)

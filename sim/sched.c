@@ -10,6 +10,8 @@
 #include "sched.h"
 #include "sched_gen.h"
 
+#include "errmsg.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,15 +63,6 @@ int sched_type_chunks(sched_type t, int requested_v)
 {
     int c = sched_registry[t].chunks;
     return c ? c : (requested_v > 0 ? requested_v : 1);
-}
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
 }
 
 /* ======================================================================
@@ -183,7 +176,7 @@ int sched_gen_gpipe(const sched_params *prm, const sched_costs *costs,
 {
     (void)costs;
     if (sched_alloc(out, SCHED_GPIPE, prm->p, prm->m, 1, SCHED_PLACE_PLAIN, 0, 2 * prm->m)) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     for (int d = 0; d < prm->p; d++) {
@@ -202,7 +195,7 @@ int sched_gen_1f1b(const sched_params *prm, const sched_costs *costs,
     (void)costs;
     int p = prm->p, m = prm->m;
     if (sched_alloc(out, SCHED_1F1B, p, m, 1, SCHED_PLACE_PLAIN, 0, 2 * m)) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     for (int d = 0; d < p; d++) {
@@ -234,12 +227,12 @@ int sched_gen_interleaved(const sched_params *prm, const sched_costs *costs,
         return rc;
     }
     if (m % p != 0) {
-        set_err(err, errlen, "interleaved 1F1B needs the number of microbatches (%d) "
+        errmsg_set(err, errlen, "interleaved 1F1B needs the number of microbatches (%d) "
                 "to be a multiple of the pipeline size (%d)", m, p);
         return -1;
     }
     if (g < p || g > m || (m % g != 0 && m % g < p)) {
-        set_err(err, errlen, "interleaved 1F1B: group size %d must satisfy p <= g <= m "
+        errmsg_set(err, errlen, "interleaved 1F1B: group size %d must satisfy p <= g <= m "
                 "and m mod g = 0 or >= p (p=%d, m=%d)", g, p, m);
         return -1;
     }
@@ -249,7 +242,7 @@ int sched_gen_interleaved(const sched_params *prm, const sched_costs *costs,
                                      SCHED_PLACE_INTERLEAVED, 0, 2 * n)) {
         free(t_mb);
         free(t_c);
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     int k = 0;
@@ -282,17 +275,17 @@ int sched_build(const sched_params *prm, const sched_costs *costs,
 {
     memset(out, 0, sizeof *out);
     if (prm->type < 0 || prm->type >= SCHED_N_TYPES) {
-        set_err(err, errlen, "unknown schedule type %d", (int)prm->type);
+        errmsg_set(err, errlen, "unknown schedule type %d", (int)prm->type);
         return -1;
     }
     if (prm->p < 1 || prm->m < 1) {
-        set_err(err, errlen, "pipeline size and microbatches must be >= 1 (p=%d, m=%d)",
+        errmsg_set(err, errlen, "pipeline size and microbatches must be >= 1 (p=%d, m=%d)",
                 prm->p, prm->m);
         return -1;
     }
     sched_gen_fn gen = sched_registry[prm->type].gen;
     if (!gen) {
-        set_err(err, errlen, "schedule '%s' is not available in this build",
+        errmsg_set(err, errlen, "schedule '%s' is not available in this build",
                 sched_registry[prm->type].name);
         return -1;
     }
@@ -302,7 +295,7 @@ int sched_build(const sched_params *prm, const sched_costs *costs,
     }
     char why[256];
     if (sched_check(out, why, sizeof why) != 0) {
-        set_err(err, errlen, "internal error: schedule %s (p=%d, m=%d) failed its check: %s",
+        errmsg_set(err, errlen, "internal error: schedule %s (p=%d, m=%d) failed its check: %s",
                 sched_registry[prm->type].name, prm->p, prm->m, why);
         sched_free(out);
         return -1;
@@ -326,7 +319,7 @@ int sched_check(const sched_t *s, char *err, size_t errlen)
     size_t n = 3 * (size_t)s->m * (size_t)n_vs;
     unsigned char *seen = calloc(n, 1);
     if (!seen) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     size_t total = 0;
@@ -337,16 +330,16 @@ int sched_check(const sched_t *s, char *err, size_t errlen)
             const sched_op *op = &s->ops[d][i];
             sched_op_str(s, op, tok, sizeof tok);
             if (op->kind > SCHED_OP_W || op->chunk >= s->v || op->mb < 0 || op->mb >= s->m) {
-                set_err(err, errlen, "device %d op %d (%s) is out of range", d, i, tok);
+                errmsg_set(err, errlen, "device %d op %d (%s) is out of range", d, i, tok);
                 goto done;
             }
             if (op->kind == SCHED_OP_W && !s->split_backward) {
-                set_err(err, errlen, "device %d has a W op (%s) but the backward is not split", d, tok);
+                errmsg_set(err, errlen, "device %d has a W op (%s) but the backward is not split", d, tok);
                 goto done;
             }
             size_t k = op_index(s, op->kind, op->mb, sched_vstage(s, d, op->chunk));
             if (seen[k]) {
-                set_err(err, errlen, "device %d runs %s twice", d, tok);
+                errmsg_set(err, errlen, "device %d runs %s twice", d, tok);
                 goto done;
             }
             seen[k] = 1;
@@ -363,21 +356,21 @@ int sched_check(const sched_t *s, char *err, size_t errlen)
                         sched_locate(s, vs, &d, &c);
                         sched_op o = {(uint8_t)kind, (uint8_t)c, mb};
                         sched_op_str(s, &o, tok, sizeof tok);
-                        set_err(err, errlen, "device %d never runs %s", d, tok);
+                        errmsg_set(err, errlen, "device %d never runs %s", d, tok);
                         goto done;
                     }
     }
     /* Dependency order: in-order execution with unit costs must finish. */
     double *buf = malloc(3 * (size_t)n_vs * sizeof *buf);
     if (!buf) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto done;
     }
     sched_costs unit;
     sched_costs_uniform(&unit, buf, n_vs, 1, 1, 1, 0);
     sched_timing t;
     if (sched_time(s, &unit, &t) != 0) {
-        set_err(err, errlen, "the op lists deadlock: some op waits for an input that "
+        errmsg_set(err, errlen, "the op lists deadlock: some op waits for an input that "
                 "its producer runs later in an order that cannot complete");
         free(buf);
         goto done;

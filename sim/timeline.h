@@ -23,6 +23,7 @@ typedef enum {
     TL_EV_EMB,        /* tied-embedding gradient all-reduce */
     TL_EV_OPT,        /* optimizer step */
     TL_EV_GC,         /* a stall of the rank (e.g. garbage collection), after its backward */
+    TL_EV_SEND,       /* compute stream blocked on its own pipeline send (no p2p overlap) */
     TL_EV_N
 } eng_ev_type;
 

@@ -27,3 +27,8 @@ jnum() {
 top_worker() {
     awk '$1 == "rank" && $2 == "dp_rank" { getline; print $1, $2, $3; exit }' "$1"
 }
+# jget KEY FILE: the first number stored under "KEY" in a JSON file written by
+# dtsim (cJSON's formatted output puts one "key":<tab>value per line)
+jget() {
+    sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\\([-0-9.eE+]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -n 1
+}

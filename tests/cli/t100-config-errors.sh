@@ -1,0 +1,74 @@
+#!/bin/sh
+# t100-config-errors.sh -- bad input to `dtsim run`: one clear line on stderr
+# naming the file and the JSON path, exit status 1 (2 for usage errors), and
+# never a crash. One case per kind of error the issue lists.
+. "$(dirname "$0")/lib-tap.sh"
+GOOD="$ROOT/tests/data/configs/abstract.json"
+
+# run ARGS...: status in $rc, stderr in $TMP/err
+run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
+one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
+says() { grep -q -- "$1" "$TMP/err"; }
+
+echo 1..16
+
+printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
+run "$TMP/trunc.json"
+check "malformed JSON: file and line:column" \
+    "[ $rc -eq 1 ] && one_line && says '$TMP/trunc.json: malformed JSON at line 2, column 49'"
+
+printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4, "shedule": "1f1b" } }\n' >"$TMP/typo.json"
+run "$TMP/typo.json"
+check "unknown key: its path and the known keys" \
+    "[ $rc -eq 1 ] && one_line && says 'typo.json: \$.parallel.shedule: unknown key .shedule. (known keys: tp, pp'"
+
+run "$GOOD" --set 'parallel.pp="four"'
+check "wrong type: path and what was expected" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got the string \"four\"'"
+
+run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
+check "TP*PP*DP != GPUs: names the product and the cluster size" \
+    "[ $rc -eq 1 ] && one_line && says 'default.json: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs'"
+
+run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
+check "layers not divisible by PP*v: names the model file" \
+    "[ $rc -eq 1 ] && one_line && says 'models/gpt3-175b.json: \$.model.layers: layers (96) must be divisible by pp\*virtual_stages = 5\*1'"
+
+run "$GOOD" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 --set parallel.pp=4 --set parallel.global_batch_size=6
+check "interleaved with m not a multiple of p" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.schedule: interleaved 1F1B needs the microbatches per pipeline .* = 6) to be a multiple of pp (4)'"
+
+run "$GOOD" --set parallel.global_batch_size=0
+check "zero size" "[ $rc -eq 1 ] && one_line && says '\$.parallel.global_batch_size: must be an integer between 1 and .*, got 0'"
+
+run "$GOOD" --set model.t_f=-2
+check "negative time" "[ $rc -eq 1 ] && one_line && says '\$.model.t_f: must be > 0, got -2'"
+
+run "$ROOT/configs/experiments/default.json" --set cluster.inter_node.nic_Gbps=-200
+check "negative bandwidth, blamed on the --set" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.inter_node.nic_Gbps=-200: \$.cluster.inter_node.nic_Gbps: must be > 0'"
+
+run "$GOOD" --set parallel.schedule=2f2b
+check "unknown schedule lists the known ones" \
+    "[ $rc -eq 1 ] && one_line && says 'unknown schedule \"2f2b\" (expected one of: gpipe, 1f1b, interleaved'"
+
+run "$ROOT/configs/experiments/default.json" --set model=gpt3-9000b
+check "unknown model name: says where it looked" \
+    "[ $rc -eq 1 ] && one_line && says 'cannot find model .gpt3-9000b.'"
+
+run "$ROOT/configs/experiments/default.json" --set parallel.tp=1 --set parallel.pp=1 --set parallel.dp=96 --set parallel.schedule=1f1b --set parallel.virtual_stages=1
+check "a plan that does not fit: stage, sizes and the GPU" \
+    "[ $rc -eq 1 ] && one_line && says 'the plan does not fit in GPU memory: pipeline stage 0 needs .* GiB per GPU .* but a a100-80g has 74.5 GiB'"
+
+run "$TMP/absent.json"
+check "missing file" "[ $rc -eq 1 ] && one_line && says 'absent.json: cannot read file'"
+
+run
+check "no config: usage error (exit 2)" "[ $rc -eq 2 ] && says 'missing CONFIG'"
+
+run "$GOOD" --frobnicate
+check "unknown option: usage error" "[ $rc -eq 2 ] && says 'unknown option'"
+
+"$BIN" run --help >"$TMP/out" 2>&1
+check "--help documents --set, --json and --trace" \
+    "grep -q -- '--set KEY=VALUE' '$TMP/out' && grep -q -- '--json FILE' '$TMP/out' && grep -q -- '--trace FILE' '$TMP/out'"

@@ -1,0 +1,32 @@
+#!/bin/sh
+# t110-run-outputs.sh -- `dtsim run` outputs: the JSON report's keys and
+# values, the Chrome trace, and byte-identical results for the same config
+# and seed.
+. "$(dirname "$0")/lib-tap.sh"
+ABS="$ROOT/tests/data/configs/abstract.json"
+
+echo 1..9
+
+# Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
+# iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
+# (p-1)/(m+p-1) = 3/11; bubble ratio (p-1)/m = 3/8 (SCHEDULES.md §4).
+"$BIN" run "$ABS" --json "$TMP/a.json" --trace "$TMP/a.trace" >"$TMP/out" 2>/dev/null
+check "abstract 1F1B: iteration time 33 s" "near '$(jget iteration_time_s "$TMP/a.json")' 33 1e-9"
+check "bubble_fraction = 3/11" "near '$(jget bubble_fraction "$TMP/a.json")' 0.272727272727 1e-9"
+check "bubble_ratio = 3/8" "near '$(jget bubble_ratio "$TMP/a.json")' 0.375 1e-9"
+check "report has every key the issue lists" \
+    "for k in iteration_time_s tokens_per_s tflops_per_gpu mfu bubble_fraction bubble_ratio peak_memory_bytes fits_in_memory; do grep -q \"\\\"\$k\\\":\" '$TMP/a.json' || exit 1; done"
+check "trace: F/B slices with microbatch ids on per-stage threads, comm threads named" \
+    "grep -q '\"name\":\"F7\",\"cat\":\"compute\"' '$TMP/a.trace' && grep -q '\"name\":\"B0\"' '$TMP/a.trace' && grep -q 'stage 3 PP recv' '$TMP/a.trace'"
+
+# A real model: the default experiment twice, byte for byte.
+"$BIN" run "$ROOT/configs/experiments/default.json" --json "$TMP/d1.json" --trace "$TMP/d1.trace" >"$TMP/o1" 2>/dev/null
+"$BIN" run "$ROOT/configs/experiments/default.json" --json "$TMP/d2.json" --trace "$TMP/d2.trace" >"$TMP/o2" 2>/dev/null
+check "same config and seed: identical --json" "cmp -s '$TMP/d1.json' '$TMP/d2.json'"
+check "same config and seed: identical --trace" "cmp -s '$TMP/d1.trace' '$TMP/d2.trace'"
+check "same config and seed: identical summary" "cmp -s '$TMP/o1' '$TMP/o2'"
+# TFLOP/s per GPU = executed FLOPs / (time * GPUs): recompute it from the report.
+it=$(jget iteration_time_s "$TMP/d1.json"); fl=$(jget executed_flops_per_iteration "$TMP/d1.json")
+tf=$(jget tflops_per_gpu "$TMP/d1.json")
+want=$(awk -v f="$fl" -v t="$it" 'BEGIN { printf "%.12g", f / t / 96 / 1e12 }')
+check "tflops_per_gpu = executed FLOPs / (iteration time * 96 GPUs)" "near '$tf' '$want' 1e-6"
