@@ -11,6 +11,8 @@
 ** hosts (SIMGRID-NOTES §5), overlapped with the backward when the plan says so.
 ** Replicas that are identical (same slowness) form one class simulated once:
 ** with no stragglers the whole DP dimension costs one pipeline's actors.
+** Classes may carry per-op duration factors and stalls (timeline.h, built by
+** slow.h); eng_scale_links degrades links of the loaded platform.
 **
 ** SimGrid can be initialised and given a platform only once per process, so
 ** there is one eng_t per process; it can run many iterations (and many plans
