@@ -16,6 +16,7 @@
 int cli_run(int argc, char **argv);
 int cli_cost(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
+int cli_resilience(int argc, char **argv);
 /* dtsim whatif TRACE.csv: what-if straggler analysis (cli_whatif.c). */
 int cli_whatif(int argc, char **argv);
 

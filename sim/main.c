@@ -16,6 +16,7 @@ static const subcommand commands[] = {
     {"run", cli_run, "simulate one experiment config (iteration, or a whole run with failures)"},
     {"cost", cli_cost, "print the cost model's per-stage FLOPs, op times and memory (no simulation)"},
     {"calibrate", cli_calibrate, "fit GPU-spec efficiency constants once against published measurements"},
+    {"resilience", cli_resilience, "replay a failure stream against resilience schemes"},
     {"whatif", cli_whatif, "what-if straggler analysis of a per-op trace (OSDI'25 method)"},
 };
 

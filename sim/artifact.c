@@ -1,0 +1,453 @@
+/*
+** artifact.c -- the Oobleck artifact simulators, quirks included (pure layer).
+**
+** One event loop for the three systems: a binary heap of (time_ms, seq)
+** events: trace add/remove, node ready (add + start-up), rendezvous end,
+** step completion (tagged with a version so that a rendezvous cancels the
+** step in flight). Rules per system follow RESILIENCE.md §6; where the text
+** leaves a choice, the reading that reproduces oobleck_sim_results.csv was
+** taken (docs/resilience.md, "Artifact replay", gives the match per row):
+**   - a rendezvous costs no simulated time in the Oobleck and Varuna
+**     simulators: its pause is only booked (rebalance / restart);
+**   - step times are whole milliseconds (int(B / samples_per_s * 1000));
+**   - every removal adds the current step to fallback, even while stopped.
+*/
+#include "artifact.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const art_system_names[ART_N_SYSTEMS] = {"oobleck", "bamboo", "varuna"};
+const char *const art_acc_names[ART_N_ACC] = {"useful",     "redundant", "rebalance", "restart",
+                                              "checkpoint", "fallback",  "idle"};
+
+int art_system_of(const char *name)
+{
+    for (int i = 0; i < ART_N_SYSTEMS; i++)
+        if (!strcmp(name, art_system_names[i])) return i;
+    return -1;
+}
+
+void art_params_defaults(art_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->startup_ms = 45000;
+    p->min_nodes = 12;
+    p->first_pause_ms = 0;
+    p->ckpt_every_steps = 10;
+    p->bamboo_stages = 12;
+    p->bamboo_fatal_ms = 30000;
+    p->bamboo_useful_frac = 0.1971;
+    p->bamboo_slowdown = 1.5;
+}
+
+void art_params_for(art_params *p, const char *model, const char *trace_path)
+{
+    art_params_defaults(p);
+    /* varuna_simulator.py: BERT-large's restart before the first start */
+    if (!strcmp(model, "BERT-large")) p->first_pause_ms = 76000;
+    const char *base = strrchr(trace_path, '/');
+    base = base ? base + 1 : trace_path;
+    int small = !strcmp(model, "BERT-large") || !strcmp(model, "GPT-2-ours") ||
+                !strcmp(model, "GPT-3-medium");
+    if (small && !strncmp(base, "scale_", 6)) p->no_small_model_fallback = 1;
+}
+
+/* ---- event heap ------------------------------------------------------------ */
+
+enum { EV_ADD, EV_REMOVE, EV_READY, EV_RDV_END, EV_STEP };
+
+typedef struct {
+    double t_ms;
+    long seq;
+    int kind, node, ver;
+} aev;
+
+typedef struct {
+    aev *v;
+    int n, cap;
+    long seq;
+} aheap;
+
+static int aev_less(const aev *a, const aev *b)
+{
+    return a->t_ms < b->t_ms || (a->t_ms == b->t_ms && a->seq < b->seq);
+}
+
+static int apush(aheap *h, double t, int kind, int node, int ver)
+{
+    if (h->n == h->cap) {
+        int c = h->cap ? 2 * h->cap : 256;
+        aev *nv = realloc(h->v, (size_t)c * sizeof *nv);
+        if (!nv) return -1;
+        h->v = nv;
+        h->cap = c;
+    }
+    int i = h->n++;
+    h->v[i] = (aev){.t_ms = t, .seq = h->seq++, .kind = kind, .node = node, .ver = ver};
+    while (i > 0 && aev_less(&h->v[i], &h->v[(i - 1) / 2])) {
+        aev t2 = h->v[i];
+        h->v[i] = h->v[(i - 1) / 2];
+        h->v[(i - 1) / 2] = t2;
+        i = (i - 1) / 2;
+    }
+    return 0;
+}
+
+static aev apop(aheap *h)
+{
+    aev top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && aev_less(&h->v[l], &h->v[m])) m = l;
+        if (r < h->n && aev_less(&h->v[r], &h->v[m])) m = r;
+        if (m == i) break;
+        aev t = h->v[i];
+        h->v[i] = h->v[m];
+        h->v[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* ---- shared state ------------------------------------------------------------ */
+
+enum { N_ABSENT = 0, N_STARTING, N_READY };
+enum { S_STOPPED = 0, S_RUNNING, S_RDV };
+
+typedef struct {
+    const oracle_table *tbl;
+    const char *system, *model;
+    const art_params *prm;
+    art_result *out;
+    aheap h;
+    unsigned char *state;     /* [n_ids] N_* */
+    int *slot;                /* [n_ids] Bamboo: running slot, -1 if waiting */
+    int *slot_node;           /* Bamboo: [P*S] node per slot, -1 dead */
+    unsigned char *dd;        /* Bamboo: [P*S] slot's node runs two stages */
+    int n_ids, status, ver;
+    double cur_step_ms, step_end_ms, first_ms, last_ms, batch;
+    int started;
+    /* Varuna */
+    int k_since_ckpt, have_ckpt, ckpt_after_rm;
+    double ckpt_end_ms;
+    /* Bamboo */
+    int P, overloaded;
+    double slow;
+} art_ctx;
+
+static int n_ready(const art_ctx *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->n_ids; i++) n += c->state[i] == N_READY;
+    return n;
+}
+
+static int row(const art_ctx *c, int n, oracle_table_row *r)
+{
+    return oracle_table_lookup(c->tbl, c->system, c->model, n, r);
+}
+
+/* int(B / samples_per_s * 1000) ms; 0 if the model does not run. */
+static double step_ms(const oracle_table_row *r)
+{
+    return r->samples_per_s > 0 ? floor(r->global_batch_samples / r->samples_per_s * 1000.0) : 0;
+}
+
+static int schedule_step(art_ctx *c, double t)
+{
+    c->out->acc_ms[ART_USEFUL] += c->cur_step_ms;
+    c->step_end_ms = t + c->cur_step_ms;
+    return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
+}
+
+/* ---- Oobleck and Varuna: rendezvous in zero time --------------------------- */
+
+/* Start a rendezvous: it ends at the same time, after the events already
+** queued for that time (so nodes ready together join together). */
+static int start_rdv(art_ctx *c, double t)
+{
+    c->ver++;
+    c->status = S_RDV;
+    return apush(&c->h, t, EV_RDV_END, -1, c->ver);
+}
+
+static int rendezvous(art_ctx *c, double t, int sys)
+{
+    oracle_table_row r;
+    int n = n_ready(c);
+    if (n < c->prm->min_nodes) {
+        c->status = S_STOPPED;
+        return 0;
+    }
+    row(c, n, &r);
+    c->cur_step_ms = step_ms(&r);
+    if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
+    c->status = S_RUNNING;
+    if (!c->started) { c->first_ms = t; c->started = 1; }
+    c->last_ms = t;
+    if (sys == ART_VARUNA) c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / n;
+    return schedule_step(c, t);
+}
+
+static void charge_pause(art_ctx *c, int sys, int n_before, int first)
+{
+    oracle_table_row r;
+    row(c, n_before > 0 ? n_before : 1 << 30, &r);
+    if (sys == ART_OOBLECK) {
+        c->out->acc_ms[ART_REBALANCE] += r.pause_s * 1000;
+    } else {
+        double pause = first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
+        c->out->acc_ms[ART_RESTART] += pause - r.ckpt_s * 1000;
+    }
+}
+
+static int oov_event(art_ctx *c, const aev *e, int sys)
+{
+    art_result *o = c->out;
+    switch (e->kind) {
+    case EV_ADD:
+        c->state[e->node] = N_STARTING;
+        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+    case EV_READY:
+        if (c->state[e->node] != N_STARTING) return 0;
+        c->state[e->node] = N_READY;
+        if (c->status != S_STOPPED) return 0;
+        charge_pause(c, sys, n_ready(c), !c->started);
+        return start_rdv(c, e->t_ms);
+    case EV_RDV_END:
+        if (e->ver != c->ver) return 0;
+        return rendezvous(c, e->t_ms, sys);
+    case EV_REMOVE: {
+        if (c->state[e->node] == N_ABSENT) return 0;
+        int n_before = n_ready(c);
+        c->state[e->node] = N_ABSENT;
+        o->fatal_failures++;
+        if (sys == ART_OOBLECK) {
+            o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
+        } else if (c->started && !c->prm->no_small_model_fallback) {
+            if (e->t_ms < c->ckpt_end_ms) {
+                /* the checkpoint in progress fails: its 10 steps are lost */
+                o->acc_ms[ART_FALLBACK] += c->prm->ckpt_every_steps * c->cur_step_ms;
+                o->steps_done -= c->prm->ckpt_every_steps;
+            } else if (!c->have_ckpt) {
+                o->acc_ms[ART_FALLBACK] += e->t_ms;
+                o->steps_done -= c->k_since_ckpt;
+            } else {
+                int k = c->k_since_ckpt;
+                o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 1) * c->cur_step_ms;
+                o->steps_done -= k;
+            }
+            if (o->steps_done < 0) o->steps_done = 0;
+            c->k_since_ckpt = 0;
+            c->ckpt_after_rm = 1;
+        }
+        charge_pause(c, sys, n_before, 0);
+        c->ckpt_end_ms = 0;
+        return start_rdv(c, e->t_ms);
+    }
+    case EV_STEP: {
+        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        o->steps_done++;
+        c->last_ms = e->t_ms;
+        double t = e->t_ms;
+        if (sys == ART_VARUNA) {
+            c->k_since_ckpt++;
+            if (c->k_since_ckpt >= c->prm->ckpt_every_steps || c->ckpt_after_rm) {
+                oracle_table_row r;
+                row(c, n_ready(c), &r);
+                o->acc_ms[ART_CHECKPOINT] += r.ckpt_s * 1000;
+                t += r.ckpt_s * 1000;
+                c->ckpt_end_ms = t;
+                c->k_since_ckpt = 0;
+                c->have_ckpt = 1;
+                c->ckpt_after_rm = 0;
+            }
+            oracle_table_row r;
+            int n = n_ready(c);
+            row(c, n, &r);
+            o->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / (n > 0 ? n : 1);
+        }
+        return schedule_step(c, t);
+    }
+    }
+    return 0;
+}
+
+/* ---- Bamboo ------------------------------------------------------------------ */
+
+/* Global rendezvous (start or fatal failure): 30 s, then fresh pipelines. */
+static int bamboo_global(art_ctx *c, double t)
+{
+    c->out->acc_ms[ART_RESTART] += c->prm->bamboo_fatal_ms;
+    c->ver++;
+    c->status = S_STOPPED;
+    return apush(&c->h, t + c->prm->bamboo_fatal_ms, EV_RDV_END, -1, c->ver);
+}
+
+static int bamboo_fresh(art_ctx *c, double t)
+{
+    int S = c->prm->bamboo_stages, n = n_ready(c);
+    c->P = n / S;
+    c->overloaded = 0;
+    c->slow = 1;
+    for (int i = 0; i < c->n_ids; i++) c->slot[i] = -1;
+    free(c->slot_node);
+    free(c->dd);
+    c->slot_node = malloc((size_t)(c->P * S + 1) * sizeof *c->slot_node);
+    c->dd = calloc((size_t)(c->P * S + 1), 1);
+    if (!c->slot_node || !c->dd) return -1;
+    int k = 0;
+    for (int i = 0; i < c->n_ids && k < c->P * S; i++)
+        if (c->state[i] == N_READY) { c->slot[i] = k; c->slot_node[k++] = i; }
+    if (c->P < 1) { c->status = S_STOPPED; return 0; }
+    oracle_table_row r;
+    row(c, n, &r);
+    c->cur_step_ms = step_ms(&r);
+    c->status = S_RUNNING;
+    if (!c->started) { c->first_ms = t; c->started = 1; }
+    c->last_ms = t;
+    if (c->cur_step_ms <= 0) {
+        /* out of memory in the table: the artifact's steps take no time and
+        ** the run ends at steps_per_run (200 000) with no throughput */
+        c->out->steps_done = 200000;
+        c->status = S_STOPPED;
+        c->ver++;
+        return 1;
+    }
+    c->ver++;
+    c->out->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * c->cur_step_ms;
+    c->out->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * c->cur_step_ms;
+    c->step_end_ms = t + c->cur_step_ms;
+    return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
+}
+
+static int bamboo_waiting(const art_ctx *c)
+{
+    int w = 0;
+    for (int i = 0; i < c->n_ids; i++) w += c->state[i] == N_READY && c->slot[i] < 0;
+    return w;
+}
+
+static int bamboo_event(art_ctx *c, const aev *e)
+{
+    art_result *o = c->out;
+    int S = c->prm->bamboo_stages;
+    switch (e->kind) {
+    case EV_ADD:
+        c->state[e->node] = N_STARTING;
+        c->slot[e->node] = -1;
+        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+    case EV_READY:
+        if (c->state[e->node] != N_STARTING) return 0;
+        c->state[e->node] = N_READY;
+        c->slot[e->node] = -1;
+        if (c->status == S_STOPPED && c->h.n >= 0 && !c->started) return bamboo_global(c, e->t_ms);
+        if (c->status == S_STOPPED && c->P < 1 && n_ready(c) >= S) return bamboo_global(c, e->t_ms);
+        return 0;
+    case EV_RDV_END:
+        if (e->ver != c->ver) return 0;
+        return bamboo_fresh(c, e->t_ms) < 0 ? -1 : 0;
+    case EV_REMOVE: {
+        if (c->state[e->node] == N_ABSENT) return 0;
+        int k = c->slot[e->node];
+        c->state[e->node] = N_ABSENT;
+        c->slot[e->node] = -1;
+        if (c->status != S_RUNNING) return 0;
+        o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
+        if (k < 0) return 0;
+        int p = k / S, i = k % S, pred = p * S + (i + S - 1) % S;
+        c->slot_node[k] = -1;
+        if (c->dd[k] || c->dd[pred] || c->slot_node[pred] < 0) {
+            o->fatal_failures++;
+            return bamboo_global(c, e->t_ms);
+        }
+        c->dd[pred] = 1;
+        c->overloaded++;
+        c->slow = c->prm->bamboo_slowdown;
+        /* the step in flight: half its remaining time is added */
+        double rem = c->step_end_ms - e->t_ms;
+        if (rem > 0) {
+            c->ver++;
+            c->step_end_ms += rem / 2;
+            return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
+        }
+        return 0;
+    }
+    case EV_STEP: {
+        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        o->steps_done++;
+        c->last_ms = e->t_ms;
+        int PS = c->P * S, over = c->overloaded, wait = bamboo_waiting(c);
+        if ((over > 0 && wait >= over) || (PS - over > 0 && 2.0 * over / (PS - over) > 0.05) ||
+            (PS - over + wait) / S > c->P) {
+            oracle_table_row r;
+            row(c, n_ready(c), &r);
+            o->acc_ms[ART_REBALANCE] += r.pause_s * 1000;
+            c->ver++;
+            c->status = S_STOPPED;
+            return apush(&c->h, e->t_ms + r.pause_s * 1000, EV_RDV_END, -1, c->ver);
+        }
+        double st = c->cur_step_ms * c->slow;
+        o->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * st;
+        o->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * st;
+        c->step_end_ms = e->t_ms + st;
+        return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
+    }
+    }
+    return 0;
+}
+
+/* ---- driver ---------------------------------------------------------------------- */
+
+int art_simulate(const oracle_table *tbl, int system, const char *model,
+                 const fail_trace_line *lines, int n_lines, const art_params *prm,
+                 art_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (system < 0 || system >= ART_N_SYSTEMS || n_lines < 1) {
+        snprintf(err, errlen, "artifact replay: bad system or empty trace");
+        return -1;
+    }
+    oracle_table_row r;
+    if (oracle_table_lookup(tbl, art_system_names[system], model, 30, &r)) {
+        snprintf(err, errlen, "no throughput table for system '%s', model '%s'",
+                 art_system_names[system], model);
+        return -1;
+    }
+    art_ctx c = {.tbl = tbl, .system = art_system_names[system], .model = model, .prm = prm,
+                 .out = out, .batch = r.global_batch_samples, .slow = 1};
+    int rc = -1;
+    for (int i = 0; i < n_lines; i++)
+        if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;
+    c.state = calloc((size_t)c.n_ids, 1);
+    c.slot = malloc((size_t)c.n_ids * sizeof *c.slot);
+    if (!c.state || !c.slot) goto done;
+    for (int i = 0; i < c.n_ids; i++) c.slot[i] = -1;
+    for (int i = 0; i < n_lines; i++)
+        if (apush(&c.h, lines[i].t_s * 1000.0, lines[i].add ? EV_ADD : EV_REMOVE, lines[i].node, 0))
+            goto done;
+    double hard_ms = lines[n_lines - 1].t_s * 1000.0;
+    while (c.h.n > 0) {
+        aev e = apop(&c.h);
+        if (e.t_ms >= hard_ms) break;
+        int x = system == ART_BAMBOO ? bamboo_event(&c, &e) : oov_event(&c, &e, system);
+        if (x < 0) goto done;
+        if (x > 0) break;
+    }
+    double span_s = (c.last_ms - c.first_ms) / 1000.0;
+    out->avg_samples_per_s =
+        span_s > 0 && c.cur_step_ms > 0 ? out->steps_done * c.batch / span_s : 0;
+    rc = 0;
+done:
+    if (rc) snprintf(err, errlen, "out of memory");
+    free(c.state);
+    free(c.slot);
+    free(c.slot_node);
+    free(c.dd);
+    free(c.h.v);
+    return rc;
+}

@@ -1,0 +1,320 @@
+/*
+** res_oobleck.c -- Oobleck: heterogeneous pipelines from templates (pure layer).
+**
+** RESILIENCE.md §3 (Jang et al. SOSP'23). Start: templates n0..n_max
+** (oobleck_plan.c), the best instantiation over the live nodes (>= f+1
+** pipelines), its iteration time from the oracle (the pipelines with their
+** stage partitions and microbatch counts, then the gradient sync). Failure:
+** the iteration in flight is lost; the pipelines are reconfigured (borrow,
+** merge) without checkpoint reload; pause = detection + reconfiguration +
+** copying one node's share of the model state to the changed pipelines.
+** If every pipeline lost a node within one recovery (no surviving copy of
+** some layer) or fewer than n0 nodes remain, it falls back to a restart from
+** the last durable checkpoint (fallback_interval_s). Arrivals re-instantiate
+** over all live nodes (oob_use_arrivals). Without a per-layer profile (table
+** oracle) the plan is opaque: one group of all live nodes.
+*/
+#include "oobleck_plan.h"
+#include "res.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    res_config cfg;
+    double mtbf_s;
+    oracle_info inf;
+    oob_templates ts;
+    int have_ts;
+    int n0;
+    oob_pipes pipes;
+    unsigned char *in;         /* [n_ids] node is in a pipeline */
+    unsigned char *lost;       /* [n_ids] scratch */
+    int n_hits;                /* failures of pipeline nodes in the current recovery window */
+    int window_pipes;          /* pipelines when the window opened */
+    double recover_end_s;
+    double ckpt_s, load_s, copy_s;
+    int fallback;              /* 1: waiting for nodes after a full restart */
+    double last_it_s;          /* iteration time of the last timed plan */
+    int stalled;               /* 1: no plan runs on the live nodes (state kept) */
+} oob_st;
+
+/* Time the current pipes: microbatches split by template speed, oracle plan. */
+static int time_pipes(oob_st *s, run_ctx *rc)
+{
+    int P = s->pipes.n_pipes, B = s->inf.n_microbatches;
+    if (P == 0) { run_set_config(rc, 0, s->inf.global_batch_samples); return 0; }
+    oracle_plan *plan = oracle_plan_new(P);
+    int *x = calloc((size_t)P, sizeof *x), *b = calloc((size_t)P, sizeof *b);
+    double *per = calloc((size_t)P, sizeof *per);
+    int rc2 = -1;
+    if (!plan || !x || !b || !per) { run_fail(rc, "out of memory"); goto done; }
+    if (!s->have_ts) {
+        oracle_plan_free(plan);
+        int n = 0;
+        for (int i = 0; i < P; i++) n += s->pipes.len[i];
+        plan = oracle_plan_opaque(n, B);
+        if (!plan) { run_fail(rc, "out of memory"); goto done; }
+    } else {
+        for (int i = 0; i < P; i++) {
+            x[i] = 1;
+            per[i] = s->ts.t[s->pipes.len[i] - s->ts.n0].per_mb_s;
+        }
+        double z;
+        if (oob_split_batch(P, x, per, B, b, &z)) {
+            rc2 = 1;
+            goto done;
+        }
+        for (int i = 0; i < P; i++) {
+            const oob_template *t = &s->ts.t[s->pipes.len[i] - s->ts.n0];
+            if (oracle_plan_set_stages(plan, i, t->n_nodes)) { run_fail(rc, "out of memory"); goto done; }
+            plan->pipes[i].n_nodes = t->n_nodes;
+            plan->pipes[i].n_microbatches = b[i];
+            for (int k = 0; k < t->n_nodes; k++) {
+                plan->pipes[i].stage_layers[k] = t->stage_layers[k];
+                plan->pipes[i].stage_gpus[k] = s->inf.gpus_per_node;
+            }
+        }
+    }
+    oracle_result r;
+    if (run_time_plan(rc, plan, &r)) goto done;
+    run_set_config(rc, r.fits ? r.iter_s : 0, s->inf.global_batch_samples);
+    s->last_it_s = r.fits ? r.iter_s : INFINITY;
+    rc2 = r.fits ? 0 : 1;
+done:
+    oracle_plan_free(plan);
+    free(x);
+    free(b);
+    free(per);
+    return rc2;
+}
+
+#define OOB_TOP_K 32 /* mixes timed by the oracle at each instantiation (memoised) */
+
+/* Lay out pipelines of the given sizes over the live nodes (lowest ids). */
+static int place(oob_st *s, run_ctx *rc, const int *sizes, int n_sizes)
+{
+    int n_ids = run_n_ids(rc);
+    oob_pipes_free(&s->pipes);
+    memset(s->in, 0, (size_t)n_ids);
+    if (oob_pipes_from_sizes(&s->pipes, sizes, n_sizes, 0)) return run_fail(rc, "out of memory");
+    int id = 0;
+    for (int i = 0; i < s->pipes.n_pipes; i++)
+        for (int k = 0; k < s->pipes.len[i]; k++) {
+            while (!run_node_up(rc, id)) id++;
+            s->pipes.nodes[i][k] = id;
+            s->in[id++] = 1;
+        }
+    s->n_hits = 0;
+    s->window_pipes = s->pipes.n_pipes;
+    return 0;
+}
+
+static int inst_sizes(const oob_instance *in, int *sizes, int max)
+{
+    int n = 0;
+    for (int k = 0; k < in->n_kinds; k++)
+        for (int j = 0; j < in->x[k]; j++) {
+            if (n == max) return -1;
+            sizes[n++] = in->sizes[k];
+        }
+    return n;
+}
+
+/* Fresh instantiation over all live nodes: the OOB_TOP_K best mixes by
+** Oobleck's estimate, timed by the oracle, the fastest kept. 1 if none. */
+static int instantiate(oob_st *s, run_ctx *rc)
+{
+    int N = run_n_up(rc);
+    int sizes[1024], n_sizes = 0;
+    if (!s->have_ts) {
+        if (N < s->n0) return 1;
+        sizes[0] = N;
+        if (place(s, rc, sizes, 1)) return -1;
+        return time_pipes(s, rc);
+    }
+    oob_instance top[OOB_TOP_K];
+    int n_top = 0, Nuse = N;
+    /* nodes beyond the largest plan stay idle: the largest count that has a mix */
+    while (Nuse >= s->n0 &&
+           !(n_top = oob_instantiate_top(&s->ts, Nuse, s->cfg.oob_f, s->inf.n_microbatches, top, OOB_TOP_K)))
+        Nuse--;
+    if (n_top == 0) return 1;
+    int best = -1;
+    double best_it = INFINITY;
+    for (int i = 0; i < n_top; i++) {
+        n_sizes = inst_sizes(&top[i], sizes, 1024);
+        if (n_sizes < 0) continue;
+        if (place(s, rc, sizes, n_sizes)) return -1;
+        int t = time_pipes(s, rc);
+        if (t < 0) return -1;
+        if (t == 0 && s->last_it_s < best_it) { best_it = s->last_it_s; best = i; }
+    }
+    if (best < 0) return 1;
+    n_sizes = inst_sizes(&top[best], sizes, 1024);
+    if (place(s, rc, sizes, n_sizes)) return -1;
+    return time_pipes(s, rc);
+}
+
+static int oob_start(void *st, run_ctx *rc)
+{
+    oob_st *s = st;
+    oracle_get_info(run_oracle(rc), &s->inf);
+    int n_ids = run_n_ids(rc);
+    s->in = calloc((size_t)n_ids, 1);
+    s->lost = calloc((size_t)n_ids, 1);
+    if (!s->in || !s->lost) return run_fail(rc, "out of memory");
+    s->ckpt_s = res_ckpt_write_s(&s->cfg, &s->inf);
+    s->load_s = res_ckpt_read_s(&s->cfg, &s->inf);
+    s->n0 = 1;
+    if (s->inf.has_layers) {
+        int L = s->inf.n_layers, g = s->inf.gpus_per_node;
+        double *lat = malloc((size_t)L * sizeof *lat), state = 0;
+        if (!lat) return run_fail(rc, "out of memory");
+        for (int l = 0; l < L; l++) {
+            oracle_layer c;
+            if (oracle_layer_cost(run_oracle(rc), l, g, &c)) { free(lat); return run_fail(rc, "oobleck: no cost for layer %d", l); }
+            lat[l] = c.fwd_s + c.bwd_s;
+            state += c.state_bytes;
+        }
+        double node_mem = s->inf.gpu_mem_bytes * g;
+        s->n0 = (int)ceil(state / node_mem - 1e-9);
+        if (s->n0 < 1) s->n0 = 1;
+        int n_max = oob_n_max(n_ids, s->cfg.oob_f, s->n0, L);
+        if (n_max < s->n0) n_max = s->n0 <= L ? s->n0 : L;
+        if (s->n0 > L || oob_templates_build(&s->ts, lat, L, s->n0, n_max)) {
+            free(lat);
+            return run_fail(rc, "oobleck: cannot build templates (n0 = %d, %d layers)", s->n0, L);
+        }
+        free(lat);
+        s->have_ts = 1;
+        s->copy_s = state / s->n0 / s->cfg.oob_copy_bytes_per_s;
+    } else {
+        s->copy_s = 0;
+    }
+    run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
+    int r = instantiate(s, rc);
+    if (r < 0) return -1;
+    if (r > 0) { /* not enough nodes yet: wait for arrivals */
+        s->fallback = 1;
+        run_set_config(rc, 0, s->inf.global_batch_samples);
+        return 0;
+    }
+    run_set_base(rc, s->last_it_s, s->inf.global_batch_samples);
+    return 0;
+}
+
+static int oob_on_failure(void *st, run_ctx *rc, int node)
+{
+    oob_st *s = st;
+    if (!s->in[node]) return 0; /* idle node */
+    s->in[node] = 0;
+    double now = run_now(rc);
+    run_cancel_pauses(rc);
+    if (s->fallback) {
+        run_pause(rc, run_detect_s(rc), RUN_B_RESTART);
+        return 0;
+    }
+    if (now >= s->recover_end_s) {
+        s->n_hits = 0;
+        s->window_pipes = s->pipes.n_pipes;
+    }
+    /* as many failures as pipelines within one recovery window may have hit
+    ** every pipeline: some layer may have no surviving copy (conservative) */
+    int no_copy = ++s->n_hits >= s->window_pipes && s->have_ts;
+    /* (an opaque plan stands for the f+1 pipelines the table measured) */
+    s->lost[node] = 1;
+    int r = no_copy ? 1 : oob_reconfigure(&s->pipes, s->lost, run_n_ids(rc), s->n0);
+    s->lost[node] = 0;
+    if (r < 0) return run_fail(rc, "out of memory");
+    int too_big = 0;
+    for (int i = 0; r == 0 && i < s->pipes.n_pipes; i++)
+        if (s->have_ts && s->pipes.len[i] > s->ts.n_max) too_big = 1;
+    if (r == 0 && !too_big) {
+        run_lose_inflight(rc);
+        run_count_reconfig(rc);
+        double pause = run_detect_s(rc) + s->cfg.oob_reconfig_s + s->copy_s;
+        run_pause(rc, pause, RUN_B_RECONFIG);
+        s->recover_end_s = now + pause;
+        int t = time_pipes(s, rc);
+        if (t <= 0) return t;
+        too_big = 1; /* the reconfigured set does not run: re-instantiate */
+    }
+    if (r == 0 && too_big) {
+        run_lose_inflight(rc);
+        run_count_reconfig(rc);
+        run_pause(rc, run_detect_s(rc) + s->cfg.oob_reconfig_s + s->copy_s, RUN_B_RECONFIG);
+        int t = instantiate(s, rc);
+        if (t <= 0) return t;
+        /* no plan runs on these nodes, but every layer still has a copy:
+        ** wait for arrivals without a rollback */
+        s->stalled = 1;
+        run_set_config(rc, 0, s->inf.global_batch_samples);
+        return 0;
+    }
+    /* full restart from the durable checkpoint */
+    run_rollback(rc);
+    run_pause(rc, run_detect_s(rc) + s->cfg.restart_s + s->load_s, RUN_B_RESTART);
+    int t = instantiate(s, rc);
+    if (t < 0) return -1;
+    s->fallback = t > 0;
+    if (s->fallback) run_set_config(rc, 0, s->inf.global_batch_samples);
+    s->recover_end_s = now;
+    return 0;
+}
+
+static int oob_on_arrival(void *st, run_ctx *rc, int node)
+{
+    oob_st *s = st;
+    (void)node;
+    if (!s->fallback && !s->stalled && !s->cfg.oob_use_arrivals) return 0;
+    int was_fallback = s->fallback;
+    int t = instantiate(s, rc);
+    if (t < 0) return -1;
+    if (t > 0) {
+        run_set_config(rc, 0, s->inf.global_batch_samples);
+        return 0;
+    }
+    s->fallback = 0;
+    s->stalled = 0;
+    if (was_fallback) {
+        run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
+    } else {
+        run_lose_inflight(rc);
+        run_count_reconfig(rc);
+        run_pause(rc, s->cfg.oob_reconfig_s + s->copy_s, RUN_B_RECONFIG);
+    }
+    return 0;
+}
+
+static double oob_overhead(void *st)
+{
+    oob_st *s = st;
+    double t = s->cfg.fallback_interval_s;
+    return t > 0 ? s->ckpt_s / (t + s->ckpt_s) : 0;
+}
+
+static void oob_free(void *st)
+{
+    oob_st *s = st;
+    if (!s) return;
+    oob_templates_free(&s->ts);
+    oob_pipes_free(&s->pipes);
+    free(s->in);
+    free(s->lost);
+    free(s);
+}
+
+res_scheme *res_oobleck_new(const res_config *cfg, double mtbf_s)
+{
+    res_scheme *r = calloc(1, sizeof *r);
+    oob_st *s = calloc(1, sizeof *s);
+    if (!r || !s) { free(r); free(s); return NULL; }
+    s->cfg = *cfg;
+    s->mtbf_s = mtbf_s;
+    *r = (res_scheme){.name = "oobleck", .st = s, .start = oob_start, .on_failure = oob_on_failure,
+                      .on_arrival = oob_on_arrival, .steady_overhead_frac = oob_overhead,
+                      .free = oob_free};
+    return r;
+}

@@ -1,0 +1,55 @@
+/*
+** run_cfg.h -- the `failures` and `resilience` config sections, and the
+** analytic `profile` of standalone resilience configs (pure layer).
+**
+** Owns: reading those JSON sections with the strict reader (cfg_json.h:
+** unknown keys rejected, every number range-checked, errors naming the file
+** and JSON path), converting config units (hours, GB, GB/s, ms) to base
+** units once, and the documented defaults (docs/resilience.md). It does not
+** read model, cluster or parallel sections (cfg.c does) nor run anything.
+*/
+#ifndef DTSIM_RUN_CFG_H
+#define DTSIM_RUN_CFG_H
+
+#include "cfg_json.h"
+#include "failure.h"
+#include "res.h"
+#include "run_oracle.h"
+
+typedef enum { RUN_SRC_RANDOM = 0, RUN_SRC_TRACE, RUN_SRC_CSV } run_source;
+
+typedef struct {
+    int source;                   /* run_source */
+    char trace_path[CFGJ_FILE_MAX]; /* TRACE / CSV file (relative paths: to the config's folder) */
+    fail_random_cfg random;       /* RANDOM: node MTBF, distribution, components */
+    double gpu_mtbf_s;            /* > 0: per-GPU MTBF given; node MTBF = this / GPUs per node */
+    double startup_s;             /* TRACE: an added node is usable this much later */
+    double detect_s;              /* failure detection time */
+    double duration_s;            /* run length (0: the trace's end) */
+    unsigned long seed;
+} run_failures_cfg;
+
+typedef struct {
+    int present;                  /* the config had a `failures` section */
+    run_failures_cfg fail;
+    res_config res;
+    int n_schemes;
+    int schemes[RES_N_SCHEMES];   /* res_kind, in the order given */
+} run_config;
+
+/* Defaults for everything (all five schemes, random Llama-3-like failures,
+** 30 days). */
+void run_config_defaults(run_config *c);
+
+/* Parse the `failures` and `resilience` objects (either may be NULL: that
+** section keeps its defaults) found in 'file'. 0, or -1 with err set (file,
+** JSON path, message). Relative trace paths are resolved against the
+** directory of 'file'. */
+int run_cfg_parse(const cJSON *failures, const cJSON *resilience, const char *file,
+                  run_config *out, cfg_error *err);
+
+/* Parse an analytic per-layer `profile` object (units: ms, MB, GB, GB/s). */
+int run_cfg_parse_profile(const cJSON *profile, const char *file, oracle_profile *out,
+                          cfg_error *err);
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# t501-resilience-run.sh -- `dtsim resilience CONFIG`: the run engine on an
+# analytic profile: table, determinism, --runs intervals, CSV series, and
+# bad failure configs / traces (file, JSON path or line number).
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${DTSIM_BIN:-$ROOT/dtsim}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+n=0
+check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
+CFG="$ROOT/configs/resilience/example.json"
+
+echo 1..11
+"$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
+rc=$?
+check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
+# every row's buckets (columns 5..11) add up to 1 (every second accounted for)
+check "time fractions add up to 1" "awk 'NR > 2 { s = 0; for (i = 5; i <= 11; i++) s += \$i; if (s < 0.999 || s > 1.001) bad = 1 } END { exit bad }' '$TMP/a'"
+check "goodput = useful fraction" "awk 'NR > 2 && \$2 != \$5 { bad = 1 } END { exit bad }' '$TMP/a'"
+"$BIN" resilience "$CFG" --quiet --duration-h 240 >"$TMP/b" 2>/dev/null
+check "same seed: identical output" "cmp -s '$TMP/a' '$TMP/b'"
+"$BIN" resilience "$CFG" --quiet --duration-h 240 --seed 5 >"$TMP/c" 2>/dev/null
+check "another seed: different output" "! cmp -s '$TMP/a' '$TMP/c'"
+check "CSV: header and one column per scheme" "head -1 '$TMP/s.csv' | grep -q '^time_h,ckpt,inmem,oobleck,bamboo,varuna\$' && [ \$(wc -l <'$TMP/s.csv') -gt 100 ]"
+"$BIN" resilience "$CFG" --quiet --duration-h 48 --runs 4 --schemes ckpt,oobleck >"$TMP/d" 2>/dev/null
+check "--runs: mean and 95% interval rows" "grep -q '^  +/-' '$TMP/d' && grep -q 'seeds 1..4' '$TMP/d'"
+sed 's/"node_mtbf_h": 144/"node_mtbf_h": -144/' "$CFG" >"$TMP/neg.json"
+"$BIN" resilience "$TMP/neg.json" --quiet >/dev/null 2>"$TMP/err"
+rc=$?
+check "negative rate: file and JSON path" "[ $rc -eq 1 ] && grep -q 'neg.json: \$.failures.node_mtbf_h: must be > 0' '$TMP/err'"
+sed 's/"ckpt", "inmem"/"ckpt", "gemini"/' "$CFG" >"$TMP/unk.json"
+"$BIN" resilience "$TMP/unk.json" --quiet >/dev/null 2>"$TMP/err"
+rc=$?
+check "unknown scheme in the config: its path" "[ $rc -eq 1 ] && grep -q 'schemes\[1\]: unknown scheme .gemini.' '$TMP/err'"
+printf '0,add,node1\n0,add,node2\n60000,remove,node1\n90000,dropped,node2\n' >"$TMP/bad.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bad.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+check "malformed trace line: its line number" "[ $rc -eq 1 ] && grep -q 'bad.csv:4:' '$TMP/err'"
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck,varuna --quiet >"$TMP/e" 2>&1
+check "table oracle, corrected accounting" "grep -q '^oobleck ' '$TMP/e' && grep -q '^varuna ' '$TMP/e'"

@@ -1,0 +1,193 @@
+/*
+** test_failure.c -- failure sources: spot traces, failure CSV, random.
+** Expected values: the trace files themselves (traces/spot, counts in
+** traces/README.md), the exponential law (mean of draws), and error texts
+** that must name the file and line.
+*/
+#include "testlib.h"
+#include "failure.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void write_tmp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_true(write(fd, text, n) == (ssize_t)n);
+    close(fd);
+}
+
+/* 10m.csv: 30 nodes at t = 0, then 15 removals 601.2 s apart (README). */
+static void test_spot_trace(void **state)
+{
+    (void)state;
+    char err[256];
+    fail_source *s = fail_trace_load(TEST_PATH("traces/spot/10m.csv"), 45, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fail_initial_nodes(s), 30);
+    fail_event e;
+    int n = 0;
+    double last = 0;
+    while (fail_next(s, &e)) {
+        assert_int_equal(e.kind, FAIL_EV_FAIL);
+        assert_true(e.t_s >= last);
+        last = e.t_s;
+        n++;
+    }
+    assert_int_equal(n, 15);
+    assert_close(fail_end_s(s), 15 * 601.2, 1e-9);
+    fail_free(s);
+    /* p3-trace: 177 adds, 167 removals in all (traces/README.md); adds after
+    ** t = 0 arrive 45 s later, removals of still-starting nodes cancel both */
+    s = fail_trace_load(TEST_PATH("traces/spot/p3-trace.csv"), 45, err, sizeof err);
+    assert_non_null(s);
+    int adds = fail_initial_nodes(s), rem = 0;
+    while (fail_next(s, &e)) e.kind == FAIL_EV_FAIL ? rem++ : adds++;
+    assert_true(adds <= 177 && rem <= 167);
+    assert_int_equal(177 - adds, 167 - rem); /* cancelled pairs */
+    fail_free(s);
+}
+
+static void test_trace_errors(void **state)
+{
+    (void)state;
+    char err[512];
+    char p1[] = "/tmp/dtsim_trace_XXXXXX";
+    write_tmp(p1, "0,add,node1\n0,add,node2\n1000,explode,node1\n");
+    assert_null(fail_trace_load(p1, 45, err, sizeof err));
+    assert_non_null(strstr(err, p1));
+    assert_non_null(strstr(err, ":3:"));          /* line number */
+    assert_non_null(strstr(err, "explode"));
+    unlink(p1);
+    char p2[] = "/tmp/dtsim_trace_XXXXXX";
+    write_tmp(p2, "0,add,node1\nabc,remove,node1\n");
+    assert_null(fail_trace_load(p2, 45, err, sizeof err));
+    assert_non_null(strstr(err, ":2:"));
+    unlink(p2);
+    char p3[] = "/tmp/dtsim_trace_XXXXXX";
+    write_tmp(p3, "0,add,node1\n5,remove,node2\n");
+    assert_null(fail_trace_load(p3, 45, err, sizeof err));
+    assert_non_null(strstr(err, "line 2"));
+    unlink(p3);
+    char p4[] = "/tmp/dtsim_trace_XXXXXX";
+    write_tmp(p4, "10,add,node1\n5,add,node2\n");
+    assert_null(fail_trace_load(p4, 45, err, sizeof err));
+    assert_non_null(strstr(err, ":2:"));
+    unlink(p4);
+    assert_null(fail_trace_load("/nonexistent/trace.csv", 45, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/trace.csv"));
+}
+
+static void test_failure_csv(void **state)
+{
+    (void)state;
+    char err[512];
+    char p[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(p, "# comment\ntime_s,node,cause,repair_s\n100,node3,gpu,3600\n200,1,software,0\n"
+                 "300,node3,gpu,\n");
+    assert_null(fail_csv_load(p, 4, err, sizeof err)); /* node3 is down until 3700 s */
+    assert_non_null(strstr(err, ":5:"));
+    unlink(p);
+    char q[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(q, "time_s,node,cause,repair_s\n100,node3,gpu,3600\n200,1,software,0\n4000,node3,gpu,inf\n");
+    fail_source *s = fail_csv_load(q, 4, err, sizeof err);
+    assert_non_null(s);
+    fail_event e;
+    double t[8];
+    int k[8], n = 0;
+    while (fail_next(s, &e) && n < 8) { t[n] = e.t_s; k[n++] = e.kind; }
+    assert_int_equal(n, 5); /* 3 failures, 2 returns (node1 at 200 s, node3 at 3700 s) */
+    assert_close(t[0], 100, 0);
+    assert_int_equal(k[2], FAIL_EV_ARRIVE); /* failures first at equal times */
+    assert_close(t[3], 3700, 1e-9);
+    assert_string_equal(fail_cause_name(s, 0), "gpu");
+    fail_free(s);
+    unlink(q);
+    char r[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(r, "time_s,node,cause,repair_s\n10,node9,gpu,1\n");
+    assert_null(fail_csv_load(r, 4, err, sizeof err));
+    assert_non_null(strstr(err, ":2:"));
+    unlink(r);
+}
+
+static void same_event(const fail_event *a, const fail_event *b)
+{
+    assert_true(a->t_s == b->t_s && a->kind == b->kind && a->node == b->node &&
+                a->cause == b->cause && a->repair_s == b->repair_s);
+}
+
+/* Random: same seed -> same stream; mean time between failures of one node
+** close to the configured MTBF (exponential, 20 nodes x ~500 failures). */
+static void test_random(void **state)
+{
+    (void)state;
+    fail_random_cfg c;
+    fail_random_defaults(&c);
+    c.node_mtbf_s = 1000;
+    c.n_components = 1;
+    c.comp[0].weight = 1;
+    c.comp[0].repair_s = 0;
+    c.horizon_s = 500000;
+    char err[256];
+    fail_source *a = fail_random_new(&c, 20, 42, err, sizeof err), *b = fail_random_new(&c, 20, 42, err, sizeof err);
+    assert_non_null(a);
+    fail_event ea, eb;
+    int n = 0;
+    while (fail_next(a, &ea)) {
+        assert_int_equal(fail_next(b, &eb), 1);
+        same_event(&ea, &eb);
+        n += ea.kind == FAIL_EV_FAIL;
+    }
+    /* 20 nodes * 500000 s / 1000 s = 10000 expected; 3 sigma = 300 */
+    assert_close(n, 10000, 300);
+    fail_rewind(a);
+    assert_int_equal(fail_next(a, &ea), 1);
+    fail_rewind(b);
+    assert_int_equal(fail_next(b, &eb), 1);
+    same_event(&ea, &eb);
+    fail_free(a);
+    fail_free(b);
+    /* Weibull with the same mean: same count within noise */
+    c.dist = FAIL_DIST_WEIBULL;
+    c.weibull_shape = 0.7;
+    a = fail_random_new(&c, 20, 1, err, sizeof err);
+    n = 0;
+    while (fail_next(a, &ea)) n += ea.kind == FAIL_EV_FAIL;
+    assert_close(n, 10000, 600);
+    fail_free(a);
+    /* bad configs */
+    c.node_mtbf_s = -1;
+    assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+    assert_non_null(strstr(err, "MTBF"));
+    c.node_mtbf_s = 10;
+    c.comp[0].weight = -2;
+    assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+}
+
+/* Defaults: Llama 3, 419 interruptions in 54 days on 2048 nodes -> job MTBF
+** 54*24/419 = 3.09 h at 2048 nodes. */
+static void test_defaults(void **state)
+{
+    (void)state;
+    fail_random_cfg c;
+    fail_random_defaults(&c);
+    assert_close(c.node_mtbf_s / 2048 / 3600, 54.0 * 24 / 419, 1e-9);
+    double w = 0;
+    for (int i = 0; i < c.n_components; i++) w += c.comp[i].weight;
+    assert_close(w, 419, 1e-9); /* the component counts add up to 419 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spot_trace),
+        cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_failure_csv),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_defaults),
+    };
+    return RUN_TESTS("failure", tests);
+}

@@ -1,0 +1,179 @@
+/*
+** test_oobleck_plan.c -- Oobleck templates, instantiation, reconfiguration.
+** Expected values: RESILIENCE.md §3 (checked there against the Oobleck code:
+** test_generate_pipeline_template.py, the README's instantiation sample,
+** test_dynamic_reconfiguration.py) and the hand check of the template cost.
+*/
+#include "testlib.h"
+#include "oobleck_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Hand check (§3): 4 layers of l = 1 on 2 nodes: [2|2] -> 4 + 6*2 + 2 = 18,
+** [3|1] -> 23, [1|3] -> 25; one node: 4 * 4 = 16. */
+static void test_template_cost_hand_check(void **state)
+{
+    (void)state;
+    double a[] = {2, 2}, b[] = {3, 1}, c[] = {1, 3}, one[] = {4};
+    assert_close(oob_template_cost(a, 2), 18, 1e-12);
+    assert_close(oob_template_cost(b, 2), 23, 1e-12);
+    assert_close(oob_template_cost(c, 2), 25, 1e-12);
+    assert_close(oob_template_cost(one, 1), 16, 1e-12);
+    double lay[] = {1, 1, 1, 1};
+    oob_templates ts;
+    assert_int_equal(oob_templates_build(&ts, lay, 4, 1, 2), 0);
+    assert_int_equal(ts.t[1].stage_layers[0], 2); /* template(2) = [2, 2] */
+    assert_int_equal(ts.t[1].stage_layers[1], 2);
+    assert_close(ts.t[1].cost, 18, 1e-12);
+    assert_close(ts.t[0].cost, 16, 1e-12);
+    oob_templates_free(&ts);
+}
+
+/* f = 1, n0 = 3, N = 13: the artifact test sets n_max = N - f = 12 -> 10
+** templates of 3..12 nodes; the paper rule N - f*n0 gives 3..10. */
+static void test_template_range(void **state)
+{
+    (void)state;
+    double lay[24];
+    for (int i = 0; i < 24; i++) lay[i] = 1.0 + 0.1 * (i % 3);
+    assert_int_equal(oob_n_max(13, 1, 3, 24), 10);
+    oob_templates ts;
+    assert_int_equal(oob_templates_build(&ts, lay, 24, 3, 13 - 1), 0);
+    assert_int_equal(ts.n_max - ts.n0 + 1, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(ts.t[i].n_nodes, 3 + i);
+        int sum = 0;
+        for (int k = 0; k < ts.t[i].n_nodes; k++) {
+            assert_true(ts.t[i].stage_layers[k] >= 1);
+            sum += ts.t[i].stage_layers[k];
+        }
+        assert_int_equal(sum, 24);
+    }
+    oob_templates_free(&ts);
+}
+
+/* README sample: T/S per microbatch 6.126, 4.795, 3.780 ms for the 3-, 4-
+** and 5-node templates; f = 3, N = 21, B = 4096 -> 4x3 + 1x4 + 1x5 with
+** b = 594 / 758 / 962 (times 3639.08 / 3634.72 / 3635.89 ms). */
+static void make_readme_templates(oob_templates *ts)
+{
+    static const double per[] = {6.126, 4.795, 3.780};
+    memset(ts, 0, sizeof *ts);
+    ts->n0 = 3;
+    ts->n_max = 5;
+    ts->t = calloc(3, sizeof *ts->t);
+    for (int i = 0; i < 3; i++) {
+        ts->t[i].n_nodes = 3 + i;
+        ts->t[i].per_mb_s = per[i];
+        ts->t[i].stage_layers = calloc((size_t)(3 + i), sizeof(int));
+    }
+}
+
+static void test_split_batch_readme(void **state)
+{
+    (void)state;
+    int x[] = {4, 1, 1}, b[3];
+    double per[] = {6.126, 4.795, 3.780}, z;
+    assert_int_equal(oob_split_batch(3, x, per, 4096, b, &z), 0);
+    assert_int_equal(b[0], 594);
+    assert_int_equal(b[1], 758);
+    assert_int_equal(b[2], 962);
+    assert_int_equal(4 * b[0] + b[1] + b[2], 4096);
+    assert_close(b[0] * per[0], 3639.08, 0.5); /* printed T*b/s of the README */
+    /* 7 x 3: 4096 is not divisible by 7 -> no integer split (§3) */
+    int x7[] = {7}, b7[1];
+    assert_int_equal(oob_split_batch(1, x7, per, 4096, b7, &z), 1);
+}
+
+static void test_instantiate_readme(void **state)
+{
+    (void)state;
+    oob_templates ts;
+    make_readme_templates(&ts);
+    oob_instance in;
+    assert_int_equal(oob_instantiate(&ts, 21, 3, 4096, &in), 0);
+    int got[6] = {0};
+    for (int k = 0; k < in.n_kinds; k++) {
+        got[in.sizes[k]] = in.x[k];
+        if (in.sizes[k] == 3) assert_int_equal(in.b[k], 594);
+        if (in.sizes[k] == 4) assert_int_equal(in.b[k], 758);
+        if (in.sizes[k] == 5) assert_int_equal(in.b[k], 962);
+    }
+    assert_int_equal(got[3], 4);
+    assert_int_equal(got[4], 1);
+    assert_int_equal(got[5], 1);
+    oob_templates_free(&ts);
+}
+
+/* test_dynamic_reconfiguration.py: templates 2..5 nodes, 1 GPU/node,
+** start [0,1] [2,3,4] [5..8] [9..13]. */
+static void check_reconf(const int *lost_ids, int n_lost, const int *const *want, const int *want_len,
+                         int n_want)
+{
+    static const int sizes[] = {2, 3, 4, 5};
+    oob_pipes p;
+    assert_int_equal(oob_pipes_from_sizes(&p, sizes, 4, 0), 0);
+    unsigned char lost[14] = {0};
+    for (int i = 0; i < n_lost; i++) lost[lost_ids[i]] = 1;
+    assert_int_equal(oob_reconfigure(&p, lost, 14, 2), 0);
+    assert_int_equal(p.n_pipes, n_want);
+    for (int i = 0; i < n_want; i++) {
+        assert_int_equal(p.len[i], want_len[i]);
+        for (int k = 0; k < want_len[i]; k++) assert_int_equal(p.nodes[i][k], want[i][k]);
+    }
+    oob_pipes_free(&p);
+}
+
+static void test_reconfigure_vectors(void **state)
+{
+    (void)state;
+    { /* {2} -> [0,1] [3,4] [5..8] [9..13] (case 1) */
+        int l[] = {2};
+        int a[] = {0, 1}, b[] = {3, 4}, c[] = {5, 6, 7, 8}, d[] = {9, 10, 11, 12, 13};
+        const int *w[] = {a, b, c, d};
+        int wl[] = {2, 2, 4, 5};
+        check_reconf(l, 1, w, wl, 4);
+    }
+    { /* {1,3,4} -> [0,13] [2,12] [9,10,11] [5..8] (borrow 13, then 12) */
+        int l[] = {1, 3, 4};
+        int a[] = {0, 13}, b[] = {2, 12}, c[] = {9, 10, 11}, d[] = {5, 6, 7, 8};
+        const int *w[] = {a, b, c, d};
+        int wl[] = {2, 2, 3, 4};
+        check_reconf(l, 3, w, wl, 4);
+    }
+    { /* {2,4,6,7,8} -> [0,1] [3,13] [5,12] [9,10,11] */
+        int l[] = {2, 4, 6, 7, 8};
+        int a[] = {0, 1}, b[] = {3, 13}, c[] = {5, 12}, d[] = {9, 10, 11};
+        const int *w[] = {a, b, c, d};
+        int wl[] = {2, 2, 2, 3};
+        check_reconf(l, 5, w, wl, 4);
+    }
+    { /* {1,2,3,5,6,7,9,10,11} -> [0,4] [8,12,13] (merge) */
+        int l[] = {1, 2, 3, 5, 6, 7, 9, 10, 11};
+        int a[] = {0, 4}, b[] = {8, 12, 13};
+        const int *w[] = {a, b};
+        int wl[] = {2, 3};
+        check_reconf(l, 9, w, wl, 2);
+    }
+    { /* only one node left: full restart */
+        static const int sizes[] = {2, 3};
+        oob_pipes p;
+        assert_int_equal(oob_pipes_from_sizes(&p, sizes, 2, 0), 0);
+        unsigned char lost[5] = {1, 1, 1, 1, 0};
+        assert_int_equal(oob_reconfigure(&p, lost, 5, 2), 1);
+        oob_pipes_free(&p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_template_cost_hand_check),
+        cmocka_unit_test(test_template_range),
+        cmocka_unit_test(test_split_batch_readme),
+        cmocka_unit_test(test_instantiate_readme),
+        cmocka_unit_test(test_reconfigure_vectors),
+    };
+    return RUN_TESTS("oobleck_plan", tests);
+}

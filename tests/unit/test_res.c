@@ -1,0 +1,226 @@
+/*
+** test_res.c -- resilience schemes on the run engine (analytic oracle).
+** Expected values: RESILIENCE.md §1 (Young/Daly test vectors, Daly FGCS 2006
+** Figs 3-5), §2 (Gemini recovery probabilities, the AE notebook's bounds),
+** §5 (Varuna's AutoConfig shapes), and closed forms: without failures a
+** scheme's goodput is 1 - its steady overhead (checkpoint writes, Bamboo's
+** redundant forward work).
+*/
+#include "testlib.h"
+#include "res.h"
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Daly Figs 3-5, C = 5 min: M = 24 h -> 117 min (Young 120); 6 h -> 57 (60);
+** 15 min -> 9.1 (12.2). Worked example C = 120 s, M = 6 h: Young 2277 s,
+** Daly 2198 s. */
+static void test_young_daly(void **state)
+{
+    (void)state;
+    double C = 300;
+    assert_close(res_young_interval_s(C, 24 * 3600.0) / 60, 120, 0.5);
+    assert_close(res_daly_interval_s(C, 24 * 3600.0) / 60, 117, 0.5);
+    assert_close(res_young_interval_s(C, 6 * 3600.0) / 60, 60, 0.5);
+    assert_close(res_daly_interval_s(C, 6 * 3600.0) / 60, 57, 0.5);
+    assert_close(res_young_interval_s(C, 15 * 60.0) / 60, 12.2, 0.05);
+    assert_close(res_daly_interval_s(C, 15 * 60.0) / 60, 9.1, 0.05);
+    assert_close(res_young_interval_s(120, 6 * 3600.0), 2277, 0.5);
+    assert_close(res_daly_interval_s(120, 6 * 3600.0), 2198, 0.5);
+    assert_close(res_daly_interval_s(1000, 400), 400, 1e-12); /* C >= 2M -> M */
+}
+
+/* N = 16, m = 2: k = 2 -> group 0.933, ring 0.867; k = 3 -> 0.800, 0.600. */
+static void test_gemini_probabilities(void **state)
+{
+    (void)state;
+    assert_close(res_inmem_recover_prob(16, 2, 1, RES_PLACE_GROUP), 1.0, 1e-12);
+    assert_close(res_inmem_recover_prob(16, 2, 2, RES_PLACE_GROUP), 0.933, 5e-4);
+    assert_close(res_inmem_recover_prob(16, 2, 2, RES_PLACE_RING), 0.867, 5e-4);
+    assert_close(res_inmem_recover_prob(16, 2, 3, RES_PLACE_GROUP), 0.800, 5e-4);
+    assert_close(res_inmem_recover_prob(16, 2, 3, RES_PLACE_RING), 0.600, 5e-4);
+}
+
+/* K = 24, G = 30 -> P in {1,2,3,4,6,8,12}, D = 30,15,10,7,5,3,2, idle 0,0,0,2,0,6,6. */
+static void test_varuna_shapes(void **state)
+{
+    (void)state;
+    int P[16], D[16], I[16];
+    int n = res_varuna_shapes(24, 30, P, D, I, 16);
+    static const int wp[] = {1, 2, 3, 4, 6, 8, 12}, wd[] = {30, 15, 10, 7, 5, 3, 2},
+                     wi[] = {0, 0, 0, 2, 0, 6, 6};
+    assert_int_equal(n, 7);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(P[i], wp[i]);
+        assert_int_equal(D[i], wd[i]);
+        assert_int_equal(I[i], wi[i]);
+    }
+}
+
+/* ---- runs on the analytic oracle --------------------------------------------- */
+
+/* 32 layers of 25 GB model state (800 GB: n0 = 2 nodes of 8 x 80 GB). */
+static oracle *test_oracle(void)
+{
+    oracle_profile p = {.n_layers = 32, .gpus_per_node = 8, .gpu_mem_bytes = 80e9,
+                        .fwd_s = 0.010, .bwd_s = 0.020, .tp_efficiency_frac = 0.9,
+                        .act_bytes = 50e6, .state_bytes = 25e9, .ckpt_bytes = 120e9,
+                        .global_batch_samples = 512, .n_microbatches = 64,
+                        .dp_bw_bytes_per_s = 25e9, .dp_latency_s = 1e-5};
+    char err[256];
+    oracle *o = oracle_analytic_new(&p, err, sizeof err);
+    assert_non_null(o);
+    o = oracle_memo_new(o);
+    assert_non_null(o);
+    return o;
+}
+
+/* A failure CSV with no failures over n nodes. */
+static fail_source *no_failures(int n)
+{
+    char path[] = "/tmp/dtsim_nofail_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_true(write(fd, "time_s,node,cause,repair_s\n", 27) == 27);
+    close(fd);
+    char err[256];
+    fail_source *s = fail_csv_load(path, n, err, sizeof err);
+    unlink(path);
+    assert_non_null(s);
+    return s;
+}
+
+static void base_cfg(res_config *c, int n)
+{
+    res_config_defaults(c);
+    c->n_nodes = n;
+    c->storage_write_bytes_per_s = c->storage_read_bytes_per_s = 1e9; /* C = 120 s */
+    c->mtbf_s = 6 * 3600.0;
+}
+
+static void test_no_failures_goodput(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    fail_source *src = no_failures(24);
+    run_params prm = {.duration_s = 10 * 86400.0, .detect_s = 30};
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    for (int k = 0; k < RES_N_SCHEMES; k++) {
+        res_scheme *s = res_new(k, &cfg, INFINITY);
+        run_result r;
+        char err[256];
+        if (run_simulate(&prm, src, o, s, &r, NULL, NULL, err, sizeof err)) print_error("%s\n", err);
+        double ovh = s->steady_overhead_frac(s->st);
+        /* closed form: useful / wall = 1 - overhead (rounding of the interval
+        ** to whole iterations and the partial last cycle: < 0.2%) */
+        assert_rel(r.goodput_frac, 1 - ovh, 2e-3);
+        double sum = 0;
+        for (int b = 0; b < RUN_N_BUCKETS; b++) sum += r.bucket_s[b];
+        assert_rel(sum, r.wall_s, 1e-9); /* every second in one bucket */
+        assert_close(r.bucket_s[RUN_B_REWORK], 0, 1e-9);
+        assert_close(r.bucket_s[RUN_B_RESTART], 0, 1e-9);
+        if (k == RES_CKPT) assert_true(ovh > 0.01);     /* 120 s every ~38 min */
+        if (k == RES_BAMBOO) assert_true(ovh > 0);      /* FRC exceeds the bubble */
+        if (k == RES_OOBLECK) assert_true(ovh < 0.02);  /* only the 3-hourly fallback */
+        run_result_free(&r);
+        res_free(s);
+    }
+    fail_free(src);
+    oracle_free(o);
+}
+
+/* Young/Daly: sweeping a fixed interval, the best goodput lies within 10% of
+** the Young or Daly interval (C = 120 s, job MTBF 6 h: 2277 s / 2198 s). */
+static void test_interval_sweep(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    fail_random_cfg fr;
+    fail_random_defaults(&fr);
+    fr.node_mtbf_s = 24 * 6 * 3600.0; /* 24 nodes -> job MTBF 6 h */
+    fr.n_components = 1;
+    fr.comp[0].weight = 1;
+    fr.comp[0].repair_s = 0;
+    run_params prm = {.duration_s = 200 * 86400.0, .detect_s = 0};
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    cfg.interval_policy = RES_IVL_FIXED;
+    cfg.restart_s = 600;
+    double young = res_young_interval_s(120, 6 * 3600.0), daly = res_daly_interval_s(120, 6 * 3600.0);
+    double best = 0, best_tau = 0;
+    for (double f = 0.5; f <= 2.0001; f += 0.05) {
+        cfg.interval_s = f * young;
+        double g = 0;
+        for (unsigned long seed = 1; seed <= 20; seed++) {
+            char err[256];
+            fail_source *src = fail_random_new(&fr, 24, seed, err, sizeof err);
+            res_scheme *s = res_new(RES_CKPT, &cfg, 0);
+            run_result r;
+            assert_int_equal(run_simulate(&prm, src, o, s, &r, NULL, NULL, err, sizeof err), 0);
+            g += r.goodput_frac / 20;
+            run_result_free(&r);
+            res_free(s);
+            fail_free(src);
+        }
+        if (g > best) { best = g; best_tau = cfg.interval_s; }
+    }
+    double d = fmin(fabs(best_tau - young) / young, fabs(best_tau - daly) / daly);
+    if (d > 0.10) print_error("best interval %.0f s, Young %.0f s, Daly %.0f s\n", best_tau, young, daly);
+    assert_true(d <= 0.10);
+    oracle_free(o);
+}
+
+/* Same seed -> identical results; another seed -> different ones. */
+static void test_determinism(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    fail_random_cfg fr;
+    fail_random_defaults(&fr);
+    fr.node_mtbf_s = 24 * 3 * 3600.0;
+    run_params prm = {.duration_s = 20 * 86400.0, .detect_s = 30, .series_dt_s = 3600};
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    cfg.n_spares = 2;
+    for (int k = 0; k < RES_N_SCHEMES; k++) {
+        run_result r[3];
+        for (int i = 0; i < 3; i++) {
+            char err[256];
+            fail_source *src = fail_random_new(&fr, 26, i < 2 ? 7 : 8, err, sizeof err);
+            res_scheme *s = res_new(k, &cfg, 3 * 3600.0);
+            if (run_simulate(&prm, src, o, s, &r[i], NULL, NULL, err, sizeof err)) print_error("%s: %s\n", res_names[k], err);
+            res_free(s);
+            fail_free(src);
+        }
+        assert_true(r[0].n_failures > 0);
+        assert_memory_equal(r[0].bucket_s, r[1].bucket_s, sizeof r[0].bucket_s);
+        assert_memory_equal(r[0].bin_samples_per_s, r[1].bin_samples_per_s,
+                            (size_t)r[0].n_bins * sizeof(double));
+        assert_true(memcmp(r[0].bucket_s, r[2].bucket_s, sizeof r[0].bucket_s) != 0);
+        /* failures cost something and every second is accounted for */
+        if (!(r[0].goodput_frac < 1 - 1e-6))
+            print_error("%s: goodput %g, %d failures\n", res_names[k], r[0].goodput_frac, r[0].n_failures);
+        assert_true(r[0].goodput_frac < 1 - 1e-6);
+        double sum = 0;
+        for (int b = 0; b < RUN_N_BUCKETS; b++) sum += r[0].bucket_s[b];
+        assert_rel(sum, r[0].wall_s, 1e-9);
+        for (int i = 0; i < 3; i++) run_result_free(&r[i]);
+    }
+    oracle_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_young_daly),
+        cmocka_unit_test(test_gemini_probabilities),
+        cmocka_unit_test(test_varuna_shapes),
+        cmocka_unit_test(test_no_failures_goodput),
+        cmocka_unit_test(test_interval_sweep),
+        cmocka_unit_test(test_determinism),
+    };
+    return RUN_TESTS("res", tests);
+}

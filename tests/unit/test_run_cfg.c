@@ -1,0 +1,122 @@
+/*
+** test_run_cfg.c -- the `failures`, `resilience` and `profile` sections:
+** unit conversion, defaults (docs/resilience.md) and errors naming the file
+** and the JSON path.
+*/
+#include "testlib.h"
+#include "run_cfg.h"
+
+#include <string.h>
+
+static int parse(const char *fail, const char *res, run_config *c, cfg_error *e)
+{
+    memset(e, 0, sizeof *e);
+    cJSON *f = fail ? cJSON_Parse(fail) : NULL, *r = res ? cJSON_Parse(res) : NULL;
+    if (fail) assert_non_null(f);
+    if (res) assert_non_null(r);
+    int rc = run_cfg_parse(f, r, "configs/x.json", c, e);
+    cJSON_Delete(f);
+    cJSON_Delete(r);
+    return rc;
+}
+
+static void expect_error(const char *fail, const char *res, const char *path, const char *words)
+{
+    run_config c;
+    cfg_error e;
+    assert_int_equal(parse(fail, res, &c, &e), -1);
+    char msg[1024];
+    cfg_error_format(&e, msg, sizeof msg);
+    if (!strstr(msg, path) || !strstr(msg, words) || !strstr(msg, "configs/x.json"))
+        print_error("message: %s\n", msg);
+    assert_non_null(strstr(msg, "configs/x.json"));
+    assert_non_null(strstr(msg, path));
+    assert_non_null(strstr(msg, words));
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    run_config c;
+    cfg_error e;
+    assert_int_equal(parse("{\"source\":\"trace\",\"trace\":\"../traces/spot/1h.csv\",\"startup_s\":10,"
+                           "\"detection_s\":5,\"seed\":9}",
+                           "{\"schemes\":[\"oobleck\",\"ckpt\"],\"nodes\":30,\"interval\":\"fixed\","
+                           "\"interval_s\":900,\"storage_write_gbps\":2,\"oobleck\":{\"f\":2},"
+                           "\"inmem\":{\"placement\":\"ring\",\"remote_interval_h\":1}}",
+                           &c, &e), 0);
+    assert_int_equal(c.fail.source, RUN_SRC_TRACE);
+    assert_string_equal(c.fail.trace_path, "configs/../traces/spot/1h.csv"); /* relative to the config */
+    assert_close(c.fail.startup_s, 10, 0);
+    assert_int_equal(c.fail.seed, 9);
+    assert_int_equal(c.n_schemes, 2);
+    assert_int_equal(c.schemes[0], RES_OOBLECK);
+    assert_int_equal(c.schemes[1], RES_CKPT);
+    assert_int_equal(c.res.n_nodes, 30);
+    assert_int_equal(c.res.interval_policy, RES_IVL_FIXED);
+    assert_close(c.res.interval_s, 900, 0);
+    assert_close(c.res.storage_write_bytes_per_s, 2e9, 0);
+    assert_int_equal(c.res.oob_f, 2);
+    assert_int_equal(c.res.inmem_placement, RES_PLACE_RING);
+    assert_close(c.res.inmem_remote_interval_s, 3600, 0);
+    /* Meta RSC-1: 6.5 failures per 1000 node-days -> node MTBF 1000/6.5 days */
+    assert_int_equal(parse("{\"failures_per_1000_node_days\":6.5,\"duration_h\":24}", NULL, &c, &e), 0);
+    assert_close(c.fail.random.node_mtbf_s, 1000.0 / 6.5 * 86400, 1e-6);
+    assert_close(c.fail.duration_s, 86400, 0);
+    assert_int_equal(parse("{\"components\":[{\"name\":\"gpu\",\"share\":3,\"repair_h\":2}]}", NULL, &c, &e), 0);
+    assert_int_equal(c.fail.random.n_components, 1);
+    assert_close(c.fail.random.comp[0].repair_s, 7200, 0);
+    /* defaults: all five schemes, 30 days */
+    assert_int_equal(parse(NULL, NULL, &c, &e), 0);
+    assert_int_equal(c.n_schemes, 5);
+    assert_close(c.fail.duration_s, 30 * 86400.0, 0);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("{\"node_mtbf_h\":-3}", NULL, "$.failures.node_mtbf_h", "> 0");
+    expect_error("{\"failures_per_1000_node_days\":0}", NULL, "$.failures.failures_per_1000_node_days", "> 0");
+    expect_error("{\"node_mtbf_h\":3,\"gpu_mtbf_h\":4}", NULL, "$.failures", "only one");
+    expect_error("{\"source\":\"dice\"}", NULL, "$.failures.source", "dice");
+    expect_error("{\"source\":\"trace\"}", NULL, "$.failures.trace", "missing");
+    expect_error("{\"components\":[{\"name\":\"gpu\",\"share\":-1,\"repair_h\":1}]}", NULL,
+                 "$.failures.components[0].share", "> 0");
+    expect_error("{\"bogus\":1}", NULL, "$.failures.bogus", "unknown key");
+    expect_error(NULL, "{\"schemes\":[\"ckpt\",\"magic\"]}", "$.resilience.schemes[1]", "unknown scheme 'magic'");
+    expect_error(NULL, "{\"restart_s\":-5}", "$.resilience.restart_s", ">= 0");
+    expect_error(NULL, "{\"interval\":\"fixed\"}", "$.resilience.interval_s", "missing");
+    expect_error(NULL, "{\"oobleck\":{\"f\":-1}}", "$.resilience.oobleck.f", "");
+    expect_error(NULL, "{\"bamboo\":{\"slowdown\":0.5}}", "$.resilience.bamboo.slowdown", "");
+    expect_error(NULL, "{\"varuna\":{\"extra\":1}}", "$.resilience.varuna.extra", "unknown key");
+}
+
+static void test_profile(void **state)
+{
+    (void)state;
+    cfg_error e = {0};
+    oracle_profile p;
+    cJSON *j = cJSON_Parse("{\"layers\":32,\"fwd_ms\":10,\"bwd_ms\":20,\"state_mb\":100,"
+                           "\"global_batch\":512,\"microbatches\":64,\"gpu_mem_gb\":40}");
+    assert_int_equal(run_cfg_parse_profile(j, "p.json", &p, &e), 0);
+    assert_close(p.fwd_s, 0.010, 1e-15);
+    assert_close(p.state_bytes, 100e6, 0);
+    assert_close(p.gpu_mem_bytes, 40e9, 0);
+    assert_int_equal(p.gpus_per_node, 8);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"layers\":32,\"fwd_ms\":-1,\"bwd_ms\":20,\"state_mb\":100,\"global_batch\":8}");
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_cfg_parse_profile(j, "p.json", &p, &e), -1);
+    assert_string_equal(e.path, "$.profile.fwd_ms");
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_profile),
+    };
+    return RUN_TESTS("run_cfg", tests);
+}
