@@ -383,6 +383,7 @@ static void child_main(const compare_args *a, const variant *v, int fd)
     cli_sim sim;
     cli_sim_status st = cli_sim_run(a->config, &v->e, v->e.engine.iterations, a->allow_oom, &sim,
                                     err, sizeof err);
+    if (st != CLI_SIM_OK && !err[0]) snprintf(err, sizeof err, "stragglers section: see stderr");
     row_status rs = st == CLI_SIM_OK ? ROW_OK : st == CLI_SIM_PLAN ? ROW_PLAN
                     : st == CLI_SIM_OOM ? ROW_OOM : ROW_FAILED;
     cJSON *ans = cJSON_CreateObject();

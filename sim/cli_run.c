@@ -25,7 +25,10 @@ static void usage(FILE *out)
         "Simulate one training iteration of the experiment in CONFIG (a JSON file, see\n"
         "README.md \"Configuration\") on a SimGrid model of the cluster, and report where\n"
         "the time goes: iteration time, throughput, TFLOP/s per GPU, MFU, pipeline bubble,\n"
-        "exposed communication and memory per stage.\n"
+        "exposed communication and memory per stage. With a \"stragglers\" section\n"
+        "(docs/stragglers.md) it also prints the slowdown and its what-if attribution.\n"
+        "With \"failures\"/\"resilience\" sections (docs/resilience.md) it simulates a\n"
+        "whole training run instead, as `dtsim resilience CONFIG` does.\n"
         "\n"
         "options:\n"
         "  --set KEY=VALUE   override a config value by its dotted path, e.g.\n"
@@ -34,6 +37,8 @@ static void usage(FILE *out)
         "  --json FILE       write the report as JSON ('-' = stdout)\n"
         "  --trace FILE      write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n"
         "  --iterations N    simulate N iterations (default: engine.iterations, 1)\n"
+        "  --export-trace F  write the simulated ops as a per-op trace CSV (the format of\n"
+        "                    `dtsim whatif`, docs/whatif.md); one chunk per device only\n"
         "  --allow-oom       simulate even if a stage does not fit in GPU memory\n"
         "  --quiet           no summary on stdout\n"
         "  -h, --help        this help\n"
@@ -43,7 +48,7 @@ static void usage(FILE *out)
 
 int cli_run(int argc, char **argv)
 {
-    const char *config = NULL, *json_path = NULL, *trace_path = NULL;
+    const char *config = NULL, *json_path = NULL, *trace_path = NULL, *export_path = NULL;
     int allow_oom = 0, quiet = 0, iterations = 0;
     cfg_overrides ov = {0};
     for (int i = 1; i < argc; i++) {
@@ -52,7 +57,7 @@ int cli_run(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(a, "--set") || !strcmp(a, "--json") || !strcmp(a, "--trace") ||
-                   !strcmp(a, "--iterations")) {
+                   !strcmp(a, "--iterations") || !strcmp(a, "--export-trace")) {
             if (i + 1 >= argc) return cli_usage_error("run", "%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--set")) {
@@ -60,6 +65,7 @@ int cli_run(int argc, char **argv)
                 ov.items[ov.n++] = v;
             } else if (!strcmp(a, "--json")) json_path = v;
             else if (!strcmp(a, "--trace")) trace_path = v;
+            else if (!strcmp(a, "--export-trace")) export_path = v;
             else if (cli_parse_int(v, 1, 1000, &iterations))
                 return cli_usage_error("run", "--iterations needs an integer in 1..1000, got '%s'", v);
         } else if (!strcmp(a, "--allow-oom")) {
@@ -79,12 +85,21 @@ int cli_run(int argc, char **argv)
     cfg_experiment e;
     cfg_error cerr;
     if (cfg_load(config, &ov, &e, &cerr)) return cli_config_error(&cerr);
+    if (e.failures || e.resilience) {
+        /* a whole training run with failures: the run level, iteration times
+        ** from the engine (same as `dtsim resilience CONFIG`) */
+        cfg_free(&e);
+        if (trace_path || export_path)
+            return cli_usage_error("run", "--trace and --export-trace describe one iteration; "
+                                   "this config simulates a run with failures");
+        return cli_run_resilience(config, &ov, json_path, quiet);
+    }
     if (!iterations) iterations = e.engine.iterations;
 
     char err[1024];
     cli_sim sim;
     if (cli_sim_run(config, &e, iterations, allow_oom, &sim, err, sizeof err) != CLI_SIM_OK) {
-        fprintf(stderr, "dtsim: %s\n", err);
+        if (err[0]) fprintf(stderr, "dtsim: %s\n", err);
         cli_sim_free(&sim);
         cfg_free(&e);
         return CLI_ERR;
@@ -93,12 +108,14 @@ int cli_run(int argc, char **argv)
     const tl_result *res = &sim.res;
     if (e.engine.progress)
         fprintf(stderr, "dtsim: simulated %d iteration%s of %d GPUs (%ld actors) in %.3f s "
-                "wall (platform %.3f s)\n", iterations, iterations > 1 ? "s" : "", p->n_gpus,
-                res->n_actors, res->wall_s, res->load_wall_s);
+                "wall (platform %.3f s)\n", res->iterations, res->iterations > 1 ? "s" : "",
+                p->n_gpus, res->n_actors, res->wall_s, res->load_wall_s);
     if (!quiet) rep_text(stdout, &e, p, &sim.met);
     int rc = CLI_OK;
+    cJSON *j = json_path ? rep_json(&e, p, &sim.met) : NULL;
+    if (cli_slow_after_run(&sim.slow, sim.eng, p, res, export_path, quiet ? NULL : stdout, j))
+        rc = CLI_ERR;
     if (json_path) {
-        cJSON *j = rep_json(&e, p, &sim.met);
         if (!j || rep_write_json_file(json_path, j)) {
             fprintf(stderr, "dtsim: cannot write %s\n", json_path);
             rc = CLI_ERR;

@@ -14,6 +14,8 @@ void cli_sim_free(cli_sim *s)
     if (!s) return;
     if (s->have_met) metrics_free(&s->met);
     if (s->have_res) tl_result_free(&s->res);
+    if (s->have_slow) cli_slow_free(&s->slow);
+    eng_free(s->eng);
     if (s->have_plan) plan_free(&s->plan);
     memset(s, 0, sizeof *s);
 }
@@ -32,25 +34,32 @@ cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iter
         cli_oom_message(err, errlen, config, e, &out->plan);
         return CLI_SIM_OOM;
     }
-    cli_sim_status st = CLI_SIM_FAILED;
-    eng_t *eng = eng_new(e, out->plan.tp, NULL, 0, why, sizeof why);
-    if (!eng) {
-        snprintf(err, errlen, "%s: %s", config, why);
-        return st;
+    out->have_slow = 1;
+    if (cli_slow_prepare(config, e, &out->plan, &iterations, &out->slow)) {
+        /* cli_slow printed the one-line error itself */
+        if (errlen) err[0] = 0;
+        return CLI_SIM_FAILED;
     }
-    if (eng_run(eng, &out->plan, NULL, iterations, e->engine.exploit_symmetry, &out->res, why,
-                sizeof why)) {
+    out->eng = eng_new(e, out->plan.tp, out->slow.plan.profiles, out->slow.plan.n_profiles, why,
+                       sizeof why);
+    if (!out->eng) {
         snprintf(err, errlen, "%s: %s", config, why);
-        goto out;
+        return CLI_SIM_FAILED;
+    }
+    if (cli_slow_before_run(&out->slow, out->eng)) {
+        if (errlen) err[0] = 0; /* printed by cli_slow */
+        return CLI_SIM_FAILED;
+    }
+    if (eng_run(out->eng, &out->plan, cli_slow_classes(&out->slow), iterations,
+                e->engine.exploit_symmetry, &out->res, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", config, why);
+        return CLI_SIM_FAILED;
     }
     out->have_res = 1;
     if (cli_metrics(e, &out->plan, &out->res, &out->met)) {
         snprintf(err, errlen, "out of memory");
-        goto out;
+        return CLI_SIM_FAILED;
     }
     out->have_met = 1;
-    st = CLI_SIM_OK;
-out:
-    eng_free(eng);
-    return st;
+    return CLI_SIM_OK;
 }

@@ -12,6 +12,8 @@
 #define DTSIM_CLI_SIM_H
 
 #include "cfg.h"
+#include "cli_slow.h"
+#include "eng.h"
 #include "metrics.h"
 #include "plan.h"
 #include "timeline.h"
@@ -31,14 +33,18 @@ typedef struct {
     plan_t plan;
     tl_result res;
     metrics met;
-    int have_plan, have_res, have_met;
+    cli_slow slow;       /* the stragglers section, realised for this plan */
+    eng_t *eng;          /* kept until cli_sim_free (the straggler baseline reuses it) */
+    int have_plan, have_res, have_met, have_slow;
 } cli_sim;
 
 /* Simulate 'iterations' iterations of experiment 'e' (loaded from 'config',
-** named in messages). Unless the status is CLI_SIM_OK, 'err' holds a message
+** named in messages), with its stragglers section if any (cli_slow.h; the
+** stall period may raise the number of iterations). Unless the status is CLI_SIM_OK, 'err' holds a message
 ** to print after "dtsim: " (e.g. "CONFIG: $.parallel: the plan does not fit
 ** ..."). 'out' is caller-owned; release it with cli_sim_free whatever the
-** status. SimGrid: at most one call per process. */
+** status. An empty message means it was already printed (the stragglers
+** section reports its own errors). SimGrid: at most one call per process. */
 cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iterations,
                            int allow_oom, cli_sim *out, char *err, size_t errlen);
 void cli_sim_free(cli_sim *s);

@@ -122,6 +122,7 @@ static void op_add(cost_op *dst, const cost_op *src, double k)
     dst->gemm_s += k * src->gemm_s;
     dst->mem_s += k * src->mem_s;
     dst->launch_s += k * src->launch_s;
+    dst->attn_s += k * src->attn_s;
     dst->n_tp_colls += (int)lround(k * src->n_tp_colls);
     if (src->tp_bytes > dst->tp_bytes) dst->tp_bytes = src->tp_bytes;
 }
@@ -171,6 +172,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     attn_f->mem_s = cost_mem_s(g, probs * (4 + 5));
     attn_f->flops = attn_flops;
     attn_f->launch_s = 3 * g->kernel_launch_s;
+    attn_f->attn_s = attn_f->gemm_s + attn_f->mem_s;
     double attn_b_mem_s = cost_mem_s(g, probs * (6 + 5));
 
     double ln = 2 * T_ln * h, bda = 2 * T_ln * h, act_fn = T * ff / t;
@@ -181,6 +183,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     f->mem_s = cost_mem_s(g, fwd_bytes) + attn_f->mem_s;
     f->flops = wts_flops + attn_flops;
     f->launch_s = KERNELS_F * g->kernel_launch_s;
+    f->attn_s = attn_f->attn_s;
 
     /* B: data gradients of the weight GEMMs (same shapes), the attention
     ** core's two batched GEMMs twice each (both operands need gradients),
@@ -189,6 +192,7 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     bwd->mem_s = cost_mem_s(g, bwd_bytes) + attn_b_mem_s;
     bwd->flops = wts_flops + 2 * attn_flops;
     bwd->launch_s = KERNELS_B * g->kernel_launch_s;
+    bwd->attn_s = 2 * attn_f->gemm_s + attn_b_mem_s;
 
     /* W: weight gradients (the GEMMs again) */
     w->gemm_s = wts_gemm_s;

@@ -32,6 +32,8 @@ typedef struct {
     double mem_s;          /* time in memory-bound kernels */
     double launch_s;       /* kernel launch overhead */
     double compute_s;      /* gemm_s + mem_s + launch_s */
+    double attn_s;         /* part of gemm_s + mem_s in the attention core (scores,
+                              softmax, context): grows with s^2, the rest with s */
     double tp_bytes;       /* payload of each TP collective (bytes) */
     int n_tp_colls;        /* TP collectives (all-reduce, or RS+AG pairs with SP) */
 } cost_op;

@@ -26,9 +26,11 @@
 #include <simgrid/engine.h>
 #include <simgrid/exec.h>
 #include <simgrid/host.h>
+#include <simgrid/link.h>
 #include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
 #include <xbt/config.h>
+#include <xbt/dynar.h>
 #include <xbt/asserts.h>
 #include <xbt/log.h>
 
@@ -44,6 +46,7 @@
 XBT_LOG_NEW_DEFAULT_CATEGORY(dtsim_eng, "dtsim iteration engine");
 
 struct eng {
+    const cfg_experiment *cfg; /* borrowed (outlives the engine): leaf layout */
     int n_hosts;
     int hosts_per_node;      /* TP groups per node */
     sg_host_t *hosts;        /* [n_hosts] resolved once, by index */
@@ -129,6 +132,7 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
 
     /* Resolve every host once, by its index in the name "h<i>". */
     eng->tp = tp;
+    eng->cfg = e;
     eng->n_hosts = pi.n_hosts;
     eng->hosts_per_node = pi.hosts_per_node;
     eng->hosts = calloc((size_t)pi.n_hosts, sizeof *eng->hosts);
@@ -163,6 +167,87 @@ void eng_free(eng_t *eng)
 }
 
 /* ======================================================================
+** Degraded links
+** ====================================================================== */
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* Append link 'pos' (negative: from the end) of the route src -> dst. */
+static int route_link(const eng_t *eng, int src, int dst, int pos, sg_link_t **set, int *n,
+                      int *cap)
+{
+    xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    sg_host_get_route(eng->hosts[src], eng->hosts[dst], links);
+    int len = (int)xbt_dynar_length(links), at = pos < 0 ? len + pos : pos, rc = 0;
+    if (at >= 0 && at < len) {
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 64;
+            sg_link_t *grown = realloc(*set, (size_t)*cap * sizeof *grown);
+            if (!grown) rc = -1;
+            else *set = grown;
+        }
+        if (!rc) (*set)[(*n)++] = xbt_dynar_get_as(links, (unsigned long)at, sg_link_t);
+    }
+    xbt_dynar_free(&links);
+    return rc;
+}
+
+/* The distinct links one factor names (see eng_scale_links). */
+static int factor_links(const eng_t *eng, const plat_link_factor *f, sg_link_t **set, int *n,
+                        int *cap)
+{
+    int k = eng->hosts_per_node, H = eng->n_hosts;
+    if (f->kind == PLAT_LINK_NIC) {
+        int other = ((f->index / k + 1) * k) % H; /* first host of the next node */
+        if (other / k == f->index / k) return 0;
+        return route_link(eng, f->index, other, 0, set, n, cap) ||
+               route_link(eng, other, f->index, -1, set, n, cap);
+    }
+    /* every host of leaf 'index' to and from every host of the next leaf */
+    int n_leaf = plat_n_leaves(eng->cfg);
+    if (n_leaf < 2) return 0;
+    int other_leaf = (f->index + 1) % n_leaf;
+    for (int i = 0; i < H; i++) {
+        if (plat_leaf_of_host(eng->cfg, eng->hosts_per_node, i) != f->index) continue;
+        for (int j = 0; j < H; j++) {
+            if (plat_leaf_of_host(eng->cfg, eng->hosts_per_node, j) != other_leaf) continue;
+            if (route_link(eng, i, j, 1, set, n, cap) || route_link(eng, j, i, -2, set, n, cap))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        int max = f[i].kind == PLAT_LINK_NIC ? eng->n_hosts : plat_n_leaves(eng->cfg);
+        if (f[i].index < 0 || f[i].index >= max || !(f[i].factor > 0)) {
+            set_err(err, errlen, "internal error: link factor %d names %s %d of %d (factor %g)",
+                    i, f[i].kind == PLAT_LINK_NIC ? "host" : "leaf", f[i].index, max, f[i].factor);
+            return -1;
+        }
+        sg_link_t *set = NULL;
+        int n_set = 0, cap = 0;
+        if (factor_links(eng, &f[i], &set, &n_set, &cap)) {
+            free(set);
+            set_err(err, errlen, "out of memory");
+            return -1;
+        }
+        if (n_set > 1) qsort(set, (size_t)n_set, sizeof *set, cmp_ptr);
+        for (int k = 0; k < n_set; k++)
+            if (k == 0 || set[k] != set[k - 1])
+                sg_link_set_bandwidth(set[k], sg_link_get_bandwidth(set[k]) * f[i].factor);
+        free(set);
+    }
+    return 0;
+}
+
+/* ======================================================================
 ** Run context
 ** ====================================================================== */
 
@@ -193,6 +278,9 @@ typedef struct {
     run_ctx *run;
     int dev, cls, host;
     double speed;              /* compute speed factor of this device in this class */
+    const double *op_scale;    /* [n_iter * n_ops] duration factor of each op, or NULL */
+    const double *pause_s;     /* [n_iter] stall after the last backward, or NULL */
+    int n_ops_stride;          /* n_ops of the op_scale rows */
     tl_track *track;
     double *arrived;           /* [2][m][n_vs] arrival time of F / B inputs, NAN = not yet */
     double *sent;              /* [2][m][n_vs] when those inputs were sent */
@@ -209,7 +297,11 @@ typedef struct {
 ** host and a peer actor on another replica's host. Per bucket both send the
 ** ring's (or tree's) per-rank volume to each other, so the class host's NIC
 ** carries exactly its share of the collective in both directions while the
-** other replicas, identical by symmetry, are not simulated. */
+** other replicas, identical by symmetry, are not simulated. Each class gets
+** a peer replica of its own that no other class uses (a host both in a class
+** and a peer would carry two shares); when there are too few replicas for
+** that (every replica its own class, with noise), the class hosts form the
+** ring itself: class c sends to class c+1 and receives from c-1. */
 typedef struct {
     run_ctx *run;
     int dev, cls, host, peer_host;
@@ -231,6 +323,8 @@ struct run_ctx {
     eng_t *eng;
     const plan_t *p;
     int iterations, n_classes;
+    int dp_ring;               /* DP streams exchange in a ring of class hosts */
+    int *peer_replica;         /* [n_classes] replica of each class's DP peer */
     int *rep_replica;          /* [n_classes] replica simulated for each class */
     stage_actor *st;           /* [n_classes * pp] */
     dp_stream *dps;            /* [n_classes * pp] */
@@ -411,7 +505,9 @@ static void run_op(stage_actor *a, int op_idx, const sched_op *op, int iter)
     const plan_t *p = a->run->p;
     int vs = sched_vstage(&p->sched, a->dev, op->chunk);
     int n_colls = plan_op_tp_colls(p, a->dev, op);
-    double sec = plan_op_s(p, a->dev, op) + tp_latency_s(p, n_colls);
+    double sec = plan_op_s(p, a->dev, op);
+    if (a->op_scale) sec *= a->op_scale[(size_t)iter * (size_t)a->n_ops_stride + (size_t)op_idx];
+    sec += tp_latency_s(p, n_colls);
     double vol = tp_volume(p, n_colls, p->tp_bytes[vs]);
     int nb = p->n_buckets[a->dev];
     int last_grad = nb > 0 && a->last_grad_op[op->chunk] == op_idx;
@@ -462,6 +558,12 @@ static void end_of_iteration(stage_actor *a, int iter)
     run_ctx *r = a->run;
     const plan_t *p = r->p;
     int nb = p->n_buckets[a->dev];
+    if (a->pause_s && a->pause_s[iter] > 0) {
+        /* a stall of this rank (garbage collection, ...) after its backward */
+        double t0 = simgrid_get_clock();
+        sg_actor_sleep_for(a->pause_s[iter]);
+        track_add(a->track, TL_EV_GC, 0, -1, -1, iter, t0, simgrid_get_clock(), 0);
+    }
     if (nb > 0) {
         if (!p->dp_overlap)
             for (int k = 0; k < nb; k++) post_bucket(a, iter, k);
@@ -569,8 +671,10 @@ static void dp_main(int argc, char **argv)
         sg_sem_acquire(d->go);
         int slot = dd->queue[dd->q_head[d->cls]++];
         double t0 = simgrid_get_clock();
-        sg_sem_release(d->peer_go);
-        exchange(d->peer_box, d->box, vol);
+        sg_mailbox_t to = d->peer_box;
+        if (r->dp_ring) to = stream_of(r, (d->cls + 1) % r->n_classes, d->dev)->box;
+        else sg_sem_release(d->peer_go);
+        exchange(to, d->box, vol);
         sg_actor_sleep_for(lat);
         if (d->track)
             track_add(d->track, TL_EV_DP, 0, slot % nb, -1, slot / nb, t0, simgrid_get_clock(),
@@ -607,6 +711,38 @@ static int dp_peer_replica(const eng_t *eng, const plan_t *p, int rep)
     return (rep + step) % p->dp;
 }
 
+/* DP peers: class c's is dp_peer_replica(rep) when one class (the default
+** path), else the first replica from there that is neither a class's
+** representative nor another class's peer, preferring another node; the
+** ring of class hosts when some class finds none. Returns 0 or -1 (OOM). */
+static int pick_dp_peers(run_ctx *r)
+{
+    const plan_t *p = r->p;
+    int dp = p->dp, nc = r->n_classes, k = r->eng->hosts_per_node;
+    r->peer_replica = calloc((size_t)nc, sizeof *r->peer_replica);
+    unsigned char *used = calloc((size_t)dp, 1);
+    if (!r->peer_replica || !used) {
+        free(used);
+        return -1;
+    }
+    for (int c = 0; c < nc; c++) used[r->rep_replica[c]] = 1;
+    for (int c = 0; c < nc && !r->dp_ring; c++) {
+        int start = dp_peer_replica(r->eng, p, r->rep_replica[c]), pick = -1;
+        if (nc == 1) pick = start;
+        for (int pass = 0; pass < 2 && pick < 0; pass++)
+            for (int j = 0; j < dp && pick < 0; j++) {
+                int cand = (start + j) % dp;
+                int other_node = p->host_of[cand] / k != p->host_of[r->rep_replica[c]] / k;
+                if (!used[cand] && (pass == 1 || other_node)) pick = cand;
+            }
+        if (pick < 0) r->dp_ring = 1;
+        else used[pick] = 1;
+        r->peer_replica[c] = pick;
+    }
+    free(used);
+    return 0;
+}
+
 /* ======================================================================
 ** Running a plan
 ** ====================================================================== */
@@ -639,6 +775,7 @@ static void free_run(run_ctx *r, int n_classes, int pp)
     free(r->dps);
     free(r->dpd);
     free(r->rep_replica);
+    free(r->peer_replica);
 }
 
 static void start_actor(eng_t *eng, int host, const char *name, void (*fn)(int, char **),
@@ -650,7 +787,8 @@ static void start_actor(eng_t *eng, int host, const char *name, void (*fn)(int, 
 }
 
 /* Allocate and wire the actors' contexts. Returns 0 or -1 (out of memory). */
-static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const double *speed)
+static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const double *speed,
+                     const tl_classes *cl)
 {
     const plan_t *p = r->p;
     int pp = p->pp, dp = p->dp, nc = r->n_classes;
@@ -661,6 +799,9 @@ static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const doub
     r->dpd = calloc((size_t)pp, sizeof *r->dpd);
     if (!r->rep_replica || !r->st || !r->dps || !r->dpd) return -1;
     for (int rep = dp - 1; rep >= 0; rep--) r->rep_replica[class_of[rep]] = rep;
+    if (cl && cl->rep_replica)
+        memcpy(r->rep_replica, cl->rep_replica, (size_t)nc * sizeof *r->rep_replica);
+    if (pick_dp_peers(r)) return -1;
 
     size_t n_arr = 2 * (size_t)p->m * (size_t)p->n_vs;
     for (int c = 0; c < nc; c++)
@@ -671,6 +812,12 @@ static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const doub
             a->cls = c;
             a->host = p->host_of[d * dp + r->rep_replica[c]];
             a->speed = speed[c * pp + d];
+            if (cl && cl->op_scale) {
+                a->n_ops_stride = cl->n_ops;
+                a->op_scale = cl->op_scale + (size_t)(c * pp + d) * (size_t)cl->n_iter *
+                                                 (size_t)cl->n_ops;
+            }
+            if (cl && cl->pause_s) a->pause_s = cl->pause_s + (size_t)(c * pp + d) * (size_t)cl->n_iter;
             a->track = &out->tracks[c * pp + d];
             a->track->dev = d;
             a->track->cls = c;
@@ -720,7 +867,7 @@ static int setup_run(run_ctx *r, tl_result *out, const int *class_of, const doub
             ds->dev = d;
             ds->cls = c;
             ds->host = stage_of(r, c, d)->host;
-            ds->peer_host = p->host_of[d * dp + dp_peer_replica(r->eng, p, r->rep_replica[c])];
+            ds->peer_host = r->dp_ring ? ds->host : p->host_of[d * dp + r->peer_replica[c]];
             ds->go = sg_sem_init(0);
             ds->peer_go = sg_sem_init(0);
             snprintf(name, sizeof name, "dp.%d.%d", c, d);
@@ -754,6 +901,17 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
     memset(&r, 0, sizeof r);
     if (!class_of) goto oom;
     if (classes) {
+        int max_ops = 0;
+        for (int d = 0; d < pp; d++)
+            if (p->sched.n_ops[d] > max_ops) max_ops = p->sched.n_ops[d];
+        if ((classes->op_scale || classes->pause_s) &&
+            (classes->n_iter < iterations || (classes->op_scale && classes->n_ops < max_ops))) {
+            set_err(err, errlen, "internal error: per-op slowness built for %d iterations of "
+                    "%d ops, run has %d of %d", classes->n_iter, classes->n_ops, iterations,
+                    max_ops);
+            free(class_of);
+            return -1;
+        }
         n_classes = classes->n_classes;
         memcpy(class_of, classes->class_of_replica, (size_t)dp * sizeof *class_of);
     } else if (exploit_symmetry) {
@@ -773,7 +931,8 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
     out->n_tracks = n_classes * pp + pp;
     out->tracks = calloc((size_t)out->n_tracks, sizeof *out->tracks);
     out->iter_end_s = calloc((size_t)iterations, sizeof *out->iter_end_s);
-    if (!out->tracks || !out->iter_end_s || setup_run(&r, out, class_of, speed)) goto oom;
+    if (!out->tracks || !out->iter_end_s || setup_run(&r, out, class_of, speed, classes))
+        goto oom;
 
     /* Actors: context attached before start (SimGrid 3.32 C API). */
     r.t0 = simgrid_get_clock();
@@ -788,9 +947,11 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
             dp_stream *ds = stream_of(&r, c, d);
             snprintf(name, sizeof name, "dp%d.c%d", d, c);
             start_actor(eng, ds->host, name, dp_main, ds);
+            n_actors++;
+            if (r.dp_ring) continue;
             snprintf(name, sizeof name, "dppeer%d.c%d", d, c);
             start_actor(eng, ds->peer_host, name, dp_peer_main, ds);
-            n_actors += 2;
+            n_actors++;
         }
     double w0 = wall_now();
     simgrid_run();

@@ -11,6 +11,8 @@
 ** hosts (SIMGRID-NOTES §5), overlapped with the backward when the plan says so.
 ** Replicas that are identical (same slowness) form one class simulated once:
 ** with no stragglers the whole DP dimension costs one pipeline's actors.
+** Classes may carry per-op duration factors and stalls (timeline.h, built by
+** slow.h); eng_scale_links degrades links of the loaded platform.
 **
 ** SimGrid can be initialised and given a platform only once per process, so
 ** there is one eng_t per process; it can run many iterations (and many plans
@@ -28,10 +30,19 @@ typedef struct eng eng_t;
 
 /* Create the engine for the cluster of 'e' with TP groups of 'tp' GPUs:
 ** initialises SimGrid, writes and loads the platform (speed profiles may be
-** NULL). Only one engine may exist per process. Returns NULL with err. */
+** NULL). Only one engine may exist per process; it borrows 'e', which must
+** outlive it. Returns NULL with err. */
 eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profiles,
                int n_profiles, char *err, size_t errlen);
 void eng_free(eng_t *eng);
+
+/* Scale the bandwidth of the links named by 'f[0..n-1]' (plat_xml.h) in the
+** loaded platform, for every later eng_run: a host's NIC links in both
+** directions, or a leaf's uplinks in both directions. Links are found on
+** routes to another node (leaf), so a NIC factor has no effect on a
+** one-node cluster and an uplink factor none on a one-leaf cluster; factors
+** naming the same link multiply. Returns 0, or -1 with err (bad index). */
+int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, size_t errlen);
 
 /* Simulate 'iterations' training iterations of plan 'p' (classes may be NULL:
 ** all replicas identical, or every replica its own class when

@@ -35,6 +35,16 @@ typedef struct {
     const double *time_s, *factor;
 } plat_speed_profile;
 
+/* A degraded link: the NIC of one host (both directions: a flaky NIC) or
+** every uplink of one leaf switch (both directions: a congested spine
+** port). The engine scales the bandwidth of the loaded links by 'factor'. */
+typedef enum { PLAT_LINK_NIC = 0, PLAT_LINK_LEAF_UPLINKS = 1 } plat_link_kind;
+typedef struct {
+    plat_link_kind kind;
+    int index;                /* host (NIC) or leaf (uplinks) */
+    double factor;            /* bandwidth multiplier, > 0 */
+} plat_link_factor;
+
 typedef struct {
     int n_hosts;              /* TP groups in the platform */
     int hosts_per_node;       /* k */
@@ -49,6 +59,20 @@ int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, si
 ** traces to hosts. Returns 0, or -1 with err. */
 int plat_write_xml(const cfg_experiment *e, int tp, const plat_speed_profile *profiles,
                    int n_profiles, FILE *out, char *err, size_t errlen);
+
+/* Leaves (nodes_per_leaf nodes each) of the cluster, and the leaf of host
+** 'host' when a node holds 'hosts_per_node' hosts. Inline: the pure layer
+** (slow.c) uses them too. */
+static inline int plat_n_leaves(const cfg_experiment *e)
+{
+    int leaf = e->cluster.nodes_per_leaf > 0 ? e->cluster.nodes_per_leaf : 1;
+    return (e->cluster.nodes + leaf - 1) / leaf;
+}
+static inline int plat_leaf_of_host(const cfg_experiment *e, int hosts_per_node, int host)
+{
+    int leaf = e->cluster.nodes_per_leaf > 0 ? e->cluster.nodes_per_leaf : 1;
+    return host / hosts_per_node / leaf;
+}
 
 /* Name of host i ("h<i>") into buf. */
 void plat_host_name(int i, char *buf, size_t len);

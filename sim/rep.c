@@ -292,6 +292,9 @@ int rep_write_trace(const char *path, const plan_t *p, const tl_result *r)
             case TL_EV_OPT:
                 ev_x(f, &first, "optimizer", "compute", pid, t->dev, e->start_s, e->end_s, NULL);
                 break;
+            case TL_EV_GC:
+                ev_x(f, &first, "stall", "idle", pid, t->dev, e->start_s, e->end_s, NULL);
+                break;
             case TL_EV_SEND:
                 snprintf(name, sizeof name, "send mb %d to stage %d", e->mb, e->peer);
                 snprintf(args, sizeof args, "\"bytes\":%.17g", e->bytes);

@@ -22,6 +22,7 @@ typedef enum {
     TL_EV_DP_WAIT,    /* compute stream waiting for the DP collectives to finish */
     TL_EV_EMB,        /* tied-embedding gradient all-reduce */
     TL_EV_OPT,        /* optimizer step */
+    TL_EV_GC,         /* a stall of the rank (e.g. garbage collection), after its backward */
     TL_EV_SEND,       /* compute stream blocked on its own pipeline send (no p2p overlap) */
     TL_EV_N
 } eng_ev_type;
@@ -45,11 +46,24 @@ typedef struct {
     tl_event *ev;
 } tl_track;
 
-/* Slowness of one replica class: per-device compute speed factor (1 = nominal). */
+/* Slowness of the replica classes (replicas simulated once per class, on the
+** hosts of the class's representative replica). 'speed' divides every compute
+** of device d in class c (optimizer included). The optional parts (NULL when
+** unused; built by slow.h) make ops differ one by one:
+**   op_scale  multiplies the duration of op i of device d's schedule list in
+**             iteration it (noise, sequence lengths, GPU type), index
+**             ((c * pp + d) * n_iter + it) * n_ops + i, n_ops >= every list;
+**   pause_s   a stall of the device after its last backward of iteration it
+**             (before the DP gradient sync), index (c * pp + d) * n_iter + it;
+**   rep_replica  the replica whose hosts run class c (default: its lowest). */
 typedef struct {
     int n_classes;
     int *class_of_replica;   /* [dp] */
     double *speed;           /* [n_classes * pp] factor of device d in class c */
+    int n_iter, n_ops;       /* dimensions of op_scale and pause_s */
+    double *op_scale;        /* [n_classes * pp * n_iter * n_ops] or NULL */
+    double *pause_s;         /* [n_classes * pp * n_iter] or NULL */
+    int *rep_replica;        /* [n_classes] or NULL */
 } tl_classes;
 
 typedef struct {

@@ -36,6 +36,10 @@
 ** analysis_util.py); smaller negative values are kept, as upstream does. */
 #define WHATIF_NEG_CLIP_S (-0.01)
 
+/* Coefficient of variation below which op times count as constant (the
+** F/B correlation is then undefined). */
+#define WHATIF_FB_MIN_CV 1e-9
+
 #define NT OPTRACE_N_TYPES
 #define NO_ROW SIZE_MAX
 
@@ -901,6 +905,75 @@ static int result_alloc(const wi_ctx *c, whatif_result *r)
     return 0;
 }
 
+/* Pooled within-worker Pearson correlation of forward and backward compute
+** times of the same (step, worker, microbatch, chunk): deviations from the
+** worker's step means, so a uniformly slow worker adds nothing (Lin et al.
+** read sequence-length imbalance from this correlation). */
+static int fb_correlation(const wi_ctx *c, whatif_result *r)
+{
+    const optrace *t = c->tr;
+    int max_mb = -1, max_mc = 0;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        const optrace_row *row = &t->rows[i];
+        if (row->type != OPTRACE_FORWARD_COMPUTE && row->type != OPTRACE_BACKWARD_COMPUTE) continue;
+        if (row->mb_id > max_mb) max_mb = row->mb_id;
+        if (row->mc > max_mc) max_mc = row->mc;
+    }
+    r->fb_corr = NAN;
+    r->n_fb_pairs = 0;
+    if (max_mb < 0) return 0;
+    size_t per = (size_t)(max_mb + 1) * (size_t)(max_mc + 1);
+    size_t n = (size_t)c->n_steps * (size_t)c->n_workers * per;
+    double *f = malloc(n * sizeof *f), *b = malloc(n * sizeof *b);
+    if (!f || !b) {
+        free(f);
+        free(b);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) f[i] = b[i] = NAN;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        const optrace_row *row = &t->rows[i];
+        int fwd = row->type == OPTRACE_FORWARD_COMPUTE;
+        if ((!fwd && row->type != OPTRACE_BACKWARD_COMPUTE) || row->mb_id < 0) continue;
+        size_t w = (size_t)row->dp_rank * (size_t)c->n_stages + (size_t)row->stage;
+        size_t k = ((size_t)step_index(c, row->step) * (size_t)c->n_workers + w) * per +
+                   (size_t)(row->mc > 0 ? row->mc : 0) * (size_t)(max_mb + 1) + (size_t)row->mb_id;
+        (fwd ? f : b)[k] = row->duration_s;
+    }
+    double sxy = 0, sxx = 0, syy = 0, sum_x = 0, sum_y = 0;
+    for (size_t g = 0; g < n; g += per) {
+        double mx = 0, my = 0;
+        int m = 0;
+        for (size_t j = g; j < g + per; j++)
+            if (!isnan(f[j]) && !isnan(b[j])) {
+                mx += f[j];
+                my += b[j];
+                m++;
+            }
+        if (m < 2) continue;
+        sum_x += mx;
+        sum_y += my;
+        mx /= m;
+        my /= m;
+        for (size_t j = g; j < g + per; j++)
+            if (!isnan(f[j]) && !isnan(b[j])) {
+                sxy += (f[j] - mx) * (b[j] - my);
+                sxx += (f[j] - mx) * (f[j] - mx);
+                syy += (b[j] - my) * (b[j] - my);
+            }
+        r->n_fb_pairs += m;
+    }
+    /* spreads below WHATIF_FB_MIN_CV of the mean are float rounding in
+    ** times, not variation */
+    int np = r->n_fb_pairs;
+    if (np > 1 && sqrt(sxx / np) > WHATIF_FB_MIN_CV * fabs(sum_x / np) &&
+        sqrt(syy / np) > WHATIF_FB_MIN_CV * fabs(sum_y / np))
+        r->fb_corr = sxy / sqrt(sxx * syy);
+    free(f);
+    free(b);
+    return 0;
+}
+
 /* Step-time ops: the optimizers, or every op if the trace has none. */
 static int pick_end_ops(wi_ctx *c)
 {
@@ -988,6 +1061,7 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     make_mask(&c, SEL_SET, 0, set, mask2);
     share(&c, r, mask, mask2, &r->mw);
 
+    if (fb_correlation(&c, r)) goto oom;
     free(mask);
     free(mask2);
     free(set);

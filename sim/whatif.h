@@ -65,6 +65,12 @@ typedef struct {
     whatif_share mw;            /* M_W: the workers[0 .. n_mw_workers-1] */
     int n_mw_workers;           /* ceil(WHATIF_MW_PERCENT% of n_workers) */
     whatif_worker *workers;     /* [n_workers] by score descending, ties by lower rank */
+    double fb_corr;             /* within-worker correlation of the forward-compute and
+                                   backward-compute times of the same microbatch (and
+                                   chunk): near 1 when microbatches differ in cost
+                                   (sequence-length imbalance), near 0 for independent
+                                   noise; NaN without variation or pairs */
+    int n_fb_pairs;             /* (step, worker, microbatch) pairs it pools */
 } whatif_result;
 
 /* Analyses trace 't'. The trace must hold whole steps: every (dp_rank, stage)

@@ -16,6 +16,17 @@ near() {
     awk -v v="$1" -v w="$2" -v t="$3" \
         'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'
 }
+#   jnum FILE KEY DEPTH    value of the first "KEY": at DEPTH tabs in a cJSON report
+jnum() {
+    awk -v k="\"$2\":" -v d="$3" '{
+        t = match($0, /[^\t]/) - 1
+        if (t == d && index($0, k) == t + 1) { sub(/^[^:]*:[ \t]*/, ""); sub(/,$/, ""); print; exit }
+    }' "$1"
+}
+#   top_worker FILE        "rank dp_rank stage" of the first ranked worker of a summary
+top_worker() {
+    awk '$1 == "rank" && $2 == "dp_rank" { getline; print $1, $2, $3; exit }' "$1"
+}
 # jget KEY FILE: the first number stored under "KEY" in a JSON file written by
 # dtsim (cJSON's formatted output puts one "key":<tab>value per line)
 jget() {

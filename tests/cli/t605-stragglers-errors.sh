@@ -1,0 +1,40 @@
+#!/bin/sh
+# t605-stragglers-errors.sh -- bad "stragglers" sections and sequence-length files
+# get one error naming the file and the JSON path (and the line of a length
+# file), exit status 1, and no crash.
+. "$(dirname "$0")/lib-tap.sh"
+CFG=$ROOT/tests/data/stragglers-abstract.json
+
+echo 1..12
+# bad SECTION EXPECTED-TEXT DESCRIPTION
+bad() {
+    "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    printf '%s\n' "$2" >"$TMP/want"
+    check "$3" "[ $rc -eq 1 ] && grep -qF -f '$TMP/want' '$TMP/err' && [ \$(wc -l <'$TMP/err') -eq 1 ]"
+}
+bad '{"devices":[{"gpu":1,"factor":-0.5}]}' \
+    'stragglers-abstract.json: $.stragglers.devices[0].factor: must be > 0, got -0.5' \
+    "negative speed factor: file and JSON path"
+bad '{"devices":[{"gpu":1,"factor":0.5,"speed":2}]}' "\$.stragglers.devices[0].speed: unknown key 'speed'" \
+    "unknown key in a device"
+bad '{"devise":[]}' "\$.stragglers.devise: unknown key 'devise' (known keys: devices," \
+    "unknown section key lists the known ones"
+bad '{"devices":[{"gpu":8,"factor":0.5}]}' '$.stragglers.devices[0].gpu: must be an integer between 0 and 7' \
+    "GPU out of range"
+bad '{"devices":[{"gpu":1}]}' 'give exactly one of "factor" or "profile"' "device without a factor"
+bad '{"devices":[{"gpu":1,"profile":[[0,1],[0,0.5]]}]}' '$.stragglers.devices[0].profile: [1]: times must be >= 0 and increasing' \
+    "profile times not increasing"
+bad '{"noise":{"sigma":-1}}' '$.stragglers.noise.sigma: must be >= 0' "negative noise sigma"
+bad '{"links":[{"node":1,"factor":0}]}' '$.stragglers.links[0].factor: must be > 0' "zero link factor"
+bad '{"pauses":[{"gpu":1,"every":0,"duration_ms":5}]}' '$.stragglers.pauses[0].every: must be an integer between 1 and 1000' \
+    "stall period 0"
+bad '{"seqlen":{"distribution":"file","file":"stragglers-bad-lengths.txt","context":4096}}' \
+    "stragglers-bad-lengths.txt:5: \$.stragglers.seqlen.file: expected a sequence length >= 1 (tokens), got 'abc'" \
+    "bad length file: file, line and JSON path"
+bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":1,"context":2048,"mean":3}}' "\$.stragglers.seqlen.mean: unknown key 'mean'" \
+    "a key of another distribution is unknown"
+"$BIN" run "$CFG" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 \
+    --export-trace "$TMP/x.csv" --quiet >/dev/null 2>"$TMP/err"
+check "--export-trace of an interleaved schedule: exit 1, says why" \
+    "[ $? -eq 1 ] && grep -q 'needs one model chunk per device' '$TMP/err'"

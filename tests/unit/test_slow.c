@@ -1,0 +1,249 @@
+/*
+** test_slow.c -- the stragglers section: packing arithmetic, replica classes,
+** TP-group minimum, stalls, noise and sequence-length factors (expected values
+** derived in the comments).
+*/
+#include "testlib.h"
+
+#include "slow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- microbatch filling with a scripted length sequence ------------------ */
+
+typedef struct {
+    const double *v;
+    int n, i;
+} script;
+
+static double next_len(void *ctx)
+{
+    script *s = ctx;
+    return s->v[s->i++ % s->n];
+}
+
+static void test_fill_none(void **state)
+{
+    (void)state;
+    /* b = 2 samples of C = 10: mb0 = {5, 10}, mb1 = {min(20, 10), 3}:
+    ** lin = sum / (b C), quad = sum s^2 / (b C^2) */
+    double v[] = {5, 10, 20, 3}, lin[2], quad[2];
+    script s = {v, 4, 0};
+    assert_int_equal(slow_fill_microbatches(SLOW_PACK_NONE, 2, 2, 10, next_len, &s, lin, quad), 0);
+    assert_close(lin[0], 15.0 / 20, 1e-15);
+    assert_close(quad[0], 125.0 / 200, 1e-15);
+    assert_close(lin[1], 13.0 / 20, 1e-15);
+    assert_close(quad[1], 109.0 / 200, 1e-15);
+}
+
+static void test_fill_pack_balance(void **state)
+{
+    (void)state;
+    /* b = 1, C = 10, m = 2: 20 tokens from 4, 8, 12 (cut to 8) concatenated
+    ** and cut every 10: mb0 = {4, 6}, mb1 = {2, 8}: quad 52/100 and 68/100,
+    ** lin 1 (every microbatch full). */
+    double v[] = {4, 8, 12}, lin[2], quad[2];
+    script s = {v, 3, 0};
+    assert_int_equal(slow_fill_microbatches(SLOW_PACK_PACK, 2, 1, 10, next_len, &s, lin, quad), 0);
+    assert_close(lin[0], 1, 1e-15);
+    assert_close(lin[1], 1, 1e-15);
+    assert_close(quad[0], 0.52, 1e-15);
+    assert_close(quad[1], 0.68, 1e-15);
+    /* balance: pieces 8, 6, 4, 2 longest first to the least sum s^2 with room:
+    ** 8 -> mb0 (tie: first), 6 -> mb1, 4 -> mb1 (mb0 has 2 left), 2 -> mb0:
+    ** mb0 = {8, 2} = 68, mb1 = {6, 4} = 52 */
+    s.i = 0;
+    assert_int_equal(slow_fill_microbatches(SLOW_PACK_BALANCE, 2, 1, 10, next_len, &s, lin, quad), 0);
+    assert_close(quad[0], 0.68, 1e-15);
+    assert_close(quad[1], 0.52, 1e-15);
+    assert_close(lin[0] + lin[1], 2, 1e-15);
+}
+
+/* ---- realisation on the abstract test pipeline --------------------------- */
+
+typedef struct {
+    cfg_experiment e;
+    plan_t p;
+    slow_model *m;
+    slow_plan sp;
+} fixture;
+
+/* Load tests/data/stragglers-abstract.json (pp 4, dp 2, m 8, tp 1) with
+** overrides, then parse and build for 'iterations'. */
+static void load(fixture *f, int iterations, const char *const *sets, int n_sets)
+{
+    cfg_overrides ov = {0};
+    for (int i = 0; i < n_sets; i++) ov.items[ov.n++] = sets[i];
+    cfg_error ce = {0};
+    char err[512];
+    memset(f, 0, sizeof *f);
+    if (cfg_load(TEST_PATH("tests/data/stragglers-abstract.json"), &ov, &f->e, &ce)) {
+        cfg_error_format(&ce, err, sizeof err);
+        fail_msg("%s", err);
+    }
+    assert_int_equal(plan_build(&f->e, &f->p, err, sizeof err), 0);
+    if (slow_parse(&f->e, &f->m, &ce)) {
+        cfg_error_format(&ce, err, sizeof err);
+        fail_msg("%s", err);
+    }
+    assert_non_null(f->m);
+    if (slow_build(f->m, &f->e, &f->p, iterations, &f->sp, err, sizeof err)) fail_msg("%s", err);
+}
+
+static void unload(fixture *f)
+{
+    slow_plan_free(&f->sp);
+    slow_free(f->m);
+    plan_free(&f->p);
+    cfg_free(&f->e);
+}
+
+static void test_one_slow_gpu(void **state)
+{
+    (void)state;
+    fixture f;
+    const char *sets[] = {"stragglers={\"devices\":[{\"gpu\":5,\"factor\":0.5}]}"};
+    load(&f, 1, sets, 1);
+    /* GPU 5 = host 5 = stage 5 / 2 = 2 of replica 1: replica 0 untouched
+    ** (class 0), replica 1 its own class with stage 2 at 0.5 */
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(c->n_classes, 2);
+    assert_int_equal(c->class_of_replica[0], 0);
+    assert_int_equal(c->class_of_replica[1], 1);
+    for (int d = 0; d < 4; d++) {
+        assert_close(c->speed[d], 1, 0);
+        assert_close(c->speed[4 + d], d == 2 ? 0.5 : 1, 0);
+    }
+    assert_null(c->op_scale);
+    assert_null(c->pause_s);
+    assert_int_equal(f.sp.n_slow_hosts, 1);
+    assert_int_equal(f.sp.baseline_replica, 0);
+    unload(&f);
+}
+
+static void test_tp_group_min_and_node(void **state)
+{
+    (void)state;
+    fixture f;
+    /* 1 DGX node (8 GPUs), tp 2 x pp 2 x dp 2: host h = GPUs 2h, 2h+1; GPUs 0
+    ** and 1 at 0.8 and 0.5 -> host 0 (stage 0, replica 0) at min = 0.5; the
+    ** whole node at 0.9 multiplies every GPU: host 0 = min(0.72, 0.45) = 0.45,
+    ** the others 0.9. Replica 0 = (0.45, 0.9), replica 1 = (0.9, 0.9). */
+    const char *sets[] = {
+        "cluster={\"extends\":\"dgx-h100\",\"nodes\":1}", "parallel.tp=2", "parallel.pp=2",
+        "parallel.global_batch_size=8",
+        "stragglers={\"devices\":[{\"gpu\":0,\"factor\":0.8},{\"gpu\":1,\"factor\":0.5},"
+        "{\"node\":0,\"factor\":0.9}]}"};
+    load(&f, 1, sets, 5);
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(c->n_classes, 2);
+    assert_close(c->speed[0], 0.45, 1e-15);
+    assert_close(c->speed[1], 0.9, 1e-15);
+    assert_close(c->speed[2], 0.9, 1e-15);
+    assert_close(c->speed[3], 0.9, 1e-15);
+    unload(&f);
+}
+
+static void test_same_slowness_shares_a_class(void **state)
+{
+    (void)state;
+    fixture f;
+    /* pp 2, dp 4: GPUs 1 and 3 are stage 0 of replicas 1 and 3, both at 0.5:
+    ** replicas {0, 2} and {1, 3} are two classes; "all" at 0.5 is one class */
+    const char *sets[] = {"parallel.pp=2", "parallel.dp=4",
+                          "stragglers={\"devices\":[{\"gpu\":1,\"factor\":0.5},"
+                          "{\"gpu\":3,\"factor\":0.5}]}"};
+    load(&f, 1, sets, 3);
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(c->n_classes, 2);
+    int want[4] = {0, 1, 0, 1};
+    for (int r = 0; r < 4; r++) assert_int_equal(c->class_of_replica[r], want[r]);
+    unload(&f);
+    const char *all[] = {"stragglers={\"devices\":[{\"all\":true,\"factor\":0.5}]}"};
+    load(&f, 1, all, 1);
+    assert_int_equal(f.sp.classes.n_classes, 1);
+    for (int d = 0; d < 4; d++) assert_close(f.sp.classes.speed[d], 0.5, 0);
+    unload(&f);
+}
+
+static void test_pauses(void **state)
+{
+    (void)state;
+    fixture f;
+    /* 0.25 s on GPU 2 (stage 1 of replica 0) every 3 iterations from 2: over 6
+    ** iterations, iterations 2 and 5 only; GPU 2's replica is class 0 */
+    const char *sets[] = {"stragglers={\"pauses\":[{\"gpu\":2,\"every\":3,\"first\":2,"
+                          "\"duration_ms\":250}]}"};
+    load(&f, 6, sets, 1);
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(f.sp.min_iterations, 3);
+    assert_non_null(c->pause_s);
+    assert_int_equal(c->n_classes, 2);
+    for (int cl = 0; cl < 2; cl++)
+        for (int d = 0; d < 4; d++)
+            for (int it = 0; it < 6; it++) {
+                double want = cl == 0 && d == 1 && (it == 2 || it == 5) ? 0.25 : 0;
+                assert_close(c->pause_s[(cl * 4 + d) * 6 + it], want, 1e-15);
+            }
+    unload(&f);
+}
+
+static void test_noise(void **state)
+{
+    (void)state;
+    fixture f, g;
+    /* lognormal factors with mean 1: over n = 2 classes x 4 stages x 50
+    ** iterations x 16 ops = 6400 draws the sample mean has a standard error
+    ** of sqrt(exp(s^2) - 1) / sqrt(n) = 0.0025 for s = 0.2; allow 5 of them */
+    const char *sets[] = {"stragglers={\"noise\":{\"sigma\":0.2}}"};
+    load(&f, 50, sets, 1);
+    load(&g, 50, sets, 1);
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(c->n_classes, 2); /* noise: every replica its own class */
+    assert_int_equal(c->n_ops, 16);
+    size_t n = 2 * 4 * 50 * 16;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += c->op_scale[i];
+    assert_close(sum / n, 1, 5 * 0.0025);
+    /* same seed, same factors */
+    assert_memory_equal(c->op_scale, g.sp.classes.op_scale, n * sizeof(double));
+    unload(&g);
+    const char *seed2[] = {"stragglers={\"noise\":{\"sigma\":0.2}}", "seed=4"};
+    load(&g, 50, seed2, 2);
+    assert_true(memcmp(c->op_scale, g.sp.classes.op_scale, n * sizeof(double)) != 0);
+    unload(&g);
+    unload(&f);
+}
+
+static void test_seqlen_factor(void **state)
+{
+    (void)state;
+    fixture f;
+    /* every document is 1024 tokens of a 2048 context, one per sample: lin =
+    ** 1/2, quad = 1/4; with attention_frac 0.5 every op takes 0.5 * 0.5 + 0.5
+    ** * 0.25 = 0.375 of its nominal time */
+    const char *sets[] = {"stragglers={\"seqlen\":{\"distribution\":\"file\",\"file\":"
+                          "\"stragglers-half-context.txt\",\"context\":2048,"
+                          "\"attention_frac\":0.5}}"};
+    load(&f, 2, sets, 1);
+    const tl_classes *c = &f.sp.classes;
+    assert_int_equal(c->n_classes, 2);
+    for (int i = 0; i < 2 * 4 * 2 * 16; i++) assert_close(c->op_scale[i], 0.375, 1e-15);
+    unload(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fill_none),
+        cmocka_unit_test(test_fill_pack_balance),
+        cmocka_unit_test(test_one_slow_gpu),
+        cmocka_unit_test(test_tp_group_min_and_node),
+        cmocka_unit_test(test_same_slowness_shares_a_class),
+        cmocka_unit_test(test_pauses),
+        cmocka_unit_test(test_noise),
+        cmocka_unit_test(test_seqlen_factor),
+    };
+    return RUN_TESTS("slow", tests);
+}
