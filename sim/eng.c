@@ -21,6 +21,8 @@
 */
 #include "eng.h"
 
+#include "errmsg.h"
+
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
 #include <simgrid/engine.h>
@@ -64,14 +66,6 @@ static double wall_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
-
 /* ======================================================================
 ** Engine creation: SimGrid init, platform
 ** ====================================================================== */
@@ -80,7 +74,7 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
                int n_profiles, char *err, size_t errlen)
 {
     if (engine_created) {
-        set_err(err, errlen, "internal error: one SimGrid engine per process");
+        errmsg_set(err, errlen, "internal error: one SimGrid engine per process");
         return NULL;
     }
     double t0 = wall_now();
@@ -92,7 +86,7 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
     snprintf(path, sizeof path, "%s/dtsim-platform-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0) {
-        set_err(err, errlen, "cannot create a temporary platform file in %s",
+        errmsg_set(err, errlen, "cannot create a temporary platform file in %s",
                 tmp && tmp[0] ? tmp : "/tmp");
         return NULL;
     }
@@ -108,7 +102,7 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
     eng_t *eng = calloc(1, sizeof *eng);
     if (!eng) {
         unlink(path);
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     engine_created = 1;
@@ -146,12 +140,12 @@ eng_t *eng_new(const cfg_experiment *e, int tp, const plat_speed_profile *profil
     free(all);
     for (int i = 0; eng->hosts && i < pi.n_hosts; i++)
         if (!eng->hosts[i]) {
-            set_err(err, errlen, "internal error: host h%d missing from the platform", i);
+            errmsg_set(err, errlen, "internal error: host h%d missing from the platform", i);
             eng_free(eng);
             return NULL;
         }
     if (!eng->hosts) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         eng_free(eng);
         return NULL;
     }
@@ -227,7 +221,7 @@ int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, siz
     for (int i = 0; i < n; i++) {
         int max = f[i].kind == PLAT_LINK_NIC ? eng->n_hosts : plat_n_leaves(eng->cfg);
         if (f[i].index < 0 || f[i].index >= max || !(f[i].factor > 0)) {
-            set_err(err, errlen, "internal error: link factor %d names %s %d of %d (factor %g)",
+            errmsg_set(err, errlen, "internal error: link factor %d names %s %d of %d (factor %g)",
                     i, f[i].kind == PLAT_LINK_NIC ? "host" : "leaf", f[i].index, max, f[i].factor);
             return -1;
         }
@@ -235,7 +229,7 @@ int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, siz
         int n_set = 0, cap = 0;
         if (factor_links(eng, &f[i], &set, &n_set, &cap)) {
             free(set);
-            set_err(err, errlen, "out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return -1;
         }
         if (n_set > 1) qsort(set, (size_t)n_set, sizeof *set, cmp_ptr);
@@ -888,7 +882,7 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
     int pp = p->pp, dp = p->dp;
     for (int i = 0; i < pp * dp; i++)
         if (p->host_of[i] >= eng->n_hosts) {
-            set_err(err, errlen, "internal error: plan uses host %d of %d", p->host_of[i],
+            errmsg_set(err, errlen, "internal error: plan uses host %d of %d", p->host_of[i],
                     eng->n_hosts);
             return -1;
         }
@@ -906,7 +900,7 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
             if (p->sched.n_ops[d] > max_ops) max_ops = p->sched.n_ops[d];
         if ((classes->op_scale || classes->pause_s) &&
             (classes->n_iter < iterations || (classes->op_scale && classes->n_ops < max_ops))) {
-            set_err(err, errlen, "internal error: per-op slowness built for %d iterations of "
+            errmsg_set(err, errlen, "internal error: per-op slowness built for %d iterations of "
                     "%d ops, run has %d of %d", classes->n_iter, classes->n_ops, iterations,
                     max_ops);
             free(class_of);
@@ -986,7 +980,7 @@ int eng_run(eng_t *eng, const plan_t *p, const tl_classes *classes, int iteratio
     free(class_of);
     free(speed);
     if (!complete) {
-        set_err(err, errlen, "internal error: the simulation stopped before every device "
+        errmsg_set(err, errlen, "internal error: the simulation stopped before every device "
                 "finished (deadlock in the engine)");
         tl_result_free(out);
         return -1;
@@ -998,6 +992,6 @@ oom:
     free(class_of);
     free(speed);
     tl_result_free(out);
-    set_err(err, errlen, "out of memory");
+    errmsg_set(err, errlen, "out of memory");
     return -1;
 }

@@ -7,17 +7,11 @@
 */
 #include "plat_xml.h"
 
+#include "errmsg.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 void plat_host_name(int i, char *buf, size_t len) { snprintf(buf, len, "h%d", i); }
 
@@ -26,7 +20,7 @@ int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, si
     const cfg_cluster *c = &e->cluster;
     memset(out, 0, sizeof *out);
     if (tp < 1 || c->gpus_per_node % tp) {
-        set_err(err, errlen, "tp (%d) must divide gpus_per_node (%d)", tp, c->gpus_per_node);
+        errmsg_set(err, errlen, "tp (%d) must divide gpus_per_node (%d)", tp, c->gpus_per_node);
         return -1;
     }
     out->hosts_per_node = c->gpus_per_node / tp;
@@ -37,7 +31,7 @@ int plat_describe(const cfg_experiment *e, int tp, plat_info *out, char *err, si
     out->nvswitch_bytes_per_s = c->nvlink_bytes_per_s * c->nvlink_eff * tp;
     out->nic_bytes_per_s = c->nic_bytes_per_s * c->nic_eff * c->nics_per_node / out->hosts_per_node;
     if (!out->fat_tree && out->n_hosts > PLAT_FULL_MAX_HOSTS) {
-        set_err(err, errlen, "a cluster with several TP groups per node is limited to %d TP "
+        errmsg_set(err, errlen, "a cluster with several TP groups per node is limited to %d TP "
                 "groups (got %d: %d nodes x %d groups); use tp = gpus_per_node for larger "
                 "clusters", PLAT_FULL_MAX_HOSTS, out->n_hosts, c->nodes, out->hosts_per_node);
         return -1;
@@ -150,7 +144,7 @@ int plat_write_xml(const cfg_experiment *e, int tp, const plat_speed_profile *pr
     write_profiles(out, profiles, n_profiles);
     fprintf(out, "</platform>\n");
     if (ferror(out)) {
-        set_err(err, errlen, "cannot write the platform file");
+        errmsg_set(err, errlen, "cannot write the platform file");
         return -1;
     }
     return 0;
