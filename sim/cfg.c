@@ -495,15 +495,10 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     p->schedule = (sched_type)st;
     p->group_size = (int)g;
     int fixed_chunks = sched_type_chunks(p->schedule, 0);
-    if (st == SCHED_INTERLEAVED) {
-        p->virtual_stages = v > 0 ? (int)v : 2;
-    } else {
-        if (v > 0 && v != fixed_chunks)
-            rc_ = cfg_fail(err, file, "$.parallel.virtual_stages", "schedule %s uses %d chunk%s "
-                           "per device, got virtual_stages = %ld", sched_name, fixed_chunks,
-                           fixed_chunks > 1 ? "s" : "", v);
-        p->virtual_stages = fixed_chunks;
-    }
+    /* virtual_stages is interleaved 1F1B's knob; the other schedules have a
+    ** fixed chunk count and ignore it, so that one config can be compared
+    ** across schedules (dtsim compare --vary parallel.schedule=...) */
+    p->virtual_stages = st == SCHED_INTERLEAVED ? (v > 0 ? (int)v : 2) : fixed_chunks;
     p->recompute = (cfg_recompute)rec;
     p->dp_bucket_bytes = bucket_mb * 1e6;
     p->dp_algorithm = (cfg_coll_algo)algo;
