@@ -15,9 +15,10 @@ one() { # NAME CONFIG
         { echo "$1: FAILED"; cat "$TMP/err"; return 1; }
     read -r wall usr sys rss <"$TMP/t"
     plans=$(sed -n 's/^dtsim: \([0-9]*\) distinct plans simulated.*/\1/p' "$TMP/err")
-    awk -v n="$1" -v w="$wall" -v c="$usr" -v y="$sys" -v r="$rss" -v p="${plans:-0}" 'BEGIN {
-        printf "%-46s CPU %5.2f s  wall %5.2f s  peak RSS %6.1f MB%s  target < 60 s: %s\n", n, c + y, w,
-               r / 1024, p > 0 ? sprintf("  (%d plans on SimGrid)", p) : "", (c + y < 60 ? "met" : "MISSED") }'
+    extra=""; [ -n "$plans" ] && extra="  ($plans plans simulated on SimGrid)"
+    awk -v n="$1" -v w="$wall" -v c="$usr" -v y="$sys" -v r="$rss" -v x="$extra" 'BEGIN {
+        printf "%-46s CPU %5.2f s  wall %5.2f s  peak RSS %6.1f MB%s  target < 60 s: %s\n",
+               n, c + y, w, r / 1024, x, (c + y < 60 ? "met" : "MISSED") }'
 }
 one "30 days, 16,384 GPUs, 5 schemes, engine" "$ROOT/configs/experiments/resilience-llama3-16k.json"
 one "30 days, 16,384 GPUs, 5 schemes, analytic" "$ROOT/configs/resilience/llama3-16k.json"
