@@ -162,9 +162,13 @@ typedef struct {
     /* Oobleck: removals in the current millisecond; training stopped by a burst */
     double burst_t_ms;
     int burst_n, burst_stuck;
-    /* Varuna */
-    int k_since_ckpt, have_ckpt, ckpt_after_rm;
-    double ckpt_end_ms;
+    int cfg_nodes;            /* nodes of the running configuration */
+    /* Varuna: steps since the last good checkpoint, steps scheduled, and the
+    ** throughput series (time ms, samples/s) behind avg_samples_per_s */
+    int k_since_ckpt, have_ckpt;
+    long n_sched;
+    double prev_ms, *ser_x, *ser_y;
+    int n_ser, cap_ser;
     /* Bamboo */
     int *slot;                /* [n_ids] running slot, -1 if none */
     int *slot_node;           /* [P*S] node per slot, -1 dead */
@@ -201,48 +205,47 @@ static int schedule_step(art_ctx *c, double t)
     return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
 }
 
-/* ---- Oobleck and Varuna: rendezvous in zero time --------------------------- */
+/* ---- Oobleck and Varuna: rendezvous ---------------------------------------- */
 
-/* Start a rendezvous: it ends at the same time, after the adds, removals and
-** ready events of that millisecond (their kinds sort first). */
-static int start_rdv(art_ctx *c, double t)
+/* Start a rendezvous lasting 'dur_ms' (0 after a removal: it ends after the
+** adds, removals and ready events of that millisecond, whose kinds sort
+** first). */
+static int start_rdv(art_ctx *c, double t, double dur_ms)
 {
     c->ver++;
     c->status = S_RDV;
-    return apush(&c->h, t, EV_RDV_GLOBAL, -1, c->ver);
+    return apush(&c->h, t + dur_ms, EV_RDV_GLOBAL, -1, c->ver);
 }
 
-static int rendezvous(art_ctx *c, double t, int sys)
+/* End of a rendezvous: the ready nodes set the step time; training stops
+** below min_nodes or after a burst of removals. 1 if training resumes. */
+static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
 {
-    oracle_table_row r;
     int n = n_ready(c);
-    row(c, n, &r);
-    c->cur_step_ms = step_ms(&r);
+    row(c, n, r);
+    c->cfg_nodes = n;
+    c->cur_step_ms = step_ms(r);
     if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
     if (n < c->prm->min_nodes || c->burst_stuck) {
         c->status = S_STOPPED;
         return 0;
     }
     c->status = S_RUNNING;
-    if (!c->started) { c->first_ms = t; c->started = 1; }
+    if (!c->started) { c->first_ms = t; c->started = 1; c->prev_ms = t; }
     c->last_ms = t;
-    if (sys == ART_VARUNA) c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / n;
-    return schedule_step(c, t);
+    return 1;
 }
 
-static void charge_pause(art_ctx *c, int sys, int n_before, int first)
+/* Pause of a rendezvous with n nodes (the first start may have its own). */
+static double pause_ms(art_ctx *c, int n, int first, double *ckpt_ms)
 {
     oracle_table_row r;
-    row(c, n_before > 0 ? n_before : 1 << 30, &r);
-    if (sys == ART_OOBLECK) {
-        c->out->acc_ms[ART_REBALANCE] += r.pause_s * 1000;
-    } else {
-        double pause = first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
-        c->out->acc_ms[ART_RESTART] += pause - r.ckpt_s * 1000;
-    }
+    row(c, n > 0 ? n : 1 << 30, &r);
+    *ckpt_ms = r.ckpt_s * 1000;
+    return first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
 }
 
-/* Oobleck: count removals per millisecond; a burst stops the next rendezvous. */
+/* Count removals per millisecond; a burst stops the next rendezvous. */
 static void note_removal_burst(art_ctx *c, double t)
 {
     if (t != c->burst_t_ms) {
@@ -252,9 +255,11 @@ static void note_removal_burst(art_ctx *c, double t)
     if (++c->burst_n >= c->prm->burst_stop && c->prm->burst_stop > 0) c->burst_stuck = 1;
 }
 
-static int oov_event(art_ctx *c, const aev *e, int sys)
+static int oobleck_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
+    double ck;
+    oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
         c->state[e->node] = N_STARTING;
@@ -264,63 +269,149 @@ static int oov_event(art_ctx *c, const aev *e, int sys)
         c->state[e->node] = N_READY;
         if (c->status != S_STOPPED) return 0;
         c->burst_stuck = 0;
-        charge_pause(c, sys, n_ready(c), !c->started);
-        return start_rdv(c, e->t_ms);
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
+        return start_rdv(c, e->t_ms, 0);
     case EV_RDV_GLOBAL:
-        if (e->ver != c->ver) return 0;
-        return rendezvous(c, e->t_ms, sys);
-    case EV_REMOVE: {
+        if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
+        return schedule_step(c, e->t_ms);
+    case EV_REMOVE:
         if (c->state[e->node] == N_ABSENT) return 0;
-        int n_before = n_ready(c);
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
         c->state[e->node] = N_ABSENT;
         o->fatal_failures++;
-        if (sys == ART_OOBLECK) {
-            o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
-            note_removal_burst(c, e->t_ms);
-        } else if (c->started && !c->prm->no_small_model_fallback) {
-            if (e->t_ms < c->ckpt_end_ms) {
-                /* the checkpoint in progress fails: its 10 steps are lost */
-                o->acc_ms[ART_FALLBACK] += c->prm->ckpt_every_steps * c->cur_step_ms;
-                o->steps_done -= c->prm->ckpt_every_steps;
-            } else if (!c->have_ckpt) {
+        o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
+        note_removal_burst(c, e->t_ms);
+        return start_rdv(c, e->t_ms, 0);
+    case EV_STEP:
+        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        o->steps_done++;
+        c->last_ms = e->t_ms;
+        return schedule_step(c, e->t_ms);
+    }
+    return 0;
+}
+
+/* ---- Varuna --------------------------------------------------------------------- */
+
+/* Append a throughput point (time, samples/s); Varuna's series holds every
+** step twice. */
+static int series_add(art_ctx *c, double t, double y)
+{
+    if (c->n_ser == c->cap_ser) {
+        int cap = c->cap_ser ? 2 * c->cap_ser : 1024;
+        double *nx = realloc(c->ser_x, (size_t)cap * sizeof *nx);
+        if (!nx) return -1;
+        c->ser_x = nx;
+        double *ny = realloc(c->ser_y, (size_t)cap * sizeof *ny);
+        if (!ny) return -1;
+        c->ser_y = ny;
+        c->cap_ser = cap;
+    }
+    c->ser_x[c->n_ser] = t;
+    c->ser_y[c->n_ser++] = y;
+    return 0;
+}
+
+/* Zero the last 'm' points of the series (their steps are lost). */
+static void series_zero_last(art_ctx *c, long m)
+{
+    for (long i = c->n_ser - 1; i >= 0 && i >= c->n_ser - m; i--) c->ser_y[i] = 0;
+}
+
+static int varuna_schedule(art_ctx *c, double t)
+{
+    oracle_table_row r;
+    row(c, c->cfg_nodes, &r);
+    c->n_sched++;
+    c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / c->cfg_nodes;
+    return schedule_step(c, t);
+}
+
+/* A blocking checkpoint at t, folded into the next step: it fails if a
+** removal is queued before that step ends (then the 10 steps it should have
+** saved are lost); otherwise it becomes the last good checkpoint. Returns
+** the time the next step starts. */
+static double varuna_ckpt(art_ctx *c, double t)
+{
+    double ck;
+    pause_ms(c, c->cfg_nodes, 0, &ck);
+    c->out->acc_ms[ART_CHECKPOINT] += ck;
+    double end = t + ck + c->cur_step_ms;
+    int fail = 0;
+    for (int i = 0; i < c->h.n && !fail; i++)
+        fail = c->h.v[i].kind == EV_REMOVE && c->h.v[i].t_ms < end &&
+               c->state[c->h.v[i].node] != N_ABSENT;
+    if (fail && !c->prm->no_small_model_fallback) {
+        int k = c->prm->ckpt_every_steps;
+        c->out->acc_ms[ART_FALLBACK] += k * c->cur_step_ms;
+        c->out->steps_done -= k;
+        series_zero_last(c, 2L * k);
+    } else {
+        c->k_since_ckpt = 0;
+        c->have_ckpt = 1;
+    }
+    return t + ck;
+}
+
+static int varuna_event(art_ctx *c, const aev *e)
+{
+    art_result *o = c->out;
+    double ck, p;
+    oracle_table_row r;
+    switch (e->kind) {
+    case EV_ADD:
+        c->state[e->node] = N_STARTING;
+        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+    case EV_READY:
+        if (c->state[e->node] != N_STARTING) return 0;
+        c->state[e->node] = N_READY;
+        if (c->status != S_STOPPED) return 0;
+        c->burst_stuck = 0;
+        /* the first start waits for its restart (minus the checkpoint) */
+        p = pause_ms(c, n_ready(c), !c->started, &ck);
+        o->acc_ms[ART_RESTART] += p - ck;
+        return start_rdv(c, e->t_ms, c->started ? 0 : p - ck);
+    case EV_RDV_GLOBAL: {
+        if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
+        if (c->n_ser == 0 && series_add(c, e->t_ms, 0)) return -1;
+        /* after a removal the restart begins with a checkpoint */
+        double t = o->fatal_failures > 0 ? varuna_ckpt(c, e->t_ms) : e->t_ms;
+        return varuna_schedule(c, t);
+    }
+    case EV_REMOVE: {
+        if (c->state[e->node] == N_ABSENT) return 0;
+        p = pause_ms(c, n_ready(c), 0, &ck);
+        c->state[e->node] = N_ABSENT;
+        o->fatal_failures++;
+        note_removal_burst(c, e->t_ms);
+        if (c->started && !c->prm->no_small_model_fallback) {
+            int k = c->k_since_ckpt;
+            if (!c->have_ckpt) {
+                /* nothing saved yet: everything since time 0 is lost */
                 o->acc_ms[ART_FALLBACK] += e->t_ms;
-                o->steps_done -= c->k_since_ckpt;
+                series_zero_last(c, c->n_ser);
+                o->steps_done = 0;
             } else {
-                int k = c->k_since_ckpt;
-                o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 1) * c->cur_step_ms;
+                o->acc_ms[ART_FALLBACK] += (2 * k - 1) * c->cur_step_ms;
+                series_zero_last(c, 2L * k - 1);
                 o->steps_done -= k;
             }
-            if (o->steps_done < 0) o->steps_done = 0;
             c->k_since_ckpt = 0;
-            c->ckpt_after_rm = 1;
         }
-        charge_pause(c, sys, n_before, 0);
-        c->ckpt_end_ms = 0;
-        return start_rdv(c, e->t_ms);
+        o->acc_ms[ART_RESTART] += p - ck;
+        return start_rdv(c, e->t_ms, 0);
     }
     case EV_STEP: {
         if (e->ver != c->ver || c->status != S_RUNNING) return 0;
         o->steps_done++;
+        c->k_since_ckpt++;
         c->last_ms = e->t_ms;
+        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0);
+        c->prev_ms = e->t_ms;
+        if (series_add(c, e->t_ms, y) || series_add(c, e->t_ms, y)) return -1;
         double t = e->t_ms;
-        if (sys == ART_VARUNA) {
-            c->k_since_ckpt++;
-            if (c->k_since_ckpt >= c->prm->ckpt_every_steps || c->ckpt_after_rm) {
-                oracle_table_row r;
-                row(c, n_ready(c), &r);
-                o->acc_ms[ART_CHECKPOINT] += r.ckpt_s * 1000;
-                t += r.ckpt_s * 1000;
-                c->ckpt_end_ms = t;
-                c->k_since_ckpt = 0;
-                c->have_ckpt = 1;
-                c->ckpt_after_rm = 0;
-            }
-            oracle_table_row r;
-            int n = n_ready(c);
-            row(c, n, &r);
-            o->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / (n > 0 ? n : 1);
-        }
-        return schedule_step(c, t);
+        if (c->n_sched % c->prm->ckpt_every_steps == 0) t = varuna_ckpt(c, t);
+        return varuna_schedule(c, t);
     }
     }
     return 0;
@@ -516,13 +607,23 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     while (c.h.n > 0) {
         aev e = apop(&c.h);
         if (e.t_ms >= hard_ms) break;
-        int x = system == ART_BAMBOO ? bamboo_event(&c, &e) : oov_event(&c, &e, system);
+        int x = system == ART_BAMBOO   ? bamboo_event(&c, &e)
+                : system == ART_VARUNA ? varuna_event(&c, &e)
+                                       : oobleck_event(&c, &e);
         if (x < 0) goto done;
         if (x > 0) break;
     }
     double span_s = (c.last_ms - c.first_ms) / 1000.0;
-    out->avg_samples_per_s =
-        span_s > 0 && c.cur_step_ms > 0 ? out->steps_done * c.batch / span_s : 0;
+    if (out->steps_done < 0) out->steps_done = 0;
+    if (system == ART_VARUNA) {
+        /* time-weighted mean of the series: each point holds since the previous */
+        double samples = 0;
+        for (int i = 1; i < c.n_ser; i++) samples += c.ser_y[i] * (c.ser_x[i] - c.ser_x[i - 1]) / 1000.0;
+        out->avg_samples_per_s = span_s > 0 ? samples / span_s : 0;
+    } else {
+        out->avg_samples_per_s =
+            span_s > 0 && c.cur_step_ms > 0 ? out->steps_done * c.batch / span_s : 0;
+    }
     rc = 0;
 done:
     if (rc) snprintf(err, errlen, "out of memory");
@@ -534,5 +635,7 @@ done:
     free(c.add_seq);
     free(c.ready_seq);
     free(c.h.v);
+    free(c.ser_x);
+    free(c.ser_y);
     return rc;
 }
