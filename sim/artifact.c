@@ -12,11 +12,14 @@
 ** the reading that reproduces oobleck_sim_results.csv was taken
 ** (docs/resilience.md, "Artifact replay", gives the evidence per rule):
 **   - Oobleck and Varuna: a rendezvous after a removal costs no simulated
-**     time (its pause is only booked);
+**     time (its pause is only booked); one that follows >= burst_stop
+**     removals in one millisecond stops training until a node is ready;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
-**   - Oobleck: every removal adds the current step to fallback; a rendezvous
-**     that follows >= burst_stop removals in one millisecond stops training
-**     until the next node is ready;
+**   - Oobleck: every removal adds the current step to fallback;
+**   - Varuna: the first start waits its restart minus the checkpoint; a
+**     checkpoint is folded into the step that follows it (after every 10th
+**     scheduled step and at each restart after a removal) and fails if a
+**     removal comes before that step ends;
 **   - Bamboo: any removal while training costs the current step (times the
 **     slowdown already in force) and sets the x1.5 slowdown; a global
 **     rendezvous lists nodes in the order they became ready, a local one in
@@ -159,7 +162,7 @@ typedef struct {
     int n_ids, status, ver;
     double cur_step_ms, step_end_ms, first_ms, last_ms, batch;
     int started;
-    /* Oobleck: removals in the current millisecond; training stopped by a burst */
+    /* Oobleck, Varuna: removals in the current millisecond; stopped by a burst */
     double burst_t_ms;
     int burst_n, burst_stuck;
     int cfg_nodes;            /* nodes of the running configuration */

@@ -47,7 +47,7 @@ typedef struct {
     double bamboo_useful_frac;  /* 0.1971 (redundant share 0.8029) */
     double bamboo_slowdown;     /* 1.5 after any removal while training */
     long steps_per_run;         /* the run ends after this many steps (200 000) */
-    int burst_stop;             /* Oobleck: a rendezvous after >= this many removals in
+    int burst_stop;             /* Oobleck, Varuna: a rendezvous after >= this many removals in
                                 ** one millisecond stops training until a node is ready
                                 ** (3; 0: off) */
 } art_params;
