@@ -1,16 +1,29 @@
 /*
 ** artifact.c -- the Oobleck artifact simulators, quirks included (pure layer).
 **
-** One event loop for the three systems: a binary heap of (time_ms, seq)
-** events: trace add/remove, node ready (add + start-up), rendezvous end,
-** step completion (tagged with a version so that a rendezvous cancels the
-** step in flight). Rules per system follow RESILIENCE.md §6; where the text
-** leaves a choice, the reading that reproduces oobleck_sim_results.csv was
-** taken (docs/resilience.md, "Artifact replay", gives the match per row):
-**   - a rendezvous costs no simulated time in the Oobleck and Varuna
-**     simulators: its pause is only booked (rebalance / restart);
+** One event loop for the three systems. The artifact's simulators are
+** Python programs driven by heapq; events that fall on the same millisecond
+** are ordered by their kind (EventKind: add < remove < ready < global
+** rendezvous < local rendezvous < step) and, within a kind, by heapq's own
+** sift order, which decides e.g. which nodes a rendezvous lists first. We
+** therefore emulate heapq exactly (heapify of the trace in file order, then
+** heappush/heappop), not a FIFO queue: Bamboo's pipeline slots depend on it.
+** Rules per system follow RESILIENCE.md §6; where the text leaves a choice,
+** the reading that reproduces oobleck_sim_results.csv was taken
+** (docs/resilience.md, "Artifact replay", gives the evidence per rule):
+**   - Oobleck and Varuna: a rendezvous after a removal costs no simulated
+**     time (its pause is only booked); one that follows >= burst_stop
+**     removals in one millisecond stops training until a node is ready;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
-**   - every removal adds the current step to fallback, even while stopped.
+**   - Oobleck: every removal adds the current step to fallback;
+**   - Varuna: the first start waits its restart minus the checkpoint; a
+**     checkpoint is folded into the step that follows it (after every 10th
+**     scheduled step and at each restart after a removal) and fails if a
+**     removal comes before that step ends;
+**   - Bamboo: any removal while training costs the current step (times the
+**     slowdown already in force) and sets the x1.5 slowdown; a global
+**     rendezvous lists nodes in the order they became ready, a local one in
+**     the order they were added.
 */
 #include "artifact.h"
 
@@ -41,6 +54,8 @@ void art_params_defaults(art_params *p)
     p->bamboo_fatal_ms = 30000;
     p->bamboo_useful_frac = 0.1971;
     p->bamboo_slowdown = 1.5;
+    p->steps_per_run = 200000;
+    p->burst_stop = 3;
 }
 
 void art_params_for(art_params *p, const char *model, const char *trace_path)
@@ -50,30 +65,62 @@ void art_params_for(art_params *p, const char *model, const char *trace_path)
     if (!strcmp(model, "BERT-large")) p->first_pause_ms = 76000;
     const char *base = strrchr(trace_path, '/');
     base = base ? base + 1 : trace_path;
+    if (strncmp(base, "scale_", 6)) return;
+    /* eval_gcp_ec2.py settings */
     int small = !strcmp(model, "BERT-large") || !strcmp(model, "GPT-2-ours") ||
                 !strcmp(model, "GPT-3-medium");
-    if (small && !strncmp(base, "scale_", 6)) p->no_small_model_fallback = 1;
+    if (small) p->no_small_model_fallback = 1;
+    if (!strcmp(model, "GPT-3-medium")) p->steps_per_run = 60000;
+    if (!strcmp(model, "GPT-3-2_7b") || !strcmp(model, "GPT-3-6_7b")) p->steps_per_run = 30000;
 }
 
-/* ---- event heap ------------------------------------------------------------ */
+/* ---- event heap: Python's heapq, ties by kind then by sift order ---------- */
 
-enum { EV_ADD, EV_REMOVE, EV_READY, EV_RDV_END, EV_STEP };
+/* The artifact's EventKind values: ties at one millisecond pop in this order. */
+enum { EV_ADD = 1, EV_REMOVE = 2, EV_READY = 4, EV_RDV_GLOBAL = 5, EV_RDV_LOCAL = 6, EV_STEP = 7 };
 
 typedef struct {
     double t_ms;
-    long seq;
     int kind, node, ver;
 } aev;
 
 typedef struct {
     aev *v;
     int n, cap;
-    long seq;
 } aheap;
 
 static int aev_less(const aev *a, const aev *b)
 {
-    return a->t_ms < b->t_ms || (a->t_ms == b->t_ms && a->seq < b->seq);
+    return a->t_ms < b->t_ms || (a->t_ms == b->t_ms && a->kind < b->kind);
+}
+
+/* heapq._siftdown: move v[pos] up towards 'start' while it is smaller. */
+static void sift_down(aheap *h, int start, int pos)
+{
+    aev it = h->v[pos];
+    while (pos > start) {
+        int parent = (pos - 1) >> 1;
+        if (!aev_less(&it, &h->v[parent])) break;
+        h->v[pos] = h->v[parent];
+        pos = parent;
+    }
+    h->v[pos] = it;
+}
+
+/* heapq._siftup: bubble the smaller child up to a leaf, then sift down. */
+static void sift_up(aheap *h, int pos)
+{
+    int end = h->n, start = pos, child = 2 * pos + 1;
+    aev it = h->v[pos];
+    while (child < end) {
+        int right = child + 1;
+        if (right < end && !aev_less(&h->v[child], &h->v[right])) child = right;
+        h->v[pos] = h->v[child];
+        pos = child;
+        child = 2 * pos + 1;
+    }
+    h->v[pos] = it;
+    sift_down(h, start, pos);
 }
 
 static int apush(aheap *h, double t, int kind, int node, int ver)
@@ -85,31 +132,18 @@ static int apush(aheap *h, double t, int kind, int node, int ver)
         h->v = nv;
         h->cap = c;
     }
-    int i = h->n++;
-    h->v[i] = (aev){.t_ms = t, .seq = h->seq++, .kind = kind, .node = node, .ver = ver};
-    while (i > 0 && aev_less(&h->v[i], &h->v[(i - 1) / 2])) {
-        aev t2 = h->v[i];
-        h->v[i] = h->v[(i - 1) / 2];
-        h->v[(i - 1) / 2] = t2;
-        i = (i - 1) / 2;
-    }
+    h->v[h->n++] = (aev){.t_ms = t, .kind = kind, .node = node, .ver = ver};
+    sift_down(h, 0, h->n - 1);
     return 0;
 }
 
 static aev apop(aheap *h)
 {
+    aev last = h->v[--h->n];
+    if (!h->n) return last;
     aev top = h->v[0];
-    h->v[0] = h->v[--h->n];
-    for (int i = 0;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && aev_less(&h->v[l], &h->v[m])) m = l;
-        if (r < h->n && aev_less(&h->v[r], &h->v[m])) m = r;
-        if (m == i) break;
-        aev t = h->v[i];
-        h->v[i] = h->v[m];
-        h->v[m] = t;
-        i = m;
-    }
+    h->v[0] = last;
+    sift_up(h, 0);
     return top;
 }
 
@@ -125,17 +159,27 @@ typedef struct {
     art_result *out;
     aheap h;
     unsigned char *state;     /* [n_ids] N_* */
-    int *slot;                /* [n_ids] Bamboo: running slot, -1 if waiting */
-    int *slot_node;           /* Bamboo: [P*S] node per slot, -1 dead */
-    unsigned char *dd;        /* Bamboo: [P*S] slot's node runs two stages */
     int n_ids, status, ver;
     double cur_step_ms, step_end_ms, first_ms, last_ms, batch;
     int started;
-    /* Varuna */
-    int k_since_ckpt, have_ckpt, ckpt_after_rm;
-    double ckpt_end_ms;
+    /* Oobleck, Varuna: removals in the current millisecond; stopped by a burst */
+    double burst_t_ms;
+    int burst_n, burst_stuck;
+    int cfg_nodes;            /* nodes of the running configuration */
+    /* Varuna: steps since the last good checkpoint, steps scheduled, and the
+    ** throughput series (time ms, samples/s) behind avg_samples_per_s */
+    int k_since_ckpt, have_ckpt;
+    long n_sched;
+    double prev_ms, *ser_x, *ser_y;
+    int n_ser, cap_ser;
     /* Bamboo */
-    int P, overloaded;
+    int *slot;                /* [n_ids] running slot, -1 if none */
+    int *slot_node;           /* [P*S] node per slot, -1 dead */
+    unsigned char *dd;        /* [P*S] the slot's node runs two stages */
+    unsigned char *listed;    /* [n_ids] in the current rendezvous list */
+    int *add_seq, *ready_seq; /* node ids in order of add / of ready (dict order) */
+    int n_add_seq, n_ready_seq;
+    int P, overloaded, rdv_global;
     double slow;
 } art_ctx;
 
@@ -164,50 +208,61 @@ static int schedule_step(art_ctx *c, double t)
     return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
 }
 
-/* ---- Oobleck and Varuna: rendezvous in zero time --------------------------- */
+/* ---- Oobleck and Varuna: rendezvous ---------------------------------------- */
 
-/* Start a rendezvous: it ends at the same time, after the events already
-** queued for that time (so nodes ready together join together). */
-static int start_rdv(art_ctx *c, double t)
+/* Start a rendezvous lasting 'dur_ms' (0 after a removal: it ends after the
+** adds, removals and ready events of that millisecond, whose kinds sort
+** first). */
+static int start_rdv(art_ctx *c, double t, double dur_ms)
 {
     c->ver++;
     c->status = S_RDV;
-    return apush(&c->h, t, EV_RDV_END, -1, c->ver);
+    return apush(&c->h, t + dur_ms, EV_RDV_GLOBAL, -1, c->ver);
 }
 
-static int rendezvous(art_ctx *c, double t, int sys)
+/* End of a rendezvous: the ready nodes set the step time; training stops
+** below min_nodes or after a burst of removals. 1 if training resumes. */
+static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
 {
-    oracle_table_row r;
     int n = n_ready(c);
-    if (n < c->prm->min_nodes) {
+    row(c, n, r);
+    c->cfg_nodes = n;
+    c->cur_step_ms = step_ms(r);
+    if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
+    if (n < c->prm->min_nodes || c->burst_stuck) {
         c->status = S_STOPPED;
         return 0;
     }
-    row(c, n, &r);
-    c->cur_step_ms = step_ms(&r);
-    if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
     c->status = S_RUNNING;
-    if (!c->started) { c->first_ms = t; c->started = 1; }
+    if (!c->started) { c->first_ms = t; c->started = 1; c->prev_ms = t; }
     c->last_ms = t;
-    if (sys == ART_VARUNA) c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / n;
-    return schedule_step(c, t);
+    return 1;
 }
 
-static void charge_pause(art_ctx *c, int sys, int n_before, int first)
+/* Pause of a rendezvous with n nodes (the first start may have its own). */
+static double pause_ms(art_ctx *c, int n, int first, double *ckpt_ms)
 {
     oracle_table_row r;
-    row(c, n_before > 0 ? n_before : 1 << 30, &r);
-    if (sys == ART_OOBLECK) {
-        c->out->acc_ms[ART_REBALANCE] += r.pause_s * 1000;
-    } else {
-        double pause = first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
-        c->out->acc_ms[ART_RESTART] += pause - r.ckpt_s * 1000;
-    }
+    row(c, n > 0 ? n : 1 << 30, &r);
+    *ckpt_ms = r.ckpt_s * 1000;
+    return first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
 }
 
-static int oov_event(art_ctx *c, const aev *e, int sys)
+/* Count removals per millisecond; a burst stops the next rendezvous. */
+static void note_removal_burst(art_ctx *c, double t)
+{
+    if (t != c->burst_t_ms) {
+        c->burst_t_ms = t;
+        c->burst_n = 0;
+    }
+    if (++c->burst_n >= c->prm->burst_stop && c->prm->burst_stop > 0) c->burst_stuck = 1;
+}
+
+static int oobleck_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
+    double ck;
+    oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
         c->state[e->node] = N_STARTING;
@@ -216,62 +271,150 @@ static int oov_event(art_ctx *c, const aev *e, int sys)
         if (c->state[e->node] != N_STARTING) return 0;
         c->state[e->node] = N_READY;
         if (c->status != S_STOPPED) return 0;
-        charge_pause(c, sys, n_ready(c), !c->started);
-        return start_rdv(c, e->t_ms);
-    case EV_RDV_END:
-        if (e->ver != c->ver) return 0;
-        return rendezvous(c, e->t_ms, sys);
-    case EV_REMOVE: {
+        c->burst_stuck = 0;
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
+        return start_rdv(c, e->t_ms, 0);
+    case EV_RDV_GLOBAL:
+        if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
+        return schedule_step(c, e->t_ms);
+    case EV_REMOVE:
         if (c->state[e->node] == N_ABSENT) return 0;
-        int n_before = n_ready(c);
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
         c->state[e->node] = N_ABSENT;
         o->fatal_failures++;
-        if (sys == ART_OOBLECK) {
-            o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
-        } else if (c->started && !c->prm->no_small_model_fallback) {
-            if (e->t_ms < c->ckpt_end_ms) {
-                /* the checkpoint in progress fails: its 10 steps are lost */
-                o->acc_ms[ART_FALLBACK] += c->prm->ckpt_every_steps * c->cur_step_ms;
-                o->steps_done -= c->prm->ckpt_every_steps;
-            } else if (!c->have_ckpt) {
+        o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
+        note_removal_burst(c, e->t_ms);
+        return start_rdv(c, e->t_ms, 0);
+    case EV_STEP:
+        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        o->steps_done++;
+        c->last_ms = e->t_ms;
+        return schedule_step(c, e->t_ms);
+    }
+    return 0;
+}
+
+/* ---- Varuna --------------------------------------------------------------------- */
+
+/* Append a throughput point (time, samples/s); Varuna's series holds every
+** step twice. */
+static int series_add(art_ctx *c, double t, double y)
+{
+    if (c->n_ser == c->cap_ser) {
+        int cap = c->cap_ser ? 2 * c->cap_ser : 1024;
+        double *nx = realloc(c->ser_x, (size_t)cap * sizeof *nx);
+        if (!nx) return -1;
+        c->ser_x = nx;
+        double *ny = realloc(c->ser_y, (size_t)cap * sizeof *ny);
+        if (!ny) return -1;
+        c->ser_y = ny;
+        c->cap_ser = cap;
+    }
+    c->ser_x[c->n_ser] = t;
+    c->ser_y[c->n_ser++] = y;
+    return 0;
+}
+
+/* Zero the last 'm' points of the series (their steps are lost). */
+static void series_zero_last(art_ctx *c, long m)
+{
+    for (long i = c->n_ser - 1; i >= 0 && i >= c->n_ser - m; i--) c->ser_y[i] = 0;
+}
+
+static int varuna_schedule(art_ctx *c, double t)
+{
+    oracle_table_row r;
+    row(c, c->cfg_nodes, &r);
+    c->n_sched++;
+    c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / c->cfg_nodes;
+    return schedule_step(c, t);
+}
+
+/* A blocking checkpoint at t, folded into the next step: it fails if a
+** removal is queued before that step ends (then the 10 steps it should have
+** saved are lost); otherwise it becomes the last good checkpoint. Returns
+** the time the next step starts. */
+static double varuna_ckpt(art_ctx *c, double t)
+{
+    double ck;
+    pause_ms(c, c->cfg_nodes, 0, &ck);
+    c->out->acc_ms[ART_CHECKPOINT] += ck;
+    double end = t + ck + c->cur_step_ms;
+    int fail = 0;
+    for (int i = 0; i < c->h.n && !fail; i++)
+        fail = c->h.v[i].kind == EV_REMOVE && c->h.v[i].t_ms < end &&
+               c->state[c->h.v[i].node] != N_ABSENT;
+    if (fail && !c->prm->no_small_model_fallback) {
+        int k = c->prm->ckpt_every_steps;
+        c->out->acc_ms[ART_FALLBACK] += k * c->cur_step_ms;
+        c->out->steps_done -= k;
+        series_zero_last(c, 2L * k);
+    } else {
+        c->k_since_ckpt = 0;
+        c->have_ckpt = 1;
+    }
+    return t + ck;
+}
+
+static int varuna_event(art_ctx *c, const aev *e)
+{
+    art_result *o = c->out;
+    double ck, p;
+    oracle_table_row r;
+    switch (e->kind) {
+    case EV_ADD:
+        c->state[e->node] = N_STARTING;
+        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+    case EV_READY:
+        if (c->state[e->node] != N_STARTING) return 0;
+        c->state[e->node] = N_READY;
+        if (c->status != S_STOPPED) return 0;
+        c->burst_stuck = 0;
+        /* the first start waits for its restart (minus the checkpoint) */
+        p = pause_ms(c, n_ready(c), !c->started, &ck);
+        o->acc_ms[ART_RESTART] += p - ck;
+        return start_rdv(c, e->t_ms, c->started ? 0 : p - ck);
+    case EV_RDV_GLOBAL: {
+        if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
+        if (c->n_ser == 0 && series_add(c, e->t_ms, 0)) return -1;
+        /* after a removal the restart begins with a checkpoint */
+        double t = o->fatal_failures > 0 ? varuna_ckpt(c, e->t_ms) : e->t_ms;
+        return varuna_schedule(c, t);
+    }
+    case EV_REMOVE: {
+        if (c->state[e->node] == N_ABSENT) return 0;
+        p = pause_ms(c, n_ready(c), 0, &ck);
+        c->state[e->node] = N_ABSENT;
+        o->fatal_failures++;
+        note_removal_burst(c, e->t_ms);
+        if (c->started && !c->prm->no_small_model_fallback) {
+            int k = c->k_since_ckpt;
+            if (!c->have_ckpt) {
+                /* nothing saved yet: everything since time 0 is lost */
                 o->acc_ms[ART_FALLBACK] += e->t_ms;
-                o->steps_done -= c->k_since_ckpt;
+                series_zero_last(c, c->n_ser);
+                o->steps_done = 0;
             } else {
-                int k = c->k_since_ckpt;
-                o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 1) * c->cur_step_ms;
+                o->acc_ms[ART_FALLBACK] += (2 * k - 1) * c->cur_step_ms;
+                series_zero_last(c, 2L * k - 1);
                 o->steps_done -= k;
             }
-            if (o->steps_done < 0) o->steps_done = 0;
             c->k_since_ckpt = 0;
-            c->ckpt_after_rm = 1;
         }
-        charge_pause(c, sys, n_before, 0);
-        c->ckpt_end_ms = 0;
-        return start_rdv(c, e->t_ms);
+        o->acc_ms[ART_RESTART] += p - ck;
+        return start_rdv(c, e->t_ms, 0);
     }
     case EV_STEP: {
         if (e->ver != c->ver || c->status != S_RUNNING) return 0;
         o->steps_done++;
+        c->k_since_ckpt++;
         c->last_ms = e->t_ms;
+        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0);
+        c->prev_ms = e->t_ms;
+        if (series_add(c, e->t_ms, y) || series_add(c, e->t_ms, y)) return -1;
         double t = e->t_ms;
-        if (sys == ART_VARUNA) {
-            c->k_since_ckpt++;
-            if (c->k_since_ckpt >= c->prm->ckpt_every_steps || c->ckpt_after_rm) {
-                oracle_table_row r;
-                row(c, n_ready(c), &r);
-                o->acc_ms[ART_CHECKPOINT] += r.ckpt_s * 1000;
-                t += r.ckpt_s * 1000;
-                c->ckpt_end_ms = t;
-                c->k_since_ckpt = 0;
-                c->have_ckpt = 1;
-                c->ckpt_after_rm = 0;
-            }
-            oracle_table_row r;
-            int n = n_ready(c);
-            row(c, n, &r);
-            o->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / (n > 0 ? n : 1);
-        }
-        return schedule_step(c, t);
+        if (c->n_sched % c->prm->ckpt_every_steps == 0) t = varuna_ckpt(c, t);
+        return varuna_schedule(c, t);
     }
     }
     return 0;
@@ -279,15 +422,32 @@ static int oov_event(art_ctx *c, const aev *e, int sys)
 
 /* ---- Bamboo ------------------------------------------------------------------ */
 
-/* Global rendezvous (start or fatal failure): 30 s, then fresh pipelines. */
-static int bamboo_global(art_ctx *c, double t)
+/* Start a rendezvous that lists the ready nodes: global (start, fatal
+** failure; 30 s, booked as restart) or local (rules (a)-(c); the table's
+** pause, booked as rebalance). A listed node that goes restarts it. */
+static int bamboo_rdv(art_ctx *c, double t, int global)
 {
-    c->out->acc_ms[ART_RESTART] += c->prm->bamboo_fatal_ms;
+    double pause_ms;
+    if (global) {
+        pause_ms = c->prm->bamboo_fatal_ms;
+        c->out->acc_ms[ART_RESTART] += pause_ms;
+    } else {
+        oracle_table_row r;
+        row(c, n_ready(c), &r);
+        pause_ms = r.pause_s * 1000;
+        c->out->acc_ms[ART_REBALANCE] += pause_ms;
+    }
+    for (int i = 0; i < c->n_ids; i++) c->listed[i] = c->state[i] == N_READY;
     c->ver++;
-    c->status = S_STOPPED;
-    return apush(&c->h, t + c->prm->bamboo_fatal_ms, EV_RDV_END, -1, c->ver);
+    c->status = S_RDV;
+    c->rdv_global = global;
+    return apush(&c->h, t + pause_ms, global ? EV_RDV_GLOBAL : EV_RDV_LOCAL, -1, c->ver);
 }
 
+/* Fresh pipelines after a rendezvous: P = n / S, the first P*S ready nodes
+** of the rendezvous list run (a global list is in ready order, a local one
+** in add order, as the artifact's dict of instances). Returns 1 when the
+** run ends (the model does not fit: zero-time steps up to steps_per_run). */
 static int bamboo_fresh(art_ctx *c, double t)
 {
     int S = c->prm->bamboo_stages, n = n_ready(c);
@@ -300,9 +460,13 @@ static int bamboo_fresh(art_ctx *c, double t)
     c->slot_node = malloc((size_t)(c->P * S + 1) * sizeof *c->slot_node);
     c->dd = calloc((size_t)(c->P * S + 1), 1);
     if (!c->slot_node || !c->dd) return -1;
+    const int *seq = c->rdv_global ? c->ready_seq : c->add_seq;
+    int n_seq = c->rdv_global ? c->n_ready_seq : c->n_add_seq;
     int k = 0;
-    for (int i = 0; i < c->n_ids && k < c->P * S; i++)
-        if (c->state[i] == N_READY) { c->slot[i] = k; c->slot_node[k++] = i; }
+    for (int j = 0; j < n_seq && k < c->P * S; j++) {
+        int i = seq[j];
+        if (c->state[i] == N_READY && c->slot[i] < 0) { c->slot[i] = k; c->slot_node[k++] = i; }
+    }
     if (c->P < 1) { c->status = S_STOPPED; return 0; }
     oracle_table_row r;
     row(c, n, &r);
@@ -312,8 +476,8 @@ static int bamboo_fresh(art_ctx *c, double t)
     c->last_ms = t;
     if (c->cur_step_ms <= 0) {
         /* out of memory in the table: the artifact's steps take no time and
-        ** the run ends at steps_per_run (200 000) with no throughput */
-        c->out->steps_done = 200000;
+        ** the run ends at steps_per_run with no throughput */
+        c->out->steps_done = c->prm->steps_per_run;
         c->status = S_STOPPED;
         c->ver++;
         return 1;
@@ -332,6 +496,30 @@ static int bamboo_waiting(const art_ctx *c)
     return w;
 }
 
+/* A removal while training: the predecessor of a running node takes its
+** stage (fatal if either already runs two); the step in flight gets half its
+** remaining time added. Any removal sets the slowdown. */
+static int bamboo_failover(art_ctx *c, double t, int k)
+{
+    int S = c->prm->bamboo_stages;
+    if (k >= 0) {
+        int p = k / S, i = k % S, pred = p * S + (i + S - 1) % S;
+        c->slot_node[k] = -1;
+        if (c->dd[k] || c->dd[pred] || c->slot_node[pred] < 0) {
+            c->out->fatal_failures++;
+            return bamboo_rdv(c, t, 1);
+        }
+        c->dd[pred] = 1;
+        c->overloaded++;
+    }
+    c->slow = c->prm->bamboo_slowdown;
+    double rem = c->step_end_ms - t;
+    if (k < 0 || rem <= 0) return 0;
+    c->ver++;
+    c->step_end_ms += rem / 2;
+    return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
+}
+
 static int bamboo_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
@@ -340,42 +528,29 @@ static int bamboo_event(art_ctx *c, const aev *e)
     case EV_ADD:
         c->state[e->node] = N_STARTING;
         c->slot[e->node] = -1;
+        c->add_seq[c->n_add_seq++] = e->node;
         return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
     case EV_READY:
         if (c->state[e->node] != N_STARTING) return 0;
         c->state[e->node] = N_READY;
         c->slot[e->node] = -1;
-        if (c->status == S_STOPPED && c->h.n >= 0 && !c->started) return bamboo_global(c, e->t_ms);
-        if (c->status == S_STOPPED && c->P < 1 && n_ready(c) >= S) return bamboo_global(c, e->t_ms);
+        c->ready_seq[c->n_ready_seq++] = e->node;
+        if (c->status == S_STOPPED && n_ready(c) >= S) return bamboo_rdv(c, e->t_ms, 1);
         return 0;
-    case EV_RDV_END:
+    case EV_RDV_GLOBAL:
+    case EV_RDV_LOCAL:
         if (e->ver != c->ver) return 0;
-        return bamboo_fresh(c, e->t_ms) < 0 ? -1 : 0;
+        return bamboo_fresh(c, e->t_ms);
     case EV_REMOVE: {
         if (c->state[e->node] == N_ABSENT) return 0;
-        int k = c->slot[e->node];
+        int k = c->slot[e->node], was_listed = c->listed[e->node];
         c->state[e->node] = N_ABSENT;
         c->slot[e->node] = -1;
+        c->listed[e->node] = 0;
+        if (c->started) o->acc_ms[ART_FALLBACK] += c->cur_step_ms * c->slow;
+        if (c->status == S_RDV) return was_listed ? bamboo_rdv(c, e->t_ms, c->rdv_global) : 0;
         if (c->status != S_RUNNING) return 0;
-        o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
-        if (k < 0) return 0;
-        int p = k / S, i = k % S, pred = p * S + (i + S - 1) % S;
-        c->slot_node[k] = -1;
-        if (c->dd[k] || c->dd[pred] || c->slot_node[pred] < 0) {
-            o->fatal_failures++;
-            return bamboo_global(c, e->t_ms);
-        }
-        c->dd[pred] = 1;
-        c->overloaded++;
-        c->slow = c->prm->bamboo_slowdown;
-        /* the step in flight: half its remaining time is added */
-        double rem = c->step_end_ms - e->t_ms;
-        if (rem > 0) {
-            c->ver++;
-            c->step_end_ms += rem / 2;
-            return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
-        }
-        return 0;
+        return bamboo_failover(c, e->t_ms, k);
     }
     case EV_STEP: {
         if (e->ver != c->ver || c->status != S_RUNNING) return 0;
@@ -383,14 +558,8 @@ static int bamboo_event(art_ctx *c, const aev *e)
         c->last_ms = e->t_ms;
         int PS = c->P * S, over = c->overloaded, wait = bamboo_waiting(c);
         if ((over > 0 && wait >= over) || (PS - over > 0 && 2.0 * over / (PS - over) > 0.05) ||
-            (PS - over + wait) / S > c->P) {
-            oracle_table_row r;
-            row(c, n_ready(c), &r);
-            o->acc_ms[ART_REBALANCE] += r.pause_s * 1000;
-            c->ver++;
-            c->status = S_STOPPED;
-            return apush(&c->h, e->t_ms + r.pause_s * 1000, EV_RDV_END, -1, c->ver);
-        }
+            (PS - over + wait) / S > c->P)
+            return bamboo_rdv(c, e->t_ms, 0);
         double st = c->cur_step_ms * c->slow;
         o->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * st;
         o->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * st;
@@ -419,35 +588,57 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
         return -1;
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .model = model, .prm = prm,
-                 .out = out, .batch = r.global_batch_samples, .slow = 1};
+                 .out = out, .batch = r.global_batch_samples, .slow = 1, .burst_t_ms = -1};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
         if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;
     c.state = calloc((size_t)c.n_ids, 1);
+    c.listed = calloc((size_t)c.n_ids, 1);
     c.slot = malloc((size_t)c.n_ids * sizeof *c.slot);
-    if (!c.state || !c.slot) goto done;
+    c.add_seq = malloc((size_t)n_lines * sizeof *c.add_seq);
+    c.ready_seq = malloc((size_t)n_lines * sizeof *c.ready_seq);
+    c.h.cap = n_lines + 256;
+    c.h.v = malloc((size_t)c.h.cap * sizeof *c.h.v);
+    if (!c.state || !c.listed || !c.slot || !c.add_seq || !c.ready_seq || !c.h.v) goto done;
     for (int i = 0; i < c.n_ids; i++) c.slot[i] = -1;
+    /* the trace in file order, heapified as one list (heapq.heapify) */
     for (int i = 0; i < n_lines; i++)
-        if (apush(&c.h, lines[i].t_s * 1000.0, lines[i].add ? EV_ADD : EV_REMOVE, lines[i].node, 0))
-            goto done;
-    double hard_ms = lines[n_lines - 1].t_s * 1000.0;
+        c.h.v[c.h.n++] = (aev){.t_ms = floor(lines[i].t_s * 1000.0 + 0.5),
+                               .kind = lines[i].add ? EV_ADD : EV_REMOVE, .node = lines[i].node};
+    for (int i = c.h.n / 2 - 1; i >= 0; i--) sift_up(&c.h, i);
+    double hard_ms = floor(lines[n_lines - 1].t_s * 1000.0 + 0.5);
     while (c.h.n > 0) {
         aev e = apop(&c.h);
         if (e.t_ms >= hard_ms) break;
-        int x = system == ART_BAMBOO ? bamboo_event(&c, &e) : oov_event(&c, &e, system);
+        int x = system == ART_BAMBOO   ? bamboo_event(&c, &e)
+                : system == ART_VARUNA ? varuna_event(&c, &e)
+                                       : oobleck_event(&c, &e);
         if (x < 0) goto done;
         if (x > 0) break;
     }
     double span_s = (c.last_ms - c.first_ms) / 1000.0;
-    out->avg_samples_per_s =
-        span_s > 0 && c.cur_step_ms > 0 ? out->steps_done * c.batch / span_s : 0;
+    if (out->steps_done < 0) out->steps_done = 0;
+    if (system == ART_VARUNA) {
+        /* time-weighted mean of the series: each point holds since the previous */
+        double samples = 0;
+        for (int i = 1; i < c.n_ser; i++) samples += c.ser_y[i] * (c.ser_x[i] - c.ser_x[i - 1]) / 1000.0;
+        out->avg_samples_per_s = span_s > 0 ? samples / span_s : 0;
+    } else {
+        out->avg_samples_per_s =
+            span_s > 0 && c.cur_step_ms > 0 ? out->steps_done * c.batch / span_s : 0;
+    }
     rc = 0;
 done:
     if (rc) snprintf(err, errlen, "out of memory");
     free(c.state);
+    free(c.listed);
     free(c.slot);
     free(c.slot_node);
     free(c.dd);
+    free(c.add_seq);
+    free(c.ready_seq);
     free(c.h.v);
+    free(c.ser_x);
+    free(c.ser_y);
     return rc;
 }

@@ -45,16 +45,21 @@ typedef struct {
     int bamboo_stages;          /* S (12) */
     double bamboo_fatal_ms;     /* 30 000 */
     double bamboo_useful_frac;  /* 0.1971 (redundant share 0.8029) */
-    double bamboo_slowdown;     /* 1.5 after a failover */
+    double bamboo_slowdown;     /* 1.5 after any removal while training */
+    long steps_per_run;         /* the run ends after this many steps (200 000) */
+    int burst_stop;             /* Oobleck, Varuna: a rendezvous after >= this many removals in
+                                ** one millisecond stops training until a node is ready
+                                ** (3; 0: off) */
 } art_params;
 
 /* The artifact's constants; first_pause_ms and no_small_model_fallback
 ** depend on the model and trace: see art_params_for(). */
 void art_params_defaults(art_params *p);
 /* Constants of eval_tput_vs_freq.py / eval_gcp_ec2.py for a model and a
-** trace file name: Varuna's 76 s first pause for BERT-large, and
-** no_small_model_fallback for BERT-large, GPT-2 and GPT-3 medium on the
-** scale_* traces. */
+** trace file name: Varuna's 76 s first pause for BERT-large; on the
+** scale_* traces (eval_gcp_ec2.py) no_small_model_fallback for BERT-large,
+** GPT-2 and GPT-3 medium, and steps_per_run 60 000 (GPT-3 medium) or
+** 30 000 (GPT-3 2.7B, 6.7B), read off the out-of-memory rows. */
 void art_params_for(art_params *p, const char *model, const char *trace_path);
 
 /* Replay 'lines' (a spot trace) for 'system' with the table rows of

@@ -5,12 +5,12 @@
 ** traces in traces/spot/), with its throughput tables
 ** (tests/data/oobleck_sim_tput.csv).
 **
-** Asserted within 1% (each accumulator as a fraction of their sum, and the
-** average samples/s): every row this replay reproduces, i.e. Oobleck on the
-** five synthetic traces and Bamboo wherever the table says out of memory.
-** The other rows (Varuna, Bamboo on BERT/GPT-2, the scale_* traces) are
-** replayed and their deviation checked against a ceiling; docs/resilience.md
-** lists them with the measured gaps and the reason.
+** Every row is replayed. Asserted within 1% (each accumulator as a fraction
+** of their sum, and the average samples/s): every row this replay
+** reproduces. The rows it does not reproduce are listed in known_gaps[] with
+** the deviation measured when the list was made; it is asserted as a
+** ceiling, so a regression fails and a known gap stays visible.
+** docs/resilience.md explains each rule and each remaining gap.
 */
 #include "testlib.h"
 #include "artifact.h"
@@ -86,6 +86,61 @@ static double replay(const oracle_table *tbl, const ref_row *r, long *steps)
     return worst;
 }
 
+/* Rows not reproduced within 1% (docs/resilience.md, "Not reproduced"):
+** worst deviation measured by this replay (fraction points, or relative
+** samples/s). */
+static const struct {
+    const char *trace, *model, *system;
+    double worst;
+} known_gaps[] = {
+    /* Varuna: the fallback rule on removals and failed checkpoints */
+    {"6h", "GPT-3-6_7b", "varuna", 0.0239},
+    {"3h", "GPT-3-6_7b", "varuna", 0.0151},
+    {"1h", "BERT-large", "varuna", 0.0200},
+    {"1h", "GPT-3-2_7b", "varuna", 0.0158},
+    {"1h", "GPT-3-6_7b", "varuna", 0.0755},
+    {"30m", "BERT-large", "varuna", 0.0238},
+    {"30m", "GPT-3-medium", "varuna", 0.0582},
+    {"30m", "GPT-3-2_7b", "varuna", 0.0611},
+    {"30m", "GPT-3-6_7b", "varuna", 0.1037},
+    {"10m", "BERT-large", "varuna", 0.0333},
+    {"10m", "GPT-2-ours", "varuna", 0.0125},
+    {"10m", "GPT-3-medium", "varuna", 0.1108},
+    {"10m", "GPT-3-2_7b", "varuna", 0.3396},
+    {"10m", "GPT-3-6_7b", "varuna", 1.4492},
+    {"scale_gcp", "BERT-large", "varuna", 0.0619},
+    {"scale_gcp", "GPT-2-ours", "varuna", 0.0420},
+    {"scale_gcp", "GPT-3-medium", "varuna", 0.0303},
+    {"scale_gcp", "GPT-3-2_7b", "varuna", 2.6133},
+    {"scale_gcp", "GPT-3-6_7b", "varuna", 0.3746},
+    {"scale_p3", "BERT-large", "varuna", 0.0485},
+    {"scale_p3", "GPT-2-ours", "varuna", 0.0442},
+    {"scale_p3", "GPT-3-medium", "varuna", 0.0423},
+    {"scale_p3", "GPT-3-2_7b", "varuna", 3.4458},
+    {"scale_p3", "GPT-3-6_7b", "varuna", 0.0765},
+    /* Oobleck on scale_gcp: ~1,400 s the artifact does not train */
+    {"scale_gcp", "BERT-large", "oobleck", 0.0413},
+    {"scale_gcp", "GPT-2-ours", "oobleck", 0.0411},
+    {"scale_gcp", "GPT-3-medium", "oobleck", 0.0409},
+    {"scale_gcp", "GPT-3-2_7b", "oobleck", 0.0416},
+    {"scale_gcp", "GPT-3-6_7b", "oobleck", 0.0219},
+    /* Oobleck 6.7B on scale_p3: 1e12 ms stall steps, one too few */
+    {"scale_p3", "GPT-3-6_7b", "oobleck", 0.3333},
+    /* Bamboo on scale_p3: more local rendezvous, fewer fatal failures */
+    {"scale_p3", "BERT-large", "bamboo", 0.0476},
+    {"scale_p3", "GPT-2-ours", "bamboo", 0.0466},
+};
+enum { N_KNOWN_GAPS = sizeof known_gaps / sizeof known_gaps[0] };
+
+static double known_gap(const ref_row *r)
+{
+    for (int i = 0; i < N_KNOWN_GAPS; i++)
+        if (!strcmp(known_gaps[i].trace, r->trace) && !strcmp(known_gaps[i].model, r->model) &&
+            !strcmp(known_gaps[i].system, r->system))
+            return known_gaps[i].worst;
+    return -1;
+}
+
 static void test_artifact_rows(void **state)
 {
     (void)state;
@@ -95,23 +150,38 @@ static void test_artifact_rows(void **state)
     ref_row rows[128];
     int n = load_rows(rows, 128);
     assert_int_equal(n, 105); /* 5 models x 7 traces x 3 systems */
-    int n_exact = 0;
+    int n_match = 0, n_gap = 0;
     for (int i = 0; i < n; i++) {
         const ref_row *r = &rows[i];
         long steps;
-        double worst = replay(tbl, r, &steps);
-        int synthetic = r->trace[0] != 's';
-        int oom_bamboo = !strcmp(r->system, "bamboo") && r->v[0] == 0 && r->v[1] == 200000;
-        int oobleck_synth = !strcmp(r->system, "oobleck") && synthetic;
-        if (oobleck_synth || oom_bamboo) {
-            /* reproduced: within 1% (RESILIENCE.md §6 replay target) */
-            if (worst > 0.01) print_error("%s %s %s: deviation %.4f\n", r->trace, r->model, r->system, worst);
-            assert_true(worst <= 0.01);
-            if (oobleck_synth) assert_int_equal(steps, (long)r->v[1]);
-            n_exact++;
+        double worst = replay(tbl, r, &steps), gap = known_gap(r);
+        if (gap >= 0) {
+            /* a known gap: no worse than measured (rounding margin 0.001) */
+            if (worst > gap + 1e-3)
+                print_error("%s %s %s: deviation %.4f, known gap %.4f\n", r->trace, r->model,
+                            r->system, worst, gap);
+            assert_true(worst <= gap + 1e-3);
+            n_gap++;
+            continue;
         }
+        /* reproduced: within 1% (RESILIENCE.md §6 replay target) */
+        if (worst > 0.01) print_error("%s %s %s: deviation %.4f\n", r->trace, r->model, r->system, worst);
+        assert_true(worst <= 0.01);
+        long want = (long)r->v[1];
+        int synthetic = r->trace[0] != 's';
+        if ((!strcmp(r->system, "oobleck") && synthetic) || r->v[0] == 0) {
+            /* Oobleck on the synthetic traces and the out-of-memory Bamboo
+            ** rows: the exact step count */
+            assert_int_equal(steps, want);
+        } else if (strcmp(r->system, "varuna")) {
+            /* Varuna's steps_done nets out rolled-back steps differently
+            ** (docs/resilience.md); the others: within 1% */
+            assert_true(labs(steps - want) <= want / 100 + 1);
+        }
+        n_match++;
     }
-    assert_int_equal(n_exact, 25 + 15);
+    assert_int_equal(n_gap, N_KNOWN_GAPS);
+    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 73 rows */
     oracle_table_free(tbl);
 }
 
