@@ -175,7 +175,9 @@ static void layer_ops(const cfg_experiment *e, cost_op *f, cost_op *bwd, cost_op
     attn_f->attn_s = attn_f->gemm_s + attn_f->mem_s;
     double attn_b_mem_s = cost_mem_s(g, probs * (6 + 5));
 
-    double ln = 2 * T_ln * h, bda = 2 * T_ln * h, act_fn = T * ff / t;
+    double ln = 2 * T_ln * h;       /* elements through the two layernorms */
+    double bda = ln;                /* and through the two bias-dropout-adds */
+    double act_fn = T * ff / t;     /* through the MLP activation */
     double fwd_bytes = ln * 4 + bda * 7 + act_fn * (swiglu ? 6 : 4);
     double bwd_bytes = ln * 6 + bda * 7 + act_fn * (swiglu ? 10 : 6);
 
