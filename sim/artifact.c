@@ -258,6 +258,24 @@ static void note_removal_burst(art_ctx *c, double t)
     if (++c->burst_n >= c->prm->burst_stop && c->prm->burst_stop > 0) c->burst_stuck = 1;
 }
 
+/* A node joins the trace: it is ready after the spot start-up. */
+static int node_added(art_ctx *c, const aev *e)
+{
+    c->state[e->node] = N_STARTING;
+    return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+}
+
+/* Oobleck, Varuna: a node becomes ready; 1 if training was stopped, so
+** that this node starts a new rendezvous (it also ends a burst stop). */
+static int node_ready_restarts(art_ctx *c, const aev *e)
+{
+    if (c->state[e->node] != N_STARTING) return 0;
+    c->state[e->node] = N_READY;
+    if (c->status != S_STOPPED) return 0;
+    c->burst_stuck = 0;
+    return 1;
+}
+
 static int oobleck_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
@@ -265,13 +283,9 @@ static int oobleck_event(art_ctx *c, const aev *e)
     oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
-        c->state[e->node] = N_STARTING;
-        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+        return node_added(c, e);
     case EV_READY:
-        if (c->state[e->node] != N_STARTING) return 0;
-        c->state[e->node] = N_READY;
-        if (c->status != S_STOPPED) return 0;
-        c->burst_stuck = 0;
+        if (!node_ready_restarts(c, e)) return 0;
         o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
         return start_rdv(c, e->t_ms, 0);
     case EV_RDV_GLOBAL:
@@ -363,13 +377,9 @@ static int varuna_event(art_ctx *c, const aev *e)
     oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
-        c->state[e->node] = N_STARTING;
-        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+        return node_added(c, e);
     case EV_READY:
-        if (c->state[e->node] != N_STARTING) return 0;
-        c->state[e->node] = N_READY;
-        if (c->status != S_STOPPED) return 0;
-        c->burst_stuck = 0;
+        if (!node_ready_restarts(c, e)) return 0;
         /* the first start waits for its restart (minus the checkpoint) */
         p = pause_ms(c, n_ready(c), !c->started, &ck);
         o->acc_ms[ART_RESTART] += p - ck;
@@ -526,10 +536,9 @@ static int bamboo_event(art_ctx *c, const aev *e)
     int S = c->prm->bamboo_stages;
     switch (e->kind) {
     case EV_ADD:
-        c->state[e->node] = N_STARTING;
         c->slot[e->node] = -1;
         c->add_seq[c->n_add_seq++] = e->node;
-        return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
+        return node_added(c, e);
     case EV_READY:
         if (c->state[e->node] != N_STARTING) return 0;
         c->state[e->node] = N_READY;

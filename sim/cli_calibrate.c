@@ -165,18 +165,12 @@ typedef struct {
 /* Start `dtsim run CONFIG --quiet --json - --set K=V...` with stdout on a pipe. */
 static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
 {
-    int fds[2];
-    if (pipe(fds)) return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
+    int fd;
+    pid_t pid = cli_fork_piped(&fd);
+    if (pid < 0) return -1;
     if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) dup2(devnull, STDERR_FILENO); /* progress lines */
         char sets[MAX_PARAMS][CFGJ_PATH_MAX + 64];
@@ -197,9 +191,8 @@ static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
         execv(fc->self, argv);
         _exit(127);
     }
-    close(fds[1]);
     ch->pid = pid;
-    ch->fd = fds[0];
+    ch->fd = fd;
     ch->idx = idx;
     ch->len = 0;
     return 0;

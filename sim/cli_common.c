@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -94,4 +95,21 @@ int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, 
     free(mem);
     free(fits);
     return rc;
+}
+
+pid_t cli_fork_piped(int *fd)
+{
+    int fds[2];
+    if (pipe(fds)) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    close(pid ? fds[1] : fds[0]);
+    *fd = pid ? fds[0] : fds[1];
+    return pid;
 }

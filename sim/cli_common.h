@@ -1,7 +1,8 @@
 /*
 ** cli_common.h -- helpers shared by the subcommands (CLI layer): error
 ** printing with exit codes, integer parsing, the memory report of a plan that
-** does not fit, and metrics from a simulated timeline.
+** does not fit, metrics from a simulated timeline, and forking a child whose
+** output comes back through a pipe.
 */
 #ifndef DTSIM_CLI_COMMON_H
 #define DTSIM_CLI_COMMON_H
@@ -10,6 +11,8 @@
 #include "metrics.h"
 #include "plan.h"
 #include "timeline.h"
+
+#include <sys/types.h>
 
 /* "dtsim CMD: message" + hint on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -30,5 +33,9 @@ void cli_oom_message(char *buf, size_t len, const char *config, const cfg_experi
 /* Metrics of the last simulated iteration of 'res' for the representative
 ** replica class. 0 or -1. */
 int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, metrics *out);
+/* Fork with a pipe from the child to the parent (stdio flushed first).
+** Returns the child's pid in the parent with *fd the read end, 0 in the
+** child with *fd the write end, -1 on error (errno). */
+pid_t cli_fork_piped(int *fd);
 
 #endif

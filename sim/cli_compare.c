@@ -536,24 +536,13 @@ static void progress(const compare_args *a, const variant *v, int index, int n, 
 /* Start the child of variant 'i' in slot 'j'. Returns 0 or -1 (errno). */
 static int start_job(const compare_args *a, variant *vars, int i, job *j)
 {
-    int fds[2];
-    if (pipe(fds)) return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_main(a, &vars[i], fds[1]);
-    }
-    close(fds[1]);
+    int fd;
+    pid_t pid = cli_fork_piped(&fd);
+    if (pid < 0) return -1;
+    if (pid == 0) child_main(a, &vars[i], fd);
     j->variant = i;
     j->pid = pid;
-    j->fd = fds[0];
+    j->fd = fd;
     j->len = 0;
     clock_gettime(CLOCK_MONOTONIC, &j->started);
     return 0;
