@@ -290,6 +290,36 @@ int oob_pipes_from_sizes(oob_pipes *p, const int *sizes, int n, int first_id)
     return 0;
 }
 
+int oob_pipes_copy(oob_pipes *dst, const oob_pipes *src)
+{
+    if (oob_pipes_from_sizes(dst, src->len, src->n_pipes, 0)) return -1;
+    for (int i = 0; i < src->n_pipes; i++)
+        memcpy(dst->nodes[i], src->nodes[i], (size_t)src->len[i] * sizeof(int));
+    return 0;
+}
+
+int oob_layer_lost(const oob_templates *ts, const oob_pipes *p, const unsigned char *lost, int n_ids)
+{
+    int L = ts->n_layers;
+    unsigned char *held = calloc((size_t)(L > 0 ? L : 1), 1);
+    if (!held) return -1;
+    for (int i = 0; i < p->n_pipes; i++) {
+        int n = p->len[i], first = 0;
+        const oob_template *t = n >= ts->n0 && n <= ts->n_max ? &ts->t[n - ts->n0] : NULL;
+        for (int k = 0; k < n; k++) {
+            int count = t ? t->stage_layers[k] : L * (k + 1) / n - L * k / n;
+            int id = p->nodes[i][k];
+            if (!(id >= 0 && id < n_ids && lost[id]))
+                for (int l = first; l < first + count && l < L; l++) held[l] = 1;
+            first += count;
+        }
+    }
+    int gone = 0;
+    for (int l = 0; l < L && !gone; l++) gone = !held[l];
+    free(held);
+    return gone;
+}
+
 int oob_reconfigure(oob_pipes *p, const unsigned char *lost, int n_ids, int n_min)
 {
     int total = 0;

@@ -85,6 +85,15 @@ typedef struct {
 /* Build pipes from sizes in order, numbering nodes from 'first_id' up. -1 on OOM. */
 int oob_pipes_from_sizes(oob_pipes *p, const int *sizes, int n, int first_id);
 void oob_pipes_free(oob_pipes *p);
+/* Deep copy of 'src' into 'dst' (dst's old contents are not freed). -1 on OOM. */
+int oob_pipes_copy(oob_pipes *dst, const oob_pipes *src);
+
+/* Does some layer have no surviving copy? Node k of a pipeline of n nodes
+** holds stage k of the template for n (an even split of the layers if n is
+** outside n0..n_max); lost[id] != 0 marks lost nodes (ids < n_ids). Returns 1
+** if for some layer every pipeline lost the node holding it, 0 if each layer
+** still has a live holder, -1 on OOM. */
+int oob_layer_lost(const oob_templates *ts, const oob_pipes *p, const unsigned char *lost, int n_ids);
 
 /* ReconfigurationEngine.on_reconfigure (RESILIENCE.md §3): drop the lost
 ** nodes (lost[id] != 0, ids < n_ids), borrow nodes from the largest pipeline

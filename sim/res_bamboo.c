@@ -40,13 +40,14 @@ typedef struct {
 static int stage_first(int L, int S, int i) { return i * (L / S) + (i < L % S ? i : L % S); }
 
 /* Fewest stages whose per-GPU memory holds two stages' state plus S
-** in-flight microbatches' activations. 0 if none. */
+** in-flight microbatches' activations, and at least 2: with one stage a node
+** would be its own successor and hold no copy of anything. 0 if none. */
 static int pick_stages(bam_st *s, run_ctx *rc)
 {
     if (s->cfg.bam_stages > 0) return s->cfg.bam_stages;
     if (!s->inf.has_layers) return 0;
     int L = s->inf.n_layers, g = s->inf.gpus_per_node;
-    for (int S = 1; S <= L; S++) {
+    for (int S = L > 1 ? 2 : 1; S <= L; S++) {
         double worst = 0;
         for (int i = 0; i < S; i++) {
             int a = stage_first(L, S, i), b = stage_first(L, S, i + 1);

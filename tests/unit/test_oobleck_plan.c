@@ -2,7 +2,8 @@
 ** test_oobleck_plan.c -- Oobleck templates, instantiation, reconfiguration.
 ** Expected values: RESILIENCE.md §3 (checked there against the Oobleck code:
 ** test_generate_pipeline_template.py, the README's instantiation sample,
-** test_dynamic_reconfiguration.py) and the hand check of the template cost.
+** test_dynamic_reconfiguration.py), the hand check of the template cost and
+** hand-placed layer copies.
 */
 #include "testlib.h"
 #include "oobleck_plan.h"
@@ -166,6 +167,48 @@ static void test_reconfigure_vectors(void **state)
     }
 }
 
+/* Surviving copies (res_oobleck's fallback test). Templates by hand: 6
+** layers, template(2) = [3|3], template(3) = [1|2|3]; pipelines A = nodes
+** {0,1} and B = {2,3,4}. A layer is gone only if both pipelines lost the node
+** holding it: two failures in two pipelines need not lose anything. */
+static void test_layer_lost(void **state)
+{
+    (void)state;
+    int two[] = {3, 3}, three[] = {1, 2, 3};
+    oob_template t[] = {{.n_nodes = 2, .stage_layers = two}, {.n_nodes = 3, .stage_layers = three}};
+    oob_templates ts = {.n0 = 2, .n_max = 3, .n_layers = 6, .t = t};
+    static const int sizes[] = {2, 3};
+    oob_pipes p, q;
+    assert_int_equal(oob_pipes_from_sizes(&p, sizes, 2, 0), 0);
+    assert_int_equal(oob_pipes_copy(&q, &p), 0);
+    assert_int_equal(q.n_pipes, 2);
+    assert_int_equal(q.len[1], 3);
+    assert_int_equal(q.nodes[1][2], 4);
+    static const struct { int a, b, gone; } cases[] = {
+        {0, -1, 0}, /* A's layers 0-2: B still holds them */
+        {0, 2, 1},  /* layer 0: A's node 0 and B's node 2 */
+        {0, 4, 0},  /* A lost 0-2, B lost 3-5 */
+        {1, 3, 0},  /* A lost 3-5, B lost 1-2 */
+        {1, 4, 1},  /* layers 3-5 in both */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char lost[6] = {0};
+        lost[cases[i].a] = 1;
+        if (cases[i].b >= 0) lost[cases[i].b] = 1;
+        assert_int_equal(oob_layer_lost(&ts, &q, lost, 6), cases[i].gone);
+    }
+    oob_pipes_free(&p);
+    oob_pipes_free(&q);
+    /* a 4-node pipeline (no template): even split 1|2|1|2 */
+    static const int sizes4[] = {2, 4};
+    assert_int_equal(oob_pipes_from_sizes(&p, sizes4, 2, 0), 0);
+    unsigned char l1[6] = {1, 0, 1, 0, 0, 0}; /* layer 0 on nodes 0 and 2 */
+    assert_int_equal(oob_layer_lost(&ts, &p, l1, 6), 1);
+    unsigned char l2[6] = {1, 0, 0, 0, 1, 0}; /* node 4 holds layer 3 only */
+    assert_int_equal(oob_layer_lost(&ts, &p, l2, 6), 0);
+    oob_pipes_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_split_batch_readme),
         cmocka_unit_test(test_instantiate_readme),
         cmocka_unit_test(test_reconfigure_vectors),
+        cmocka_unit_test(test_layer_lost),
     };
     return RUN_TESTS("oobleck_plan", tests);
 }

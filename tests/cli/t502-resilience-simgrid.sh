@@ -1,0 +1,36 @@
+#!/bin/sh
+# t502-resilience-simgrid.sh -- the default run engine with every plan timed on
+# SimGrid: GPT-3 2.7B on 30 single-GPU nodes (configs/papers/oobleck), the
+# Oobleck artifact's synthetic traces (traces/spot: 30 nodes, then one removal
+# every 3 h or every 10 min).
+#   - healthy throughput: Oobleck instantiates its fastest mix of templates and
+#     Varuna the fastest PP x DP shape; both search spaces contain 15 pipelines
+#     of 2 nodes, so Oobleck must not be slower than Varuna (within 1%);
+#   - Bamboo needs S >= 2 stages (a node holds its successor's copy): with a
+#     removal every 3 h its failovers lose only the iteration in flight
+#     (rework < 1%), never a roll-back to the 3-hourly checkpoint;
+#   - Oobleck SOSP'23's trend at a removal every 10 min: Oobleck > Bamboo >
+#     Varuna in effective samples/s (Varuna restarts from a checkpoint at
+#     every change).
+. "$(dirname "$0")/lib-tap.sh"
+CFG=$ROOT/configs/papers/oobleck/gpt3-2.7b.json
+echo 1..5
+"$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/10m.csv" --schemes oobleck,bamboo,varuna \
+    --quiet --json "$TMP/r10.json" >"$TMP/t10.txt" 2>/dev/null
+rc=$?
+check "exit status 0" "[ $rc -eq 0 ]"
+col() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$3"; }
+healthy() { # SCHEME: healthy_samples_per_s of that scheme in r10.json
+    awk -v s="\"$1\"" '$1 == "\"scheme\":" { cur = $2; sub(/,$/, "", cur) }
+        $1 == "\"healthy_samples_per_s\":" && cur == s { v = $2; sub(/,$/, "", v); print v; exit }' "$TMP/r10.json"
+}
+ho=$(healthy oobleck); hv=$(healthy varuna)
+check "healthy: Oobleck $ho >= 0.99 x Varuna $hv samples/s" \
+    "awk -v o='$ho' -v v='$hv' 'BEGIN { exit !(o != \"\" && o >= 0.99 * v) }'"
+o=$(col oobleck 3 "$TMP/t10.txt"); b=$(col bamboo 3 "$TMP/t10.txt"); v=$(col varuna 3 "$TMP/t10.txt")
+check "10m trace: Oobleck $o > Bamboo $b samples/s" "awk 'BEGIN { exit !($o > $b) }'"
+check "10m trace: Bamboo $b > Varuna $v samples/s" "awk 'BEGIN { exit !($b > $v) }'"
+"$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/3h.csv" --schemes bamboo --quiet \
+    >"$TMP/t3.txt" 2>/dev/null
+rw=$(col bamboo 6 "$TMP/t3.txt")
+check "3h trace: Bamboo rework $rw < 0.01 of wall time" "near '$rw' 0 0.01"
