@@ -405,9 +405,10 @@ static int varuna_event(art_ctx *c, const aev *e)
                 series_zero_last(c, c->n_ser);
                 o->steps_done = 0;
             } else {
+                /* the lost steps stay in steps_done (only a failed
+                ** checkpoint takes its 10 back): docs/resilience.md */
                 o->acc_ms[ART_FALLBACK] += (2 * k - 1) * c->cur_step_ms;
                 series_zero_last(c, 2L * k - 1);
-                o->steps_done -= k;
             }
             c->k_since_ckpt = 0;
         }
