@@ -5,7 +5,8 @@
 ** Owns: templates (one per node count n0..n_max, stage partition from the
 ** per-layer cost), instantiation (the multiset of templates covering N nodes
 ** with >= f+1 pipelines and the microbatch split b_t that balances pipeline
-** times), and the node-level reconfiguration after failures (borrow, merge).
+** times), the node-level reconfiguration after failures (borrow, merge), and
+** whether every layer still has a live copy after a set of failures.
 ** Sources: RESILIENCE.md §3 (SymbioticLab/Oobleck pipeline_template.cpp,
 ** instantiator.py, engine.py). It does not run anything: res_oobleck.c does.
 ** Invariants: a template of n nodes has n stages (one node each, all its
