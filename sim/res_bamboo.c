@@ -4,11 +4,13 @@
 ** RESILIENCE.md §4 (Thorpe et al. NSDI'23). P = floor(N / S) pipelines of S
 ** stages, one node per stage; the other nodes wait as standbys. Node (p, i)
 ** also holds stage i+1's state (memory: twice a stage's state) and runs its
-** forward on every microbatch (FRC). Steady overhead: the redundant forward
-** work m * F(stage i+1) minus what fits in the 1F1B bubble (S-1)(F+B) of the
-** stage, added to the iteration time. Failure of (p, i): the predecessor
-** takes the stage (failover: detection + bam_failover_s, the iteration in
-** flight lost), and pipeline p runs with that node doing two stages (plan
+** forward on every microbatch (FRC). Its cost: the redundant forward work
+** m * F(stage i+1) on the m = ceil(B/P) microbatches of a pipeline minus what
+** fits in the 1F1B bubble (S-1)(F+B) of the stage, added to the iteration
+** time of every shape; the steady overhead is that cost at the healthy
+** shape (n_nodes / S pipelines). Failure of (p, i): the predecessor takes
+** the stage (failover: detection + bam_failover_s, the iteration in flight
+** lost), and pipeline p runs with that node doing two stages (plan
 ** from the oracle, or bam_slowdown times the iteration). Fatal if the failed
 ** node or its predecessor already does double duty: restart from the last
 ** durable checkpoint. After every change the artifact's rules (a)-(c)
@@ -29,9 +31,12 @@ typedef struct {
     int *owner;              /* [P*S] node of (p, i), -1 if dead */
     int *runs;               /* [P*S] stages run by that slot's node's position (1 or 2) */
     int *where;              /* [n_ids] slot of a node, -1 if standby or down */
-    double redundant_s;      /* extra time per iteration from FRC */
+    double redundant_s;      /* extra time per iteration from FRC, for the current P */
+    int frc_on;              /* 0 while timing the baseline without FRC */
+    int have_base;           /* the baseline has been timed (needs >= 1 pipeline) */
     double ckpt_s, load_s;
     double base_it_s;        /* healthy iteration without FRC */
+    double base_redundant_s; /* FRC cost at the healthy shape: the steady overhead */
     double last_it_s;
     int waiting;             /* job has no full pipeline */
 } bam_st;
@@ -71,6 +76,28 @@ static int pick_stages(bam_st *s, run_ctx *rc)
         if (ok) return S;
     }
     return 0;
+}
+
+/* FRC cost per iteration with P pipelines: the worst stage's forward of its
+** successor on its ceil(B/P) microbatches minus its 1F1B bubble (S-1)(F+B). */
+static double frc_extra_s(bam_st *s, run_ctx *rc, int P)
+{
+    int L = s->inf.n_layers, S = s->S;
+    if (!s->inf.has_layers || S < 2 || P < 1) return 0;
+    int m = (s->inf.n_microbatches + P - 1) / P;
+    double worst = 0;
+    for (int i = 0; i < S; i++) {
+        double f = 0, fb = 0;
+        oracle_layer c;
+        for (int l = stage_first(L, S, i); l < stage_first(L, S, i + 1); l++)
+            if (!oracle_layer_cost(run_oracle(rc), l, s->inf.gpus_per_node, &c)) fb += c.fwd_s + c.bwd_s;
+        int n = (i + 1) % S;
+        for (int l = stage_first(L, S, n); l < stage_first(L, S, n + 1); l++)
+            if (!oracle_layer_cost(run_oracle(rc), l, s->inf.gpus_per_node, &c)) f += c.fwd_s;
+        double extra = m * f - (S - 1) * fb;
+        if (extra > worst) worst = extra;
+    }
+    return worst;
 }
 
 /* Iteration time of the current pipelines (double-duty stages merged). */
@@ -141,7 +168,28 @@ static int fresh(bam_st *s, run_ctx *rc)
         s->where[id++] = k;
     }
     s->waiting = s->P < 1;
+    s->redundant_s = s->frc_on ? frc_extra_s(s, rc, s->P) : 0;
     return time_plan(s, rc);
+}
+
+/* Fresh pipelines with FRC. Without a baseline yet (an opaque plan, or a
+** healthy shape that did not fit), the first plan that runs is timed once
+** without FRC and becomes it. 1 if the model does not fit. */
+static int form_pipelines(bam_st *s, run_ctx *rc)
+{
+    if (!s->have_base) {
+        s->frc_on = 0;
+        int r = fresh(s, rc);
+        if (r < 0) return -1;
+        if (r > 0) return 1; /* out of memory (the artifact's Bamboo on GPT-3): never runs */
+        if (s->P < 1) return 0; /* no pipeline yet: wait for nodes */
+        s->base_it_s = s->last_it_s;
+        s->base_redundant_s = frc_extra_s(s, rc, s->P);
+        run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
+        s->have_base = 1;
+    }
+    s->frc_on = 1;
+    return fresh(s, rc);
 }
 
 static int standby_count(const bam_st *s, const run_ctx *rc)
@@ -181,37 +229,25 @@ static int bam_start(void *st, run_ctx *rc)
     if (s->S < 1) return run_fail(rc, "bamboo: no stage count fits the model twice in memory");
     s->ckpt_s = res_ckpt_write_s(&s->cfg, &s->inf);
     s->load_s = res_ckpt_read_s(&s->cfg, &s->inf);
-    s->redundant_s = 0;
-    if (s->inf.has_layers) {
-        /* FRC: m_p forwards of the next stage minus the stage's 1F1B bubble */
-        int L = s->inf.n_layers, S = s->S, P = run_n_up(rc) / S;
-        int m = P > 0 ? (s->inf.n_microbatches + P - 1) / P : 0;
-        double worst = 0;
-        for (int i = 0; i < S; i++) {
-            double f = 0, fb = 0;
-            oracle_layer c;
-            for (int l = stage_first(L, S, i); l < stage_first(L, S, i + 1); l++)
-                if (!oracle_layer_cost(run_oracle(rc), l, s->inf.gpus_per_node, &c)) fb += c.fwd_s + c.bwd_s;
-            int n = (i + 1) % S;
-            for (int l = stage_first(L, S, n); l < stage_first(L, S, n + 1); l++)
-                if (!oracle_layer_cost(run_oracle(rc), l, s->inf.gpus_per_node, &c)) f += c.fwd_s;
-            double extra = m * f - (S - 1) * fb;
-            if (extra > worst) worst = extra;
-        }
-        s->redundant_s = S > 1 ? worst : 0;
-    }
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
-    double keep = s->redundant_s;
-    s->redundant_s = 0;
-    int r = fresh(s, rc); /* first without FRC: the baseline */
-    if (r < 0) return -1;
-    if (r > 0) return 0; /* out of memory (the artifact's Bamboo on GPT-3): never runs */
-    s->base_it_s = s->last_it_s;
-    run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
-    s->redundant_s = keep;
-    r = fresh(s, rc);
-    if (r < 0) return -1;
-    return 0;
+    /* the healthy shape, n_nodes / S pipelines without FRC, is the baseline,
+    ** also when the trace starts with fewer nodes (or none) */
+    int P0 = s->cfg.n_nodes / s->S;
+    if (s->inf.has_layers && P0 >= 1) {
+        oracle_plan *p = oracle_plan_homogeneous(s->S, P0, s->inf.n_layers, s->inf.gpus_per_node,
+                                                 s->inf.n_microbatches);
+        oracle_result r = {0};
+        int bad = p && run_time_plan(rc, p, &r);
+        oracle_plan_free(p);
+        if (bad) return -1;
+        if (r.fits) {
+            s->base_it_s = r.iter_s;
+            s->base_redundant_s = frc_extra_s(s, rc, P0);
+            run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
+            s->have_base = 1;
+        }
+    }
+    return form_pipelines(s, rc) < 0 ? -1 : 0;
 }
 
 static int bam_on_failure(void *st, run_ctx *rc, int node)
@@ -246,7 +282,7 @@ static int bam_on_arrival(void *st, run_ctx *rc, int node)
     if (s->P < 1) {
         if (run_n_up(rc) / s->S < 1) return 0;
         run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
-        return fresh(s, rc) < 0 ? -1 : 0;
+        return form_pipelines(s, rc) < 0 ? -1 : 0;
     }
     if (should_rebalance(s, rc)) return rebalance(s, rc);
     return 0;
@@ -257,7 +293,7 @@ static double bam_overhead(void *st)
     bam_st *s = st;
     double t = s->cfg.fallback_interval_s;
     double ck = t > 0 ? s->ckpt_s / (t + s->ckpt_s) : 0;
-    double it = s->base_it_s + s->redundant_s;
+    double it = s->base_it_s + s->base_redundant_s;
     return 1 - (1 - ck) * (it > 0 ? s->base_it_s / it : 1);
 }
 

@@ -11,10 +11,13 @@
 #     (rework < 1%), never a roll-back to the 3-hourly checkpoint;
 #   - Oobleck SOSP'23's trend at a removal every 10 min: Oobleck > Bamboo >
 #     Varuna in effective samples/s (Varuna restarts from a checkpoint at
-#     every change).
+#     every change);
+#   - Bamboo's steady overhead (its redundant forward at the healthy shape of
+#     30 nodes) does not depend on the trace: the same on scale_gcp, which
+#     starts with no node, as on 10m, which starts with all 30.
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/configs/papers/oobleck/gpt3-2.7b.json
-echo 1..5
+echo 1..6
 "$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/10m.csv" --schemes oobleck,bamboo,varuna \
     --quiet --json "$TMP/r10.json" >"$TMP/t10.txt" 2>/dev/null
 rc=$?
@@ -34,3 +37,8 @@ check "10m trace: Bamboo $b > Varuna $v samples/s" "awk 'BEGIN { exit !($b > $v)
     >"$TMP/t3.txt" 2>/dev/null
 rw=$(col bamboo 6 "$TMP/t3.txt")
 check "3h trace: Bamboo rework $rw < 0.01 of wall time" "near '$rw' 0 0.01"
+"$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/scale_gcp-trace.csv" --schemes bamboo \
+    --quiet >"$TMP/tg.txt" 2>/dev/null
+og=$(col bamboo 4 "$TMP/tg.txt"); o10=$(col bamboo 4 "$TMP/t10.txt")
+check "Bamboo steady overhead: scale_gcp $og = 10m $o10 (> 0.05)" \
+    "[ -n '$og' ] && [ '$og' = '$o10' ] && near '$og' 0.5 0.45"
