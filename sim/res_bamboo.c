@@ -11,7 +11,8 @@
 ** shape (n_nodes / S pipelines). Failure of (p, i): the predecessor takes
 ** the stage (failover: detection + bam_failover_s, the iteration in flight
 ** lost), and pipeline p runs with that node doing two stages (plan
-** from the oracle, or bam_slowdown times the iteration). Fatal if the failed
+** from the oracle; bam_slowdown times the healthy iteration if set, or x1.5
+** when the merged stage fails the oracle's memory check). Fatal if the failed
 ** node or its predecessor already does double duty: restart from the last
 ** durable checkpoint. After every change the artifact's rules (a)-(c)
 ** decide a rebalancing: bam_reconfig_s pause, fresh pipelines.
@@ -140,9 +141,13 @@ static int time_plan(bam_st *s, run_ctx *rc)
     int rc2 = run_time_plan(rc, plan, &r);
     oracle_plan_free(plan);
     if (rc2) return -1;
-    if (!r.fits) { run_set_config(rc, 0, s->inf.global_batch_samples); return 1; }
+    /* a merged stage carries two stages' activations, which the oracle's
+    ** memory check may refuse although the node holds both stages' state by
+    ** design: such a pipeline runs at the slowdown factor, as in the artifact */
+    int merged_oom = !r.fits && overloaded && s->have_base;
+    if (!r.fits && !merged_oom) { run_set_config(rc, 0, s->inf.global_batch_samples); return 1; }
     double it = r.iter_s + extra;
-    if (overloaded && (s->cfg.bam_slowdown > 0 || !s->inf.has_layers))
+    if (overloaded && (merged_oom || s->cfg.bam_slowdown > 0 || !s->inf.has_layers))
         it = (s->base_it_s + extra) * (s->cfg.bam_slowdown > 0 ? s->cfg.bam_slowdown : 1.5);
     s->last_it_s = it;
     run_set_config(rc, it, s->inf.global_batch_samples);
