@@ -286,10 +286,13 @@ static int bam_on_arrival(void *st, run_ctx *rc, int node)
     (void)node;
     if (s->P < 1) {
         if (run_n_up(rc) / s->S < 1) return 0;
-        run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
+        if (!run_paused(rc)) run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
         return form_pipelines(s, rc) < 0 ? -1 : 0;
     }
-    if (should_rebalance(s, rc)) return rebalance(s, rc);
+    if (!should_rebalance(s, rc)) return 0;
+    /* a restart or rebalancing in progress takes the node along */
+    if (run_paused(rc)) return fresh(s, rc) < 0 ? -1 : 0;
+    return rebalance(s, rc);
     return 0;
 }
 

@@ -11,10 +11,11 @@
 ** If some layer lost every copy within one recovery window (each pipeline
 ** lost the node holding it, as the pipelines stood when the window opened;
 ** an opaque plan stands for the table's f+1 pipelines and is not checked) or
-** fewer than n0 nodes remain, it falls back to a restart from the last durable checkpoint
-** (fallback_interval_s). Arrivals re-instantiate
-** over all live nodes (oob_use_arrivals). Without a per-layer profile (table
-** oracle) the plan is opaque: one group of all live nodes.
+** fewer than n0 nodes remain, it falls back to a restart from the last
+** durable checkpoint (fallback_interval_s). Arrivals re-instantiate over all
+** live nodes (oob_use_arrivals); one during a pause joins it (no second
+** pause). Without a per-layer profile (table oracle) the plan is opaque: one
+** group of all live nodes.
 */
 #include "oobleck_plan.h"
 #include "res.h"
@@ -311,6 +312,7 @@ static int oob_on_arrival(void *st, run_ctx *rc, int node)
     }
     s->fallback = 0;
     s->stalled = 0;
+    if (run_paused(rc)) return 0; /* the restart or reconfiguration in progress takes it along */
     if (was_fallback) {
         run_pause(rc, s->cfg.restart_s + s->load_s, RUN_B_RESTART);
     } else {

@@ -8,7 +8,8 @@
 ** var_ckpt_every_iters iterations (or the shared interval policy). A failure
 ** (no notice) rolls back to the last checkpoint and restarts in the new
 ** shape: detection + restart + load + morph. An arrival checkpoints first
-** (no work lost), then restarts in the larger shape.
+** (no work lost), then restarts in the larger shape if that is faster; one
+** during a restart joins it (no second pause).
 */
 #include "res.h"
 
@@ -92,6 +93,9 @@ static int varuna_on_arrival(void *st, run_ctx *rc, int node)
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
     if (rc2 > 0) return 0;
+    /* a restart in progress takes the node along (simultaneous arrivals
+    ** make one morph, not one each) */
+    if (run_paused(rc)) return morph(s, rc);
     if (s->n_run) {
         /* worth a morph only if the new shape is faster (AutoConfig keeps D x P) */
         oracle_plan *p2 = NULL;

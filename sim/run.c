@@ -150,6 +150,7 @@ void run_pause(run_ctx *rc, double s, run_bucket bucket)
 }
 
 void run_cancel_pauses(run_ctx *rc) { rc->n_pauses = 0; }
+int run_paused(const run_ctx *rc) { return rc->n_pauses > 0; }
 void run_count_reconfig(run_ctx *rc) { rc->res->n_reconfigs++; }
 
 /* ---- progress ----------------------------------------------------------- */

@@ -107,6 +107,8 @@ void run_commit(run_ctx *rc);
 void run_pause(run_ctx *rc, double s, run_bucket bucket);
 /* Drop pending pauses (a recovery in progress starts over). */
 void run_cancel_pauses(run_ctx *rc);
+/* 1 while pauses are pending (a restart or reconfiguration in progress). */
+int run_paused(const run_ctx *rc);
 /* Count a reconfiguration (statistics only). */
 void run_count_reconfig(run_ctx *rc);
 

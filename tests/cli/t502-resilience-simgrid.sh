@@ -18,10 +18,13 @@
 #   - Llama-3-405B-like on 16,384 GPUs, 48 h of Llama 3 failures: a failover
 #     merges two stages whose activations the memory check refuses; Bamboo
 #     runs that pipeline at its x1.5 slowdown instead of stopping the job
-#     until the node is repaired (waiting < 1%).
+#     until the node is repaired (waiting < 1%);
+#   - 10 nodes arriving in the same millisecond make one restart (Varuna:
+#     600 s + checkpoint load of a 2 h run, 0.085) or one reconfiguration
+#     (Oobleck: 10 s + copy; Bamboo: one 76 s rebalancing, 0.0106), not ten.
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/configs/papers/oobleck/gpt3-2.7b.json
-echo 1..7
+echo 1..10
 "$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/10m.csv" --schemes oobleck,bamboo,varuna \
     --quiet --json "$TMP/r10.json" >"$TMP/t10.txt" 2>/dev/null
 rc=$?
@@ -50,3 +53,11 @@ check "Bamboo steady overhead: scale_gcp $og = 10m $o10 (> 0.05)" \
     --duration-h 48 --quiet >"$TMP/t16k.txt" 2>/dev/null
 wt=$(col bamboo 11 "$TMP/t16k.txt")
 check "16k GPUs, 48 h: Bamboo waiting $wt < 0.01" "near '$wt' 0 0.01"
+awk 'BEGIN { for (i = 1; i <= 20; i++) print "0,add,node" i
+             for (i = 21; i <= 30; i++) print "3600000,add,node" i
+             print "7200000,remove,node1" }' >"$TMP/batch.csv"
+"$BIN" resilience "$CFG" --failure-trace "$TMP/batch.csv" --quiet >"$TMP/tb.txt" 2>/dev/null
+vr=$(col varuna 7 "$TMP/tb.txt"); orc=$(col oobleck 9 "$TMP/tb.txt"); brc=$(col bamboo 9 "$TMP/tb.txt")
+check "10 simultaneous arrivals: Varuna restart $vr in [0.08, 0.10]" "near '$vr' 0.09 0.01"
+check "10 simultaneous arrivals: Oobleck reconfig $orc < 0.005" "near '$orc' 0 0.005"
+check "10 simultaneous arrivals: Bamboo reconfig $brc < 0.02" "near '$brc' 0 0.02"
