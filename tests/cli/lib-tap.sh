@@ -3,6 +3,7 @@
 # TMP (a temp dir removed on exit) and defines:
 #   check NAME CONDITION   "ok N - NAME" if the shell CONDITION holds, else "not ok"
 #   near VALUE WANT TOL    true if |VALUE - WANT| <= TOL (awk; no jq or python)
+#   row_col ROW COL FILE   column COL of the table row whose first field is ROW
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${DTSIM_BIN:-$ROOT/dtsim}
 TMP=$(mktemp -d)
@@ -15,6 +16,9 @@ check() {
 near() {
     awk -v v="$1" -v w="$2" -v t="$3" \
         'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'
+}
+row_col() {
+    awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$3"
 }
 #   jnum FILE KEY DEPTH    value of the first "KEY": at DEPTH tabs in a cJSON report
 jnum() {

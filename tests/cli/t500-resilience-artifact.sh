@@ -2,14 +2,8 @@
 # t500-resilience-artifact.sh -- `dtsim resilience --artifact`: the Oobleck
 # artifact simulator's numbers (tests/data/oobleck_sim_results.csv, rows
 # 10m,BERT-large and 1h,GPT-3-2_7b), JSON output, and usage errors.
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${DTSIM_BIN:-$ROOT/dtsim}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-n=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
-near() { awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'; }
-col() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$TMP/out"; }
+. "$(dirname "$0")/lib-tap.sh"
+col() { row_col "$1" "$2" "$TMP/out"; }
 
 echo 1..9
 "$BIN" resilience --artifact --model BERT-large --failure-trace "$ROOT/traces/spot/10m.csv" \

@@ -2,12 +2,7 @@
 # t501-resilience-run.sh -- `dtsim resilience CONFIG`: the run engine on an
 # analytic profile: table, determinism, --runs intervals, CSV series, and
 # bad failure configs / traces (file, JSON path or line number).
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${DTSIM_BIN:-$ROOT/dtsim}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-n=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
+. "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
 echo 1..11

@@ -29,7 +29,6 @@ echo 1..10
     --quiet --json "$TMP/r10.json" >"$TMP/t10.txt" 2>/dev/null
 rc=$?
 check "exit status 0" "[ $rc -eq 0 ]"
-col() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$3"; }
 healthy() { # SCHEME: healthy_samples_per_s of that scheme in r10.json
     awk -v s="\"$1\"" '$1 == "\"scheme\":" { cur = $2; sub(/,$/, "", cur) }
         $1 == "\"healthy_samples_per_s\":" && cur == s { v = $2; sub(/,$/, "", v); print v; exit }' "$TMP/r10.json"
@@ -37,27 +36,27 @@ healthy() { # SCHEME: healthy_samples_per_s of that scheme in r10.json
 ho=$(healthy oobleck); hv=$(healthy varuna)
 check "healthy: Oobleck $ho >= 0.99 x Varuna $hv samples/s" \
     "awk -v o='$ho' -v v='$hv' 'BEGIN { exit !(o != \"\" && o >= 0.99 * v) }'"
-o=$(col oobleck 3 "$TMP/t10.txt"); b=$(col bamboo 3 "$TMP/t10.txt"); v=$(col varuna 3 "$TMP/t10.txt")
+o=$(row_col oobleck 3 "$TMP/t10.txt"); b=$(row_col bamboo 3 "$TMP/t10.txt"); v=$(row_col varuna 3 "$TMP/t10.txt")
 check "10m trace: Oobleck $o > Bamboo $b samples/s" "awk 'BEGIN { exit !($o > $b) }'"
 check "10m trace: Bamboo $b > Varuna $v samples/s" "awk 'BEGIN { exit !($b > $v) }'"
 "$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/3h.csv" --schemes bamboo --quiet \
     >"$TMP/t3.txt" 2>/dev/null
-rw=$(col bamboo 6 "$TMP/t3.txt")
+rw=$(row_col bamboo 6 "$TMP/t3.txt")
 check "3h trace: Bamboo rework $rw < 0.01 of wall time" "near '$rw' 0 0.01"
 "$BIN" resilience "$CFG" --failure-trace "$ROOT/traces/spot/scale_gcp-trace.csv" --schemes bamboo \
     --quiet >"$TMP/tg.txt" 2>/dev/null
-og=$(col bamboo 4 "$TMP/tg.txt"); o10=$(col bamboo 4 "$TMP/t10.txt")
+og=$(row_col bamboo 4 "$TMP/tg.txt"); o10=$(row_col bamboo 4 "$TMP/t10.txt")
 check "Bamboo steady overhead: scale_gcp $og = 10m $o10 (> 0.05)" \
     "[ -n '$og' ] && [ '$og' = '$o10' ] && near '$og' 0.5 0.45"
 "$BIN" resilience "$ROOT/configs/experiments/resilience-llama3-16k.json" --schemes bamboo \
     --duration-h 48 --quiet >"$TMP/t16k.txt" 2>/dev/null
-wt=$(col bamboo 11 "$TMP/t16k.txt")
+wt=$(row_col bamboo 11 "$TMP/t16k.txt")
 check "16k GPUs, 48 h: Bamboo waiting $wt < 0.01" "near '$wt' 0 0.01"
 awk 'BEGIN { for (i = 1; i <= 20; i++) print "0,add,node" i
              for (i = 21; i <= 30; i++) print "3600000,add,node" i
              print "7200000,remove,node1" }' >"$TMP/batch.csv"
 "$BIN" resilience "$CFG" --failure-trace "$TMP/batch.csv" --quiet >"$TMP/tb.txt" 2>/dev/null
-vr=$(col varuna 7 "$TMP/tb.txt"); orc=$(col oobleck 9 "$TMP/tb.txt"); brc=$(col bamboo 9 "$TMP/tb.txt")
+vr=$(row_col varuna 7 "$TMP/tb.txt"); orc=$(row_col oobleck 9 "$TMP/tb.txt"); brc=$(row_col bamboo 9 "$TMP/tb.txt")
 check "10 simultaneous arrivals: Varuna restart $vr in [0.08, 0.10]" "near '$vr' 0.09 0.01"
 check "10 simultaneous arrivals: Oobleck reconfig $orc < 0.005" "near '$orc' 0 0.005"
 check "10 simultaneous arrivals: Bamboo reconfig $brc < 0.02" "near '$brc' 0 0.02"
