@@ -35,6 +35,7 @@ typedef struct {
     unsigned char *in;         /* [n_ids] node is in a pipeline */
     unsigned char *lost;       /* [n_ids] scratch */
     oob_pipes window;          /* the pipelines when the recovery window opened */
+    int new_placement;         /* pipelines placed since: the next failure opens a window */
     unsigned char *win_lost;   /* [n_ids] pipeline nodes lost since then */
     double recover_end_s;
     double ckpt_s, load_s, copy_s;
@@ -95,12 +96,13 @@ done:
 
 #define OOB_TOP_K 32 /* mixes timed by the oracle at each instantiation (memoised) */
 
-/* A recovery window opens: remember who holds which layers. */
+/* A recovery window opens at a failure: remember who holds which layers. */
 static int open_window(oob_st *s, run_ctx *rc)
 {
     oob_pipes_free(&s->window);
     if (oob_pipes_copy(&s->window, &s->pipes)) return run_fail(rc, "out of memory");
     memset(s->win_lost, 0, (size_t)run_n_ids(rc));
+    s->new_placement = 0;
     return 0;
 }
 
@@ -118,7 +120,8 @@ static int place(oob_st *s, run_ctx *rc, const int *sizes, int n_sizes)
             s->pipes.nodes[i][k] = id;
             s->in[id++] = 1;
         }
-    return open_window(s, rc);
+    s->new_placement = 1; /* the window is taken lazily, not per candidate */
+    return 0;
 }
 
 static int inst_sizes(const oob_instance *in, int *sizes, int max)
@@ -249,7 +252,7 @@ static int oob_on_failure(void *st, run_ctx *rc, int node)
         run_pause(rc, run_detect_s(rc), RUN_B_RESTART);
         return 0;
     }
-    if (now >= s->recover_end_s && open_window(s, rc)) return -1;
+    if ((now >= s->recover_end_s || s->new_placement) && open_window(s, rc)) return -1;
     /* copies being rebuilt count only once the recovery ends: a layer is
     ** gone if every pipeline of the window lost its holder */
     s->win_lost[node] = 1;
