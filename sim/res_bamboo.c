@@ -34,9 +34,8 @@ typedef struct {
     int *where;              /* [n_ids] slot of a node, -1 if standby or down */
     double redundant_s;      /* extra time per iteration from FRC, for the current P */
     int frc_on;              /* 0 while timing the baseline without FRC */
-    int have_base;           /* the baseline has been timed (needs >= 1 pipeline) */
     double ckpt_s, load_s;
-    double base_it_s;        /* healthy iteration without FRC */
+    double base_it_s;        /* healthy iteration without FRC (0: not timed yet) */
     double base_redundant_s; /* FRC cost at the healthy shape: the steady overhead */
     double last_it_s;
     int waiting;             /* job has no full pipeline */
@@ -144,7 +143,7 @@ static int time_plan(bam_st *s, run_ctx *rc)
     /* a merged stage carries two stages' activations, which the oracle's
     ** memory check may refuse although the node holds both stages' state by
     ** design: such a pipeline runs at the slowdown factor, as in the artifact */
-    int merged_oom = !r.fits && overloaded && s->have_base;
+    int merged_oom = !r.fits && overloaded && s->base_it_s > 0;
     if (!r.fits && !merged_oom) { run_set_config(rc, 0, s->inf.global_batch_samples); return 1; }
     double it = r.iter_s + extra;
     if (overloaded && (merged_oom || s->cfg.bam_slowdown > 0 || !s->inf.has_layers))
@@ -182,7 +181,7 @@ static int fresh(bam_st *s, run_ctx *rc)
 ** without FRC and becomes it. 1 if the model does not fit. */
 static int form_pipelines(bam_st *s, run_ctx *rc)
 {
-    if (!s->have_base) {
+    if (!(s->base_it_s > 0)) {
         s->frc_on = 0;
         int r = fresh(s, rc);
         if (r < 0) return -1;
@@ -191,7 +190,6 @@ static int form_pipelines(bam_st *s, run_ctx *rc)
         s->base_it_s = s->last_it_s;
         s->base_redundant_s = frc_extra_s(s, rc, s->P);
         run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
-        s->have_base = 1;
     }
     s->frc_on = 1;
     return fresh(s, rc);
@@ -249,8 +247,7 @@ static int bam_start(void *st, run_ctx *rc)
             s->base_it_s = r.iter_s;
             s->base_redundant_s = frc_extra_s(s, rc, P0);
             run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
-            s->have_base = 1;
-        }
+            }
     }
     return form_pipelines(s, rc) < 0 ? -1 : 0;
 }
