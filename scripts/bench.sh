@@ -26,7 +26,7 @@ bench() { # NAME CONFIG TARGET_S
                n, c + y, w, s, r / 1024, t, (c + y < t ? "met" : "MISSED") }'
 }
 
-echo "dtsim benchmarks ($(nproc) cores; median of 3 runs; wall time includes process start and platform load)"
+echo "dtsim benchmarks ($(nproc) cores; iteration rows: median of 3 runs, resilience rows: one run; wall time includes process start and platform load)"
 bench "Megatron-LM 1T, 3072 GPUs, TP8 PP64 DP6, m=512" configs/bench/megatron-1t.json 1
 bench "16,384 GPUs, TP8 PP16 DP128" configs/bench/16k-h100.json 2
 for extra in scripts/bench_*.sh; do
