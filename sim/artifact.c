@@ -166,6 +166,8 @@ typedef struct {
     double burst_t_ms;
     int burst_n, burst_stuck;
     int cfg_nodes;            /* nodes of the running configuration */
+    int rdv_trigger;          /* node whose ready event restarted training: not in
+                              ** that rendezvous (rule 10), -1 if none */
     /* Varuna: steps since the last good checkpoint, steps scheduled, and the
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
     int k_since_ckpt, have_ckpt;
@@ -225,6 +227,8 @@ static int start_rdv(art_ctx *c, double t, double dur_ms)
 static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
 {
     int n = n_ready(c);
+    if (c->rdv_trigger >= 0 && c->state[c->rdv_trigger] == N_READY) n--;
+    c->rdv_trigger = -1;
     row(c, n, r);
     c->cfg_nodes = n;
     c->cur_step_ms = step_ms(r);
@@ -268,13 +272,16 @@ static int node_added(art_ctx *c, const aev *e)
 }
 
 /* Oobleck, Varuna: a node becomes ready; 1 if training was stopped, so
-** that this node starts a new rendezvous (it also ends a burst stop). */
+** that this node starts a new rendezvous (it also ends a burst stop). After
+** the first start that rendezvous does not list the node itself: it waits
+** for the next one (rule 10). */
 static int node_ready_restarts(art_ctx *c, const aev *e)
 {
     if (c->state[e->node] != N_STARTING) return 0;
     c->state[e->node] = N_READY;
     if (c->status != S_STOPPED) return 0;
     c->burst_stuck = 0;
+    if (c->started) c->rdv_trigger = e->node;
     return 1;
 }
 
@@ -599,7 +606,8 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
         return -1;
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .model = model, .prm = prm,
-                 .out = out, .batch = r.global_batch_samples, .slow = 1, .burst_t_ms = -1};
+                 .out = out, .batch = r.global_batch_samples, .slow = 1, .burst_t_ms = -1,
+                 .rdv_trigger = -1};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
         if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;
