@@ -139,6 +139,24 @@ static double known_gap(const ref_row *r)
     return -1;
 }
 
+/* Replay the reference row (trace, model, system) into *res and return it. */
+static ref_row replay_row(const char *trace, const char *model, const char *system, art_result *res)
+{
+    char err[256];
+    oracle_table *tbl = oracle_table_load(TEST_PATH("tests/data/oobleck_sim_tput.csv"), err, sizeof err);
+    assert_non_null(tbl);
+    ref_row rows[128];
+    int n = load_rows(rows, 128), found = -1;
+    for (int i = 0; i < n && found < 0; i++)
+        if (!strcmp(rows[i].trace, trace) && !strcmp(rows[i].model, model) &&
+            !strcmp(rows[i].system, system))
+            found = i;
+    assert_true(found >= 0);
+    replay(tbl, &rows[found], res);
+    oracle_table_free(tbl);
+    return rows[found];
+}
+
 /* The throughput span (first start to last completed step) of a row:
 ** steps x batch / samples/s, seconds. */
 static double span_s(double steps, double batch, double samples_per_s)
@@ -157,26 +175,16 @@ static double span_s(double steps, double batch, double samples_per_s)
 static void test_span_ends_at_last_step(void **state)
 {
     (void)state;
-    char err[256];
-    oracle_table *tbl = oracle_table_load(TEST_PATH("tests/data/oobleck_sim_tput.csv"), err, sizeof err);
-    assert_non_null(tbl);
-    ref_row rows[128];
-    int n = load_rows(rows, 128), checked = 0;
-    for (int i = 0; i < n; i++) {
-        const ref_row *r = &rows[i];
-        if (strcmp(r->system, "oobleck") || strcmp(r->model, "GPT-3-6_7b") || r->trace[0] != 's')
-            continue;
+    const char *traces[] = {"scale_gcp", "scale_p3"};
+    for (int i = 0; i < 2; i++) {
         art_result res;
-        replay(tbl, r, &res);
+        ref_row r = replay_row(traces[i], "GPT-3-6_7b", "oobleck", &res);
         double ours = span_s((double)res.steps_done, 1024, res.avg_samples_per_s);
-        double theirs = span_s(r->v[1], 1024, r->v[0]);
+        double theirs = span_s(r.v[1], 1024, r.v[0]);
         if (fabs(ours - theirs) > 1.0)
-            print_error("%s: span %.1f s, artifact %.1f s\n", r->trace, ours, theirs);
+            print_error("%s: span %.1f s, artifact %.1f s\n", r.trace, ours, theirs);
         assert_true(fabs(ours - theirs) <= 1.0);
-        checked++;
     }
-    assert_int_equal(checked, 2);
-    oracle_table_free(tbl);
 }
 
 /* Rule 10: a rendezvous started by a node becoming ready after a stop does
@@ -190,25 +198,12 @@ static void test_span_ends_at_last_step(void **state)
 static void test_ready_node_not_in_its_rendezvous(void **state)
 {
     (void)state;
-    char err[256];
-    oracle_table *tbl = oracle_table_load(TEST_PATH("tests/data/oobleck_sim_tput.csv"), err, sizeof err);
-    assert_non_null(tbl);
-    ref_row rows[128];
-    int n = load_rows(rows, 128), checked = 0;
-    for (int i = 0; i < n; i++) {
-        const ref_row *r = &rows[i];
-        if (strcmp(r->trace, "scale_p3") || strcmp(r->model, "GPT-3-6_7b") || strcmp(r->system, "oobleck"))
-            continue;
-        art_result res;
-        replay(tbl, r, &res);
-        assert_int_equal((long)(res.acc_ms[ART_USEFUL] / 1e12), (long)(r->v[3] / 1e12));
-        assert_int_equal((long)(res.acc_ms[ART_FALLBACK] / 1e12), (long)(r->v[8] / 1e12));
-        assert_int_equal((long)(res.acc_ms[ART_USEFUL] / 1e12), 2);
-        assert_int_equal((long)(res.acc_ms[ART_FALLBACK] / 1e12), 1);
-        checked++;
-    }
-    assert_int_equal(checked, 1);
-    oracle_table_free(tbl);
+    art_result res;
+    ref_row r = replay_row("scale_p3", "GPT-3-6_7b", "oobleck", &res);
+    assert_int_equal((long)(res.acc_ms[ART_USEFUL] / 1e12), (long)(r.v[3] / 1e12));
+    assert_int_equal((long)(res.acc_ms[ART_FALLBACK] / 1e12), (long)(r.v[8] / 1e12));
+    assert_int_equal((long)(res.acc_ms[ART_USEFUL] / 1e12), 2);
+    assert_int_equal((long)(res.acc_ms[ART_FALLBACK] / 1e12), 1);
 }
 
 static void test_artifact_rows(void **state)
