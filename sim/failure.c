@@ -260,6 +260,30 @@ static int parse_num(const char *s, double *out)
     return (end == s || *end || errno || !isfinite(*out)) ? -1 : 0;
 }
 
+/* A node is added only while absent and removed only while present (both
+** replay paths rely on it; the artifact's Python would raise a KeyError). */
+static int trace_check_presence(const char *path, const fail_trace_line *v, int n, int n_ids,
+                                char *err, size_t errlen)
+{
+    unsigned char *present = calloc((size_t)n_ids, 1);
+    if (!present) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int bad = 0;
+    for (int i = 0; i < n && !bad; i++) {
+        if (v[i].add == present[v[i].node]) {
+            snprintf(err, errlen, "%s:%d: %s", path, v[i].lineno,
+                     v[i].add ? "node added twice without a removal"
+                              : "removal of a node that is not present");
+            bad = 1;
+        }
+        present[v[i].node] = (unsigned char)v[i].add;
+    }
+    free(present);
+    return bad ? -1 : 0;
+}
+
 int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *err,
                     size_t errlen)
 {
@@ -320,11 +344,16 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
             if (!nv) goto oom;
             v = nv;
         }
-        v[n++] = (fail_trace_line){.t_s = t / 1000.0, .add = add, .node = id};
+        v[n++] = (fail_trace_line){.t_s = t / 1000.0, .add = add, .node = id, .lineno = lineno};
     }
     fclose(f);
     if (n == 0) {
         snprintf(err, errlen, "%s: empty trace", path);
+        free(v);
+        free(names.names);
+        return -1;
+    }
+    if (trace_check_presence(path, v, n, names.n, err, errlen)) {
         free(v);
         free(names.names);
         return -1;
@@ -368,21 +397,15 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
     int n = fail_trace_read(path, &L, &n_ids, err, errlen);
     if (n < 0) return NULL;
     fail_source *s = list_source_new(n_ids);
-    /* per node: 0 absent, 1 present; ready time of the pending add */
-    unsigned char *present = calloc((size_t)n_ids, 1);
+    /* per node: index of its pending arrival event, -1 if none (fail_trace_read
+    ** has checked that adds and removals of a node alternate) */
     int *add_ev = malloc((size_t)n_ids * sizeof *add_ev);
-    if (!s || !present || !add_ev || !(s->causes = calloc(1, sizeof *s->causes))) goto oom;
+    if (!s || !add_ev || !(s->causes = calloc(1, sizeof *s->causes))) goto oom;
     s->n_causes = 1;
     snprintf(s->causes[0], FAIL_NAME_MAX, "spot");
     for (int i = 0; i < n; i++) {
         int id = L[i].node;
         if (L[i].add) {
-            if (present[id]) {
-                snprintf(err, errlen, "%s: line %d: node added twice without a removal", path,
-                         i + 1);
-                goto fail;
-            }
-            present[id] = 1;
             add_ev[id] = -1;
             if (L[i].t_s <= 0) {
                 s->initial_up[id] = 1;
@@ -394,12 +417,6 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
             add_ev[id] = s->n_list;
             if (list_push(s, &cap, e)) goto oom;
         } else {
-            if (!present[id]) {
-                snprintf(err, errlen, "%s: line %d: removal of a node that is not present",
-                         path, i + 1);
-                goto fail;
-            }
-            present[id] = 0;
             int a = add_ev[id];
             if (a >= 0 && s->list[a].t_s > L[i].t_s) {
                 /* removed while still starting: it never arrives */
@@ -419,14 +436,11 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
     s->n_list = k;
     if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
     free(L);
-    free(present);
     free(add_ev);
     return s;
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
-fail:
     free(L);
-    free(present);
     free(add_ev);
     fail_free(s);
     return NULL;

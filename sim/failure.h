@@ -92,6 +92,7 @@ void fail_free(fail_source *s);
 typedef struct {
     double t_s;
     int add;           /* 1 add, 0 remove */
+    int lineno;        /* 1-based line of the file, for error messages */
     int node;          /* id, in order of first appearance */
 } fail_trace_line;
 /* Parse a spot trace into lines (caller frees *out). Returns the count or

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..11
+echo 1..13
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -33,3 +33,12 @@ rc=$?
 check "malformed trace line: its line number" "[ $rc -eq 1 ] && grep -q 'bad.csv:4:' '$TMP/err'"
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck,varuna --quiet >"$TMP/e" 2>&1
 check "table oracle, corrected accounting" "grep -q '^oobleck ' '$TMP/e' && grep -q '^varuna ' '$TMP/e'"
+printf '# spot trace\n0,add,node1\n\n60000,remove,node1\n90000,remove,node1\n' >"$TMP/gone.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/gone.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+check "removal of an absent node: its file line (comments and blank lines counted)" \
+    "[ $rc -eq 1 ] && grep -q 'gone.csv:5: removal of a node that is not present' '$TMP/err'"
+"$BIN" resilience --model GPT-3-2_7b --artifact --failure-trace "$TMP/gone.csv" --quiet >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "artifact replay: the same trace check, no table" \
+    "[ $rc -eq 1 ] && grep -q 'gone.csv:5: removal' '$TMP/err' && [ ! -s '$TMP/out' ]"

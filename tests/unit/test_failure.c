@@ -68,9 +68,9 @@ static void test_trace_errors(void **state)
     assert_non_null(strstr(err, ":2:"));
     unlink(p2);
     char p3[] = "/tmp/dtsim_trace_XXXXXX";
-    write_tmp(p3, "0,add,node1\n5,remove,node2\n");
+    write_tmp(p3, "# a comment counts as a line\n0,add,node1\n5,remove,node2\n");
     assert_null(fail_trace_load(p3, 45, err, sizeof err));
-    assert_non_null(strstr(err, "line 2"));
+    assert_non_null(strstr(err, ":3: removal of a node that is not present"));
     unlink(p3);
     char p4[] = "/tmp/dtsim_trace_XXXXXX";
     write_tmp(p4, "10,add,node1\n5,add,node2\n");
