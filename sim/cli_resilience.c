@@ -109,8 +109,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
                 }
                 o->seed = (long)x;
             } else {
-                if (!(x > 0)) {
-                    fprintf(stderr, "dtsim resilience: --duration-h must be > 0\n");
+                if (!(x > 0) || x > RUN_MAX_DURATION_H) {
+                    fprintf(stderr, "dtsim resilience: --duration-h must be in (0, %g]\n",
+                            RUN_MAX_DURATION_H);
                     return -1;
                 }
                 o->duration_h = x;
@@ -296,6 +297,40 @@ static int peak_nodes(fail_source *src)
     return peak;
 }
 
+/* Keys whose validity depends on the model and the failure source, checked
+** once both are known (a trace sets the job size: its peak): one error naming
+** the file and the JSON path. */
+static int check_shape_keys(const run_config *rc, const oracle_info *inf, const char *config)
+{
+    const char *file = config ? config : "--model";
+    const char *path = NULL;
+    char why[256] = "";
+    int n = rc->res.n_nodes;
+    if (rc->fail.source != RUN_SRC_TRACE && n < 1) {
+        path = "$.resilience.nodes";
+        snprintf(why, sizeof why, "set the job's node count (only a spot trace implies it)");
+    } else if (rc->res.pp > 0 && rc->res.pp > n) {
+        path = "$.resilience.pp";
+        snprintf(why, sizeof why, "%d stages need at least %d nodes, the job has %d", rc->res.pp,
+                 rc->res.pp, n);
+    } else if (rc->res.pp > 0 && inf->has_layers && rc->res.pp > inf->n_layers) {
+        path = "$.resilience.pp";
+        snprintf(why, sizeof why, "%d stages but the model has %d layers", rc->res.pp,
+                 inf->n_layers);
+    } else if (rc->res.bam_stages > 0 && rc->res.bam_stages > n) {
+        path = "$.resilience.bamboo.stages";
+        snprintf(why, sizeof why, "%d stages need at least %d nodes, the job has %d",
+                 rc->res.bam_stages, rc->res.bam_stages, n);
+    } else if (rc->res.bam_stages > 0 && inf->has_layers && rc->res.bam_stages > inf->n_layers) {
+        path = "$.resilience.bamboo.stages";
+        snprintf(why, sizeof why, "%d stages but the model has %d layers", rc->res.bam_stages,
+                 inf->n_layers);
+    }
+    if (!path) return 0;
+    fprintf(stderr, "dtsim resilience: %s: %s: %s\n", file, path, why);
+    return -1;
+}
+
 int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const cli_opts *o)
 {
     char err[1024] = "";
@@ -314,10 +349,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     }
     if (rc.fail.gpu_mtbf_s > 0) rc.fail.random.node_mtbf_s = rc.fail.gpu_mtbf_s / inf.gpus_per_node;
     int job = rc.res.n_nodes;
-    if (rc.fail.source != RUN_SRC_TRACE && job < 1) {
-        fprintf(stderr, "dtsim resilience: set resilience.nodes (the job's node count)\n");
-        return CLI_ERR;
-    }
+    if (rc.fail.source != RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) return CLI_ERR;
     fail_source *src = NULL;
     int cluster = job + rc.res.n_spares;
     if (rc.fail.source == RUN_SRC_TRACE) src = fail_trace_load(rc.fail.trace_path, rc.fail.startup_s, err, sizeof err);
@@ -331,6 +363,10 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
         return CLI_ERR;
     }
     if (rc.fail.source == RUN_SRC_TRACE && rc.res.n_nodes < 1) rc.res.n_nodes = peak_nodes(src);
+    if (rc.fail.source == RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) {
+        fail_free(src);
+        return CLI_ERR;
+    }
     double mtbf = job_mtbf_s(&rc, src, rc.res.n_nodes);
     int runs = rc.fail.source == RUN_SRC_RANDOM ? o->runs : 1;
     if (o->runs > 1 && runs == 1)
@@ -361,7 +397,8 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
             run_result res;
             if (!s || run_simulate(&prm, src, orcs[kinds[k]], s, &res, progress, &pa, err, sizeof err)) {
                 if (stderr_tty) fprintf(stderr, "\n");
-                fprintf(stderr, "dtsim resilience: %s: %s\n", res_names[kinds[k]], s ? err : "out of memory");
+                fprintf(stderr, "dtsim resilience: %s%s%s: %s\n", o->config ? o->config : "",
+                        o->config ? ": " : "", res_names[kinds[k]], s ? err : "out of memory");
                 res_free(s);
                 code = CLI_ERR;
                 goto done;

@@ -229,7 +229,7 @@ static int bam_start(void *st, run_ctx *rc)
     s->where = malloc((size_t)run_n_ids(rc) * sizeof *s->where);
     if (!s->where) return run_fail(rc, "out of memory");
     s->S = pick_stages(s, rc);
-    if (s->S < 1) return run_fail(rc, "bamboo: no stage count fits the model twice in memory");
+    if (s->S < 1) return run_fail(rc, "no stage count fits the model twice in memory");
     s->ckpt_s = res_ckpt_write_s(&s->cfg, &s->inf);
     s->load_s = res_ckpt_read_s(&s->cfg, &s->inf);
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);

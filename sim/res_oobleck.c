@@ -210,7 +210,7 @@ static int oob_start(void *st, run_ctx *rc)
         if (!lat) return run_fail(rc, "out of memory");
         for (int l = 0; l < L; l++) {
             oracle_layer c;
-            if (oracle_layer_cost(run_oracle(rc), l, g, &c)) { free(lat); return run_fail(rc, "oobleck: no cost for layer %d", l); }
+            if (oracle_layer_cost(run_oracle(rc), l, g, &c)) { free(lat); return run_fail(rc, "no cost for layer %d", l); }
             lat[l] = c.fwd_s + c.bwd_s;
             state += c.state_bytes;
         }
@@ -221,7 +221,7 @@ static int oob_start(void *st, run_ctx *rc)
         if (n_max < s->n0) n_max = s->n0 <= L ? s->n0 : L;
         if (s->n0 > L || oob_templates_build(&s->ts, lat, L, s->n0, n_max)) {
             free(lat);
-            return run_fail(rc, "oobleck: cannot build templates (n0 = %d, %d layers)", s->n0, L);
+            return run_fail(rc, "cannot build templates (n0 = %d, %d layers)", s->n0, L);
         }
         free(lat);
         s->have_ts = 1;

@@ -18,6 +18,10 @@
 
 typedef enum { RUN_SRC_RANDOM = 0, RUN_SRC_TRACE, RUN_SRC_CSV } run_source;
 
+/* Longest run accepted, hours (about 114 years: a typo such as 1e9 would
+** otherwise run for hours instead of failing at once). */
+#define RUN_MAX_DURATION_H 1e6
+
 typedef struct {
     int source;                   /* run_source */
     char trace_path[CFGJ_FILE_MAX]; /* TRACE / CSV file (relative paths: to the config's folder) */

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..13
+echo 1..15
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -42,3 +42,13 @@ check "removal of an absent node: its file line (comments and blank lines counte
 rc=$?
 check "artifact replay: the same trace check, no table" \
     "[ $rc -eq 1 ] && grep -q 'gone.csv:5: removal' '$TMP/err' && [ ! -s '$TMP/out' ]"
+sed 's/"nodes": 24,/"nodes": 24, "bamboo": {"stages": 64},/' "$CFG" >"$TMP/stages.json"
+"$BIN" resilience "$TMP/stages.json" --quiet >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "more Bamboo stages than nodes: file and JSON path, no table" \
+    "[ $rc -eq 1 ] && grep -q 'stages.json: \$.resilience.bamboo.stages: 64 stages need at least 64 nodes, the job has 24' '$TMP/err' && [ ! -s '$TMP/out' ]"
+sed 's/"duration_h": 720/"duration_h": 1e9/' "$CFG" >"$TMP/long.json"
+"$BIN" resilience "$TMP/long.json" --quiet >/dev/null 2>"$TMP/err"
+rc=$?
+check "a run of 1e9 hours is refused at once (not simulated for hours)" \
+    "[ $rc -eq 1 ] && grep -q 'long.json: \$.failures.duration_h: must be between 0 and 1e+06' '$TMP/err'"
