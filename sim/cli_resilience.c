@@ -140,8 +140,14 @@ missing:
         fprintf(stderr, "dtsim resilience: give either CONFIG.json or --model, not both\n");
         return -1;
     }
-    if (o->artifact && !o->trace) {
-        fprintf(stderr, "dtsim resilience: --artifact needs --failure-trace\n");
+    if (o->model && !o->trace) {
+        /* the tables cover 15..30 nodes: the job size comes from the trace */
+        fprintf(stderr, "dtsim resilience: --model%s needs --failure-trace\n",
+                o->artifact ? " --artifact" : "");
+        return -1;
+    }
+    if (o->artifact && !o->model) {
+        fprintf(stderr, "dtsim resilience: --artifact needs --model (it replays the artifact's tables)\n");
         return -1;
     }
     return 0;
