@@ -171,7 +171,7 @@ static void consider(inst_search *s)
 {
     int pipes = 0;
     for (int t = 0; t < s->K; t++) pipes += s->x[t];
-    if (pipes < s->f + 1) return;
+    if (pipes < s->f + 1 || pipes > s->B) return; /* every pipeline needs a microbatch */
     double z;
     if (oob_split_batch(s->K, s->x, s->per_mb, s->B, s->b, &z)) return;
     /* insertion into the sorted top-k (ties keep the earlier) */

@@ -95,6 +95,9 @@ double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s);
 ** 0, 1 if nothing fits (no plan), -1 on oracle error (run_fail'ed). */
 int res_best_shape(run_ctx *rc, int n_nodes, int pp_fixed, oracle_plan **plan,
                    oracle_result *res);
+/* run_fail with why res_best_shape found nothing for a fixed-size job:
+** too many nodes for the batch's microbatches, or no shape fits in memory. */
+int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed);
 
 /* Job membership of fixed-size schemes: which node ids the job runs on. */
 typedef struct {

@@ -153,11 +153,19 @@ static int time_plan(bam_st *s, run_ctx *rc)
     return 0;
 }
 
+/* Pipelines that n nodes form: floor(n / S), at most one per microbatch (the
+** other nodes stand by). */
+static int n_pipes_of(const bam_st *s, int n)
+{
+    int P = n / s->S;
+    return P < s->inf.n_microbatches ? P : s->inf.n_microbatches;
+}
+
 /* Fresh pipelines over the live nodes (lowest ids first). */
 static int fresh(bam_st *s, run_ctx *rc)
 {
     int n_ids = run_n_ids(rc);
-    s->P = run_n_up(rc) / s->S;
+    s->P = n_pipes_of(s, run_n_up(rc));
     free(s->owner);
     free(s->runs);
     s->owner = malloc((size_t)(s->P * s->S + 1) * sizeof *s->owner);
@@ -210,7 +218,7 @@ static int should_rebalance(const bam_st *s, const run_ctx *rc)
     int wait = standby_count(s, rc), PS = s->P * s->S;
     if (over > 0 && wait >= over) return 1;
     if (PS - over > 0 && 2.0 * over / (PS - over) > 0.05) return 1;
-    return (PS - over + wait) / s->S > s->P;
+    return n_pipes_of(s, PS - over + wait) > s->P;
 }
 
 static int rebalance(bam_st *s, run_ctx *rc)
@@ -235,7 +243,7 @@ static int bam_start(void *st, run_ctx *rc)
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
     /* the healthy shape, n_nodes / S pipelines without FRC, is the baseline,
     ** also when the trace starts with fewer nodes (or none) */
-    int P0 = s->cfg.n_nodes / s->S;
+    int P0 = n_pipes_of(s, s->cfg.n_nodes);
     if (s->inf.has_layers && P0 >= 1) {
         oracle_plan *p = oracle_plan_homogeneous(s->S, P0, s->inf.n_layers, s->inf.gpus_per_node,
                                                  s->inf.n_microbatches);

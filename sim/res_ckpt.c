@@ -165,6 +165,18 @@ int res_best_shape(run_ctx *rc, int n_nodes, int pp_fixed, oracle_plan **plan, o
     return 0;
 }
 
+int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed)
+{
+    oracle_info inf;
+    oracle_get_info(run_oracle(rc), &inf);
+    int deepest = pp_fixed > 0 ? pp_fixed : inf.n_layers < n_nodes ? inf.n_layers : n_nodes;
+    if (inf.has_layers && deepest > 0 && n_nodes / deepest > inf.n_microbatches)
+        return run_fail(rc, "%d nodes are too many for the batch: even PP = %d leaves DP = %d "
+                            "replicas for %d microbatches (use fewer nodes or more microbatches)",
+                        n_nodes, deepest, n_nodes / deepest, inf.n_microbatches);
+    return run_fail(rc, "no PP x DP shape of %d nodes fits in GPU memory", n_nodes);
+}
+
 /* ---- the scheme ------------------------------------------------------------ */
 
 typedef struct {
@@ -188,7 +200,7 @@ static int ckpt_start(void *st, run_ctx *rc)
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
-    if (rc2 > 0) return run_fail(rc, "no PP x DP shape of %d nodes fits in GPU memory", want);
+    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
     s->ckpt_s = res_ckpt_write_s(&s->cfg, &inf);

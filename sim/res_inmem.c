@@ -100,7 +100,7 @@ static int inmem_start(void *st, run_ctx *rc)
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
-    if (rc2 > 0) return run_fail(rc, "no PP x DP shape of %d nodes fits in GPU memory", want);
+    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
     s->remote_s = res_ckpt_write_s(&s->cfg, &inf);

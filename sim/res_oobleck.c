@@ -170,7 +170,10 @@ static int instantiate(oob_st *s, run_ctx *rc)
     }
     oob_instance top[OOB_TOP_K];
     int n_top = 0, Nuse = N;
-    /* nodes beyond the largest plan stay idle: the largest count that has a mix */
+    /* nodes beyond the largest plan stay idle: the largest count that has a
+    ** mix, at most one microbatch per pipeline of the largest template */
+    if ((double)s->inf.n_microbatches * s->ts.n_max < Nuse)
+        Nuse = s->inf.n_microbatches * s->ts.n_max;
     while (Nuse >= s->n0 &&
            !(n_top = oob_instantiate_top(&s->ts, Nuse, s->cfg.oob_f, s->inf.n_microbatches, top, OOB_TOP_K)))
         Nuse--;

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..15
+echo 1..17
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -52,3 +52,16 @@ sed 's/"duration_h": 720/"duration_h": 1e9/' "$CFG" >"$TMP/long.json"
 rc=$?
 check "a run of 1e9 hours is refused at once (not simulated for hours)" \
     "[ $rc -eq 1 ] && grep -q 'long.json: \$.failures.duration_h: must be between 0 and 1e+06' '$TMP/err'"
+# more nodes than the batch can use: Oobleck and Bamboo leave the rest idle
+# (Oobleck searched every node count down to a usable one at each failure and
+# hung; Bamboo built pipelines with no microbatch); timeout only guards a hang
+sed 's/"spares": 4,/"spares": 2500,/' "$CFG" >"$TMP/spares.json"
+timeout 120 "$BIN" resilience "$TMP/spares.json" --quiet --schemes oobleck,bamboo --duration-h 48 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "2,524 nodes for 64 microbatches: Oobleck and Bamboo rows, no error" \
+    "[ $rc -eq 0 ] && grep -q '^oobleck ' '$TMP/out' && grep -q '^bamboo ' '$TMP/out' && [ ! -s '$TMP/err' ]"
+sed 's/"nodes": 24,/"nodes": 1000000,/' "$CFG" >"$TMP/huge.json"
+"$BIN" resilience "$TMP/huge.json" --quiet --schemes ckpt >/dev/null 2>"$TMP/err"
+rc=$?
+check "too many nodes for the batch: says so (not 'does not fit in memory')" \
+    "[ $rc -eq 1 ] && grep -q 'huge.json: ckpt: 1000000 nodes are too many for the batch: even PP = 32 leaves DP = 31250 replicas for 64 microbatches' '$TMP/err'"
