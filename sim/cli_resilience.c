@@ -368,6 +368,12 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
         fprintf(stderr, "dtsim resilience: %s\n", err);
         return CLI_ERR;
     }
+    if (rc.fail.source != RUN_SRC_RANDOM && !(rc.fail.duration_s > 0) && !(fail_end_s(src) > 0)) {
+        fprintf(stderr, "dtsim resilience: %s: no event after time 0, so no run length: give "
+                        "--duration-h\n", rc.fail.trace_path);
+        fail_free(src);
+        return CLI_ERR;
+    }
     if (rc.fail.source == RUN_SRC_TRACE && rc.res.n_nodes < 1) rc.res.n_nodes = peak_nodes(src);
     if (rc.fail.source == RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) {
         fail_free(src);

@@ -316,9 +316,9 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
         *c1 = *c2 = 0;
         double t;
         int add = !strcmp(c1 + 1, "add");
-        if (parse_num(line, &t) || t < 0) {
-            snprintf(err, errlen, "%s:%d: time '%s' is not a non-negative number of ms", path,
-                     lineno, line);
+        if (parse_num(line, &t) || t < 0 || t / 1000 > FAIL_MAX_TIME_S) {
+            snprintf(err, errlen, "%s:%d: time '%s' is not a number of ms in 0..%g", path,
+                     lineno, line, FAIL_MAX_TIME_S * 1000);
             goto fail;
         }
         if (!add && strcmp(c1 + 1, "remove")) {
@@ -479,6 +479,8 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
             header = 1;
             continue;
         }
+        int commas = 0;
+        for (const char *q = line; *q; q++) commas += *q == ',';
         char *fld[4], *p = line;
         int nf = 0;
         while (nf < 4) {
@@ -488,15 +490,15 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
             *c = 0;
             p = c + 1;
         }
-        if (nf != 4 || strchr(fld[3], ',')) {
+        if (nf != 4 || commas != 3) {
             snprintf(err, errlen, "%s:%d: expected 4 fields 'time_s,node,cause,repair_s'", path,
                      lineno);
             goto fail;
         }
         double t, rep = INFINITY, id_d;
-        if (parse_num(fld[0], &t) || t < 0) {
-            snprintf(err, errlen, "%s:%d: time '%s' is not a non-negative number of seconds",
-                     path, lineno, fld[0]);
+        if (parse_num(fld[0], &t) || t < 0 || t > FAIL_MAX_TIME_S) {
+            snprintf(err, errlen, "%s:%d: time '%s' is not a number of seconds in 0..%g",
+                     path, lineno, fld[0], FAIL_MAX_TIME_S);
             goto fail;
         }
         if (t < last_t) {

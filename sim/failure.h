@@ -17,6 +17,10 @@
 
 typedef enum { FAIL_EV_FAIL = 0, FAIL_EV_ARRIVE = 1 } fail_ev_kind;
 
+/* Latest event time a trace or failure CSV may hold, seconds (10^6 hours,
+** about 114 years; also the longest run, RUN_MAX_DURATION_H). */
+#define FAIL_MAX_TIME_S (1e6 * 3600.0)
+
 typedef struct {
     double t_s;        /* simulated time of the event */
     int kind;          /* fail_ev_kind */

@@ -20,7 +20,7 @@ typedef enum { RUN_SRC_RANDOM = 0, RUN_SRC_TRACE, RUN_SRC_CSV } run_source;
 
 /* Longest run accepted, hours (about 114 years: a typo such as 1e9 would
 ** otherwise run for hours instead of failing at once). */
-#define RUN_MAX_DURATION_H 1e6
+#define RUN_MAX_DURATION_H (FAIL_MAX_TIME_S / 3600.0)
 
 typedef struct {
     int source;                   /* run_source */

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..17
+echo 1..18
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -65,3 +65,10 @@ sed 's/"nodes": 24,/"nodes": 1000000,/' "$CFG" >"$TMP/huge.json"
 rc=$?
 check "too many nodes for the batch: says so (not 'does not fit in memory')" \
     "[ $rc -eq 1 ] && grep -q 'huge.json: ckpt: 1000000 nodes are too many for the batch: even PP = 32 leaves DP = 31250 replicas for 64 microbatches' '$TMP/err'"
+printf 'time_s,node,cause,repair_s\n' >"$TMP/nofail.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/nofail.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/nofail.csv" --duration-h 10 >"$TMP/out" 2>&1
+rc2=$?
+check "failure CSV without rows: asks for --duration-h; with it, runs" \
+    "[ $rc -eq 1 ] && grep -q 'nofail.csv: no event after time 0, so no run length: give --duration-h' '$TMP/err' && [ $rc2 -eq 0 ] && grep -q '^ckpt ' '$TMP/out'"

@@ -111,6 +111,18 @@ static void test_failure_csv(void **state)
     assert_null(fail_csv_load(r, 4, err, sizeof err));
     assert_non_null(strstr(err, ":2:"));
     unlink(r);
+    /* a fifth field was taken into repair_s's split and ignored */
+    char x[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(x, "time_s,node,cause,repair_s\n10,node1,gpu,5,extra\n");
+    assert_null(fail_csv_load(x, 4, err, sizeof err));
+    assert_non_null(strstr(err, ":2: expected 4 fields"));
+    unlink(x);
+    /* a time past 10^6 h would make a run that never ends */
+    char y[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(y, "time_s,node,cause,repair_s\n1e300,node1,gpu,5\n");
+    assert_null(fail_csv_load(y, 4, err, sizeof err));
+    assert_non_null(strstr(err, ":2: time '1e300'"));
+    unlink(y);
 }
 
 static void same_event(const fail_event *a, const fail_event *b)
