@@ -34,17 +34,32 @@ typedef struct {
     double samples, ckpt_s, load_s, interval_s;
     double it_full_s;        /* iteration time at the initial size, for the overhead */
     int n_run;               /* nodes of the current shape (0: not running) */
+    res_members mem;         /* the n_run nodes the job runs on; the others idle */
 } varuna_st;
+
+/* Live nodes a shape can use: at most PP x (one replica per microbatch),
+** PP at most the layer count; the rest stay idle. */
+static int usable_nodes(const varuna_st *s, run_ctx *rc)
+{
+    oracle_info inf;
+    oracle_get_info(run_oracle(rc), &inf);
+    int n = run_n_up(rc);
+    if (!inf.has_layers) return n;
+    double cap = (double)(s->cfg.pp > 0 ? s->cfg.pp : inf.n_layers) * inf.n_microbatches;
+    return n > cap ? (int)cap : n;
+}
 
 /* Re-plan for the live nodes; waiting if nothing fits. */
 static int morph(varuna_st *s, run_ctx *rc)
 {
     oracle_plan *plan = NULL;
     oracle_result r;
-    int rc2 = res_best_shape(rc, run_n_up(rc), s->cfg.pp, &plan, &r);
+    int n = usable_nodes(s, rc);
+    int rc2 = res_best_shape(rc, n, s->cfg.pp, &plan, &r);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
-    s->n_run = rc2 ? 0 : run_n_up(rc);
+    s->n_run = rc2 ? 0 : n;
+    if (s->n_run && res_members_init(&s->mem, rc, n) < 0) return run_fail(rc, "out of memory");
     run_set_config(rc, rc2 ? 0 : r.iter_s, s->samples);
     if (!rc2 && s->cfg.var_ckpt_every_iters > 0)
         run_set_ckpt(rc, s->cfg.var_ckpt_every_iters * r.iter_s, s->ckpt_s);
@@ -75,7 +90,8 @@ static int varuna_start(void *st, run_ctx *rc)
 static int varuna_on_failure(void *st, run_ctx *rc, int node)
 {
     varuna_st *s = st;
-    (void)node;
+    /* a node the shape leaves idle (beyond what the batch can use) is not missed */
+    if (s->n_run && !res_members_drop(&s->mem, node)) return 0;
     run_cancel_pauses(rc);
     run_rollback(rc);
     run_pause(rc, run_detect_s(rc) + s->cfg.restart_s + s->load_s + s->cfg.var_morph_s,
@@ -89,7 +105,7 @@ static int varuna_on_arrival(void *st, run_ctx *rc, int node)
     (void)node;
     oracle_plan *plan = NULL;
     oracle_result r;
-    int rc2 = res_best_shape(rc, run_n_up(rc), s->cfg.pp, &plan, &r);
+    int rc2 = res_best_shape(rc, usable_nodes(s, rc), s->cfg.pp, &plan, &r);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
     if (rc2 > 0) return 0;
@@ -119,6 +135,13 @@ static double varuna_overhead(void *st)
     return ivl > 0 ? s->ckpt_s / (ivl + s->ckpt_s) : 0;
 }
 
+static void varuna_free(void *st)
+{
+    varuna_st *s = st;
+    res_members_free(&s->mem);
+    free(s);
+}
+
 res_scheme *res_varuna_new(const res_config *cfg, double mtbf_s)
 {
     res_scheme *r = calloc(1, sizeof *r);
@@ -128,6 +151,6 @@ res_scheme *res_varuna_new(const res_config *cfg, double mtbf_s)
     s->mtbf_s = mtbf_s;
     *r = (res_scheme){.name = "varuna", .st = s, .start = varuna_start,
                       .on_failure = varuna_on_failure, .on_arrival = varuna_on_arrival,
-                      .steady_overhead_frac = varuna_overhead, .free = free};
+                      .steady_overhead_frac = varuna_overhead, .free = varuna_free};
     return r;
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..18
+echo 1..19
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -52,14 +52,14 @@ sed 's/"duration_h": 720/"duration_h": 1e9/' "$CFG" >"$TMP/long.json"
 rc=$?
 check "a run of 1e9 hours is refused at once (not simulated for hours)" \
     "[ $rc -eq 1 ] && grep -q 'long.json: \$.failures.duration_h: must be between 0 and 1e+06' '$TMP/err'"
-# more nodes than the batch can use: Oobleck and Bamboo leave the rest idle
+# more nodes than the batch can use: Oobleck, Bamboo and Varuna leave the rest idle
 # (Oobleck searched every node count down to a usable one at each failure and
 # hung; Bamboo built pipelines with no microbatch); timeout only guards a hang
 sed 's/"spares": 4,/"spares": 2500,/' "$CFG" >"$TMP/spares.json"
-timeout 120 "$BIN" resilience "$TMP/spares.json" --quiet --schemes oobleck,bamboo --duration-h 48 >"$TMP/out" 2>"$TMP/err"
+timeout 120 "$BIN" resilience "$TMP/spares.json" --quiet --schemes oobleck,bamboo,varuna --duration-h 48 >"$TMP/out" 2>"$TMP/err"
 rc=$?
-check "2,524 nodes for 64 microbatches: Oobleck and Bamboo rows, no error" \
-    "[ $rc -eq 0 ] && grep -q '^oobleck ' '$TMP/out' && grep -q '^bamboo ' '$TMP/out' && [ ! -s '$TMP/err' ]"
+check "2,524 nodes for 64 microbatches: Oobleck, Bamboo and Varuna rows, no error" \
+    "[ $rc -eq 0 ] && grep -q '^oobleck ' '$TMP/out' && grep -q '^bamboo ' '$TMP/out' && grep -q '^varuna ' '$TMP/out' && [ ! -s '$TMP/err' ]"
 sed 's/"nodes": 24,/"nodes": 1000000,/' "$CFG" >"$TMP/huge.json"
 "$BIN" resilience "$TMP/huge.json" --quiet --schemes ckpt >/dev/null 2>"$TMP/err"
 rc=$?
@@ -72,3 +72,9 @@ rc=$?
 rc2=$?
 check "failure CSV without rows: asks for --duration-h; with it, runs" \
     "[ $rc -eq 1 ] && grep -q 'nofail.csv: no event after time 0, so no run length: give --duration-h' '$TMP/err' && [ $rc2 -eq 0 ] && grep -q '^ckpt ' '$TMP/out'"
+sed 's/"node_mtbf_h": 144/"node_mtbf_h": 10000000/' "$TMP/spares.json" >"$TMP/spares-rare.json"
+"$BIN" resilience "$TMP/spares-rare.json" --quiet --schemes varuna --duration-h 48 >"$TMP/out" 2>&1
+# Varuna morphs onto the 2,048 nodes a shape can use (32 stages x 64 replicas);
+# it used to find no shape for 2,524 and wait the whole run
+check "Varuna with more nodes than it can use trains (goodput > 0.9 with rare failures)" \
+    "awk '\$1 == \"varuna\" && \$2 > 0.9 { ok = 1 } END { exit !ok }' '$TMP/out'"
