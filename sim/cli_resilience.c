@@ -308,7 +308,8 @@ static int peak_nodes(fail_source *src)
 ** the file and the JSON path. */
 static int check_shape_keys(const run_config *rc, const oracle_info *inf, const char *config)
 {
-    const char *file = config ? config : "--model";
+    if (!config) return 0; /* --model: the artifact's constants, no user keys */
+    const char *file = config;
     const char *path = NULL;
     char why[256] = "";
     int n = rc->res.n_nodes;
