@@ -22,6 +22,7 @@
 #include "run_oracle.h"
 
 #include <cJSON.h>
+#include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -446,10 +447,13 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     }
     if (stderr_tty) fprintf(stderr, "\r%60s\r", "");
     /* the table */
-    printf("%d nodes, %s, %s%s\n", rc.res.n_nodes,
-           rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path,
-           runs > 1 ? "mean and 95% interval over " : "one run", "");
-    if (runs > 1) printf("(%d runs, seeds %lu..%lu)\n", runs, rc.fail.seed, rc.fail.seed + runs - 1);
+    printf("%d nodes, %s, ", rc.res.n_nodes,
+           rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path);
+    if (runs > 1)
+        printf("mean and 95%% interval over %d runs (seeds %lu..%lu)\n", runs, rc.fail.seed,
+               rc.fail.seed + runs - 1);
+    else
+        printf("one run\n");
     printf("%-8s %9s %11s %9s", "scheme", "goodput", "samples/s", "overhead");
     for (int b = 0; b < RUN_N_BUCKETS; b++) printf(" %9s", run_bucket_names[b]);
     printf("\n");
@@ -562,6 +566,23 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     return code;
 }
 
+/* Fail before a long run, not after it, when --json or --csv cannot be
+** written (the file is created, or kept as is, here). */
+static int outputs_writable(const cli_opts *o)
+{
+    const char *paths[2] = {o->json, o->csv};
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i]) continue;
+        FILE *f = fopen(paths[i], "a");
+        if (!f) {
+            fprintf(stderr, "dtsim resilience: cannot write %s: %s\n", paths[i], strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
 int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *json_path,
                        int quiet)
 {
@@ -580,6 +601,7 @@ int cli_resilience(int argc, char **argv)
     cli_opts o;
     int p = parse_args(argc, argv, &o);
     if (p) return p > 0 ? CLI_OK : CLI_USAGE;
+    if (outputs_writable(&o)) return CLI_ERR;
     char err[1024];
     if (o.model) {
         const char *tp = o.table ? o.table : DTSIM_HOME "/tests/data/oobleck_sim_tput.csv";

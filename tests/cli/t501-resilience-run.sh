@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..19
+echo 1..20
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -78,3 +78,7 @@ sed 's/"node_mtbf_h": 144/"node_mtbf_h": 10000000/' "$TMP/spares.json" >"$TMP/sp
 # it used to find no shape for 2,524 and wait the whole run
 check "Varuna with more nodes than it can use trains (goodput > 0.9 with rare failures)" \
     "awk '\$1 == \"varuna\" && \$2 > 0.9 { ok = 1 } END { exit !ok }' '$TMP/out'"
+"$BIN" resilience "$CFG" --quiet --json "$TMP/no/such/dir/r.json" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "an unwritable --json fails before the run (no table printed)" \
+    "[ $rc -eq 1 ] && grep -q 'cannot write .*r.json: No such file or directory' '$TMP/err' && [ ! -s '$TMP/out' ]"
