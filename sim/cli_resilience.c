@@ -559,8 +559,9 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     int code = cli_resilience_run(&rc, orcs, o);
     long miss = 0, hit = 0;
     oracle_memo_stats(orc, &miss, &hit);
-    fprintf(stderr, "dtsim: %ld distinct plans simulated on SimGrid (%ld answered from the cache)\n",
-            miss, hit);
+    if (code == CLI_OK)
+        fprintf(stderr, "dtsim: %ld distinct plans simulated on SimGrid (%ld answered from the cache)\n",
+                miss, hit);
     oracle_free(orc);
     cfg_free(&e);
     return code;
