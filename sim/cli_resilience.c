@@ -162,6 +162,11 @@ static int parse_schemes(const char *list, int artifact, int *out, int *n)
     *n = 0;
     for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
         int k = artifact ? art_system_of(s) : res_kind_of(s);
+        for (int i = 0; k >= 0 && i < *n; i++)
+            if (out[i] == k) {
+                fprintf(stderr, "dtsim resilience: --schemes names '%s' twice\n", s);
+                return -1;
+            }
         if (k < 0 || *n >= RES_N_SCHEMES) {
             fprintf(stderr, "dtsim resilience: unknown scheme '%s' (known: %s)\n", s,
                     artifact ? "oobleck, bamboo, varuna" : "ckpt, inmem, oobleck, bamboo, varuna");

@@ -147,6 +147,13 @@ static int parse_resilience(const cJSON *j, const char *file, run_config *out, c
                                 cJSON_IsString(s) ? "'" : "", cJSON_IsString(s) ? s->valuestring : "(not a string)",
                                 cJSON_IsString(s) ? "'" : "");
             }
+            for (int q = 0; q < out->n_schemes; q++)
+                if (out->schemes[q] == k) {
+                    char p[CFGJ_PATH_MAX];
+                    snprintf(p, sizeof p, "%s[%d]", path, i);
+                    cfgj_release(&o);
+                    return cfg_fail(err, file, p, "scheme '%s' is listed twice", s->valuestring);
+                }
             out->schemes[out->n_schemes++] = k;
         }
     }

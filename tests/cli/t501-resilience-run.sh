@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..20
+echo 1..21
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -82,3 +82,10 @@ check "Varuna with more nodes than it can use trains (goodput > 0.9 with rare fa
 rc=$?
 check "an unwritable --json fails before the run (no table printed)" \
     "[ $rc -eq 1 ] && grep -q 'cannot write .*r.json: No such file or directory' '$TMP/err' && [ ! -s '$TMP/out' ]"
+sed 's/"ckpt", "inmem"/"ckpt", "ckpt"/' "$CFG" >"$TMP/dup.json"
+"$BIN" resilience "$TMP/dup.json" --quiet >/dev/null 2>"$TMP/err"
+rc=$?
+"$BIN" resilience "$CFG" --quiet --schemes ckpt,inmem,ckpt >/dev/null 2>"$TMP/err2"
+rc2=$?
+check "a scheme listed twice: config (JSON path) and --schemes" \
+    "[ $rc -eq 1 ] && grep -q 'dup.json: \$.resilience.schemes\[1\]: scheme .ckpt. is listed twice' '$TMP/err' && [ $rc2 -eq 2 ] && grep -q \"names 'ckpt' twice\" '$TMP/err2'"
