@@ -147,6 +147,11 @@ missing:
                 o->artifact ? " --artifact" : "");
         return -1;
     }
+    if (o->artifact && (o->csv || o->runs > 1 || o->seed >= 0 || o->duration_h > 0)) {
+        fprintf(stderr, "dtsim resilience: --artifact replays the whole trace as the artifact "
+                        "does: --csv, --runs, --seed and --duration-h do not apply\n");
+        return -1;
+    }
     if (o->artifact && !o->model) {
         fprintf(stderr, "dtsim resilience: --artifact needs --model (it replays the artifact's tables)\n");
         return -1;

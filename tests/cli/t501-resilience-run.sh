@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
-echo 1..21
+echo 1..22
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -89,3 +89,7 @@ rc=$?
 rc2=$?
 check "a scheme listed twice: config (JSON path) and --schemes" \
     "[ $rc -eq 1 ] && grep -q 'dup.json: \$.resilience.schemes\[1\]: scheme .ckpt. is listed twice' '$TMP/err' && [ $rc2 -eq 2 ] && grep -q \"names 'ckpt' twice\" '$TMP/err2'"
+"$BIN" resilience --model GPT-3-2_7b --artifact --failure-trace "$ROOT/traces/spot/1h.csv" --csv "$TMP/art.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
+    "[ $rc -eq 2 ] && grep -q 'do not apply' '$TMP/err' && [ ! -e '$TMP/art.csv' ] && [ ! -s '$TMP/out' ]"
