@@ -314,38 +314,39 @@ static int peak_nodes(fail_source *src)
     return peak;
 }
 
+/* A stage count key (> 0 when set) that cannot be laid out on n nodes or
+** the model's layers: the reason in why, 1; else 0. */
+static int stages_unfit(int stages, int n, const oracle_info *inf, char *why, size_t len)
+{
+    if (stages <= 0) return 0;
+    if (stages > n)
+        snprintf(why, len, "%d stages need at least %d nodes, the job has %d", stages, stages, n);
+    else if (inf->has_layers && stages > inf->n_layers)
+        snprintf(why, len, "%d stages but the model has %d layers", stages, inf->n_layers);
+    else
+        return 0;
+    return 1;
+}
+
 /* Keys whose validity depends on the model and the failure source, checked
 ** once both are known (a trace sets the job size: its peak): one error naming
 ** the file and the JSON path. */
 static int check_shape_keys(const run_config *rc, const oracle_info *inf, const char *config)
 {
     if (!config) return 0; /* --model: the artifact's constants, no user keys */
-    const char *file = config;
     const char *path = NULL;
     char why[256] = "";
     int n = rc->res.n_nodes;
     if (rc->fail.source != RUN_SRC_TRACE && n < 1) {
         path = "$.resilience.nodes";
         snprintf(why, sizeof why, "set the job's node count (only a spot trace implies it)");
-    } else if (rc->res.pp > 0 && rc->res.pp > n) {
+    } else if (stages_unfit(rc->res.pp, n, inf, why, sizeof why)) {
         path = "$.resilience.pp";
-        snprintf(why, sizeof why, "%d stages need at least %d nodes, the job has %d", rc->res.pp,
-                 rc->res.pp, n);
-    } else if (rc->res.pp > 0 && inf->has_layers && rc->res.pp > inf->n_layers) {
-        path = "$.resilience.pp";
-        snprintf(why, sizeof why, "%d stages but the model has %d layers", rc->res.pp,
-                 inf->n_layers);
-    } else if (rc->res.bam_stages > 0 && rc->res.bam_stages > n) {
+    } else if (stages_unfit(rc->res.bam_stages, n, inf, why, sizeof why)) {
         path = "$.resilience.bamboo.stages";
-        snprintf(why, sizeof why, "%d stages need at least %d nodes, the job has %d",
-                 rc->res.bam_stages, rc->res.bam_stages, n);
-    } else if (rc->res.bam_stages > 0 && inf->has_layers && rc->res.bam_stages > inf->n_layers) {
-        path = "$.resilience.bamboo.stages";
-        snprintf(why, sizeof why, "%d stages but the model has %d layers", rc->res.bam_stages,
-                 inf->n_layers);
     }
     if (!path) return 0;
-    fprintf(stderr, "dtsim resilience: %s: %s: %s\n", file, path, why);
+    fprintf(stderr, "dtsim resilience: %s: %s: %s\n", config, path, why);
     return -1;
 }
 

@@ -5,6 +5,16 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 
+# edited NAME SED [ARGS]: run the example config edited by SED (saved as
+# $TMP/NAME.json) with ARGS; stdout in $TMP/out, stderr in $TMP/err, status in rc
+edited() {
+    name=$1 expr=$2
+    shift 2
+    sed "$expr" "$CFG" >"$TMP/$name.json"
+    "$BIN" resilience "$TMP/$name.json" --quiet "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+}
+
 echo 1..22
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
@@ -19,13 +29,9 @@ check "another seed: different output" "! cmp -s '$TMP/a' '$TMP/c'"
 check "CSV: header and one column per scheme" "head -1 '$TMP/s.csv' | grep -q '^time_h,ckpt,inmem,oobleck,bamboo,varuna\$' && [ \$(wc -l <'$TMP/s.csv') -gt 100 ]"
 "$BIN" resilience "$CFG" --quiet --duration-h 48 --runs 4 --schemes ckpt,oobleck >"$TMP/d" 2>/dev/null
 check "--runs: mean and 95% interval rows" "grep -q '^  +/-' '$TMP/d' && grep -q 'seeds 1..4' '$TMP/d'"
-sed 's/"node_mtbf_h": 144/"node_mtbf_h": -144/' "$CFG" >"$TMP/neg.json"
-"$BIN" resilience "$TMP/neg.json" --quiet >/dev/null 2>"$TMP/err"
-rc=$?
+edited neg 's/"node_mtbf_h": 144/"node_mtbf_h": -144/'
 check "negative rate: file and JSON path" "[ $rc -eq 1 ] && grep -q 'neg.json: \$.failures.node_mtbf_h: must be > 0' '$TMP/err'"
-sed 's/"ckpt", "inmem"/"ckpt", "gemini"/' "$CFG" >"$TMP/unk.json"
-"$BIN" resilience "$TMP/unk.json" --quiet >/dev/null 2>"$TMP/err"
-rc=$?
+edited unk 's/"ckpt", "inmem"/"ckpt", "gemini"/'
 check "unknown scheme in the config: its path" "[ $rc -eq 1 ] && grep -q 'schemes\[1\]: unknown scheme .gemini.' '$TMP/err'"
 printf '0,add,node1\n0,add,node2\n60000,remove,node1\n90000,dropped,node2\n' >"$TMP/bad.csv"
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bad.csv" >/dev/null 2>"$TMP/err"
@@ -42,14 +48,10 @@ check "removal of an absent node: its file line (comments and blank lines counte
 rc=$?
 check "artifact replay: the same trace check, no table" \
     "[ $rc -eq 1 ] && grep -q 'gone.csv:5: removal' '$TMP/err' && [ ! -s '$TMP/out' ]"
-sed 's/"nodes": 24,/"nodes": 24, "bamboo": {"stages": 64},/' "$CFG" >"$TMP/stages.json"
-"$BIN" resilience "$TMP/stages.json" --quiet >"$TMP/out" 2>"$TMP/err"
-rc=$?
+edited stages 's/"nodes": 24,/"nodes": 24, "bamboo": {"stages": 64},/'
 check "more Bamboo stages than nodes: file and JSON path, no table" \
     "[ $rc -eq 1 ] && grep -q 'stages.json: \$.resilience.bamboo.stages: 64 stages need at least 64 nodes, the job has 24' '$TMP/err' && [ ! -s '$TMP/out' ]"
-sed 's/"duration_h": 720/"duration_h": 1e9/' "$CFG" >"$TMP/long.json"
-"$BIN" resilience "$TMP/long.json" --quiet >/dev/null 2>"$TMP/err"
-rc=$?
+edited long 's/"duration_h": 720/"duration_h": 1e9/'
 check "a run of 1e9 hours is refused at once (not simulated for hours)" \
     "[ $rc -eq 1 ] && grep -q 'long.json: \$.failures.duration_h: must be between 0 and 1e+06' '$TMP/err'"
 # more nodes than the batch can use: Oobleck, Bamboo and Varuna leave the rest idle
@@ -60,9 +62,7 @@ timeout 120 "$BIN" resilience "$TMP/spares.json" --quiet --schemes oobleck,bambo
 rc=$?
 check "2,524 nodes for 64 microbatches: Oobleck, Bamboo and Varuna rows, no error" \
     "[ $rc -eq 0 ] && grep -q '^oobleck ' '$TMP/out' && grep -q '^bamboo ' '$TMP/out' && grep -q '^varuna ' '$TMP/out' && [ ! -s '$TMP/err' ]"
-sed 's/"nodes": 24,/"nodes": 1000000,/' "$CFG" >"$TMP/huge.json"
-"$BIN" resilience "$TMP/huge.json" --quiet --schemes ckpt >/dev/null 2>"$TMP/err"
-rc=$?
+edited huge 's/"nodes": 24,/"nodes": 1000000,/' --schemes ckpt
 check "too many nodes for the batch: says so (not 'does not fit in memory')" \
     "[ $rc -eq 1 ] && grep -q 'huge.json: ckpt: 1000000 nodes are too many for the batch: even PP = 32 leaves DP = 31250 replicas for 64 microbatches' '$TMP/err'"
 printf 'time_s,node,cause,repair_s\n' >"$TMP/nofail.csv"
@@ -82,9 +82,7 @@ check "Varuna with more nodes than it can use trains (goodput > 0.9 with rare fa
 rc=$?
 check "an unwritable --json fails before the run (no table printed)" \
     "[ $rc -eq 1 ] && grep -q 'cannot write .*r.json: No such file or directory' '$TMP/err' && [ ! -s '$TMP/out' ]"
-sed 's/"ckpt", "inmem"/"ckpt", "ckpt"/' "$CFG" >"$TMP/dup.json"
-"$BIN" resilience "$TMP/dup.json" --quiet >/dev/null 2>"$TMP/err"
-rc=$?
+edited dup 's/"ckpt", "inmem"/"ckpt", "ckpt"/'
 "$BIN" resilience "$CFG" --quiet --schemes ckpt,inmem,ckpt >/dev/null 2>"$TMP/err2"
 rc2=$?
 check "a scheme listed twice: config (JSON path) and --schemes" \

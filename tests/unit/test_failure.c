@@ -20,6 +20,20 @@ static void write_tmp(char *path, const char *text)
     close(fd);
 }
 
+/* Loading 'text' as a spot trace (csv = 0) or as a failure CSV over 4 nodes
+** (csv = 1) fails, with 'needle' in the error. */
+static void load_rejects(int csv, const char *text, const char *needle)
+{
+    char path[] = "/tmp/dtsim_fail_XXXXXX", err[512];
+    write_tmp(path, text);
+    if (csv)
+        assert_null(fail_csv_load(path, 4, err, sizeof err));
+    else
+        assert_null(fail_trace_load(path, 45, err, sizeof err));
+    assert_non_null(strstr(err, needle));
+    unlink(path);
+}
+
 /* 10m.csv: 30 nodes at t = 0, then 15 removals 601.2 s apart (README). */
 static void test_spot_trace(void **state)
 {
@@ -62,21 +76,10 @@ static void test_trace_errors(void **state)
     assert_non_null(strstr(err, ":3:"));          /* line number */
     assert_non_null(strstr(err, "explode"));
     unlink(p1);
-    char p2[] = "/tmp/dtsim_trace_XXXXXX";
-    write_tmp(p2, "0,add,node1\nabc,remove,node1\n");
-    assert_null(fail_trace_load(p2, 45, err, sizeof err));
-    assert_non_null(strstr(err, ":2:"));
-    unlink(p2);
-    char p3[] = "/tmp/dtsim_trace_XXXXXX";
-    write_tmp(p3, "# a comment counts as a line\n0,add,node1\n5,remove,node2\n");
-    assert_null(fail_trace_load(p3, 45, err, sizeof err));
-    assert_non_null(strstr(err, ":3: removal of a node that is not present"));
-    unlink(p3);
-    char p4[] = "/tmp/dtsim_trace_XXXXXX";
-    write_tmp(p4, "10,add,node1\n5,add,node2\n");
-    assert_null(fail_trace_load(p4, 45, err, sizeof err));
-    assert_non_null(strstr(err, ":2:"));
-    unlink(p4);
+    load_rejects(0, "0,add,node1\nabc,remove,node1\n", ":2:");
+    load_rejects(0, "# a comment counts as a line\n0,add,node1\n5,remove,node2\n",
+                 ":3: removal of a node that is not present");
+    load_rejects(0, "10,add,node1\n5,add,node2\n", ":2:");
     assert_null(fail_trace_load("/nonexistent/trace.csv", 45, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/trace.csv"));
 }
@@ -85,12 +88,9 @@ static void test_failure_csv(void **state)
 {
     (void)state;
     char err[512];
-    char p[] = "/tmp/dtsim_fcsv_XXXXXX";
-    write_tmp(p, "# comment\ntime_s,node,cause,repair_s\n100,node3,gpu,3600\n200,1,software,0\n"
-                 "300,node3,gpu,\n");
-    assert_null(fail_csv_load(p, 4, err, sizeof err)); /* node3 is down until 3700 s */
-    assert_non_null(strstr(err, ":5:"));
-    unlink(p);
+    load_rejects(1, "# comment\ntime_s,node,cause,repair_s\n100,node3,gpu,3600\n200,1,software,0\n"
+                    "300,node3,gpu,\n",
+                 ":5:"); /* node3 is down until 3700 s */
     char q[] = "/tmp/dtsim_fcsv_XXXXXX";
     write_tmp(q, "time_s,node,cause,repair_s\n100,node3,gpu,3600\n200,1,software,0\n4000,node3,gpu,inf\n");
     fail_source *s = fail_csv_load(q, 4, err, sizeof err);
@@ -106,23 +106,11 @@ static void test_failure_csv(void **state)
     assert_string_equal(fail_cause_name(s, 0), "gpu");
     fail_free(s);
     unlink(q);
-    char r[] = "/tmp/dtsim_fcsv_XXXXXX";
-    write_tmp(r, "time_s,node,cause,repair_s\n10,node9,gpu,1\n");
-    assert_null(fail_csv_load(r, 4, err, sizeof err));
-    assert_non_null(strstr(err, ":2:"));
-    unlink(r);
+    load_rejects(1, "time_s,node,cause,repair_s\n10,node9,gpu,1\n", ":2:");
     /* a fifth field was taken into repair_s's split and ignored */
-    char x[] = "/tmp/dtsim_fcsv_XXXXXX";
-    write_tmp(x, "time_s,node,cause,repair_s\n10,node1,gpu,5,extra\n");
-    assert_null(fail_csv_load(x, 4, err, sizeof err));
-    assert_non_null(strstr(err, ":2: expected 4 fields"));
-    unlink(x);
+    load_rejects(1, "time_s,node,cause,repair_s\n10,node1,gpu,5,extra\n", ":2: expected 4 fields");
     /* a time past 10^6 h would make a run that never ends */
-    char y[] = "/tmp/dtsim_fcsv_XXXXXX";
-    write_tmp(y, "time_s,node,cause,repair_s\n1e300,node1,gpu,5\n");
-    assert_null(fail_csv_load(y, 4, err, sizeof err));
-    assert_non_null(strstr(err, ":2: time '1e300'"));
-    unlink(y);
+    load_rejects(1, "time_s,node,cause,repair_s\n1e300,node1,gpu,5\n", ":2: time '1e300'");
 }
 
 static void same_event(const fail_event *a, const fail_event *b)
