@@ -85,9 +85,11 @@ void res_free(res_scheme *s);
 double res_young_interval_s(double ckpt_s, double mtbf_s);
 /* Daly (FGCS 2006) for C < 2M: sqrt(2CM)[1 + sqrt(C/2M)/3 + (C/2M)/9] - C; M otherwise. */
 double res_daly_interval_s(double ckpt_s, double mtbf_s);
-/* Checkpoint write / load times of the job's model state. */
-double res_ckpt_write_s(const res_config *c, const oracle_info *inf);
-double res_ckpt_read_s(const res_config *c, const oracle_info *inf);
+/* Checkpoint write and load times of the job's model state (or of
+** checkpoint_gb) into *write_s, *read_s; -1 (run_fail'ed) if either is
+** longer than the longest run (a storage bandwidth near zero). */
+int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, double *write_s,
+                   double *read_s);
 /* The checkpoint interval the config asks for (policy, C, M). */
 double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s);
 /* Best homogeneous shape on n nodes: fills *plan (caller frees) and *res;

@@ -238,8 +238,7 @@ static int bam_start(void *st, run_ctx *rc)
     if (!s->where) return run_fail(rc, "out of memory");
     s->S = pick_stages(s, rc);
     if (s->S < 1) return run_fail(rc, "no stage count fits the model twice in memory");
-    s->ckpt_s = res_ckpt_write_s(&s->cfg, &s->inf);
-    s->load_s = res_ckpt_read_s(&s->cfg, &s->inf);
+    if (res_ckpt_times(rc, &s->cfg, &s->inf, &s->ckpt_s, &s->load_s)) return -1;
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
     /* the healthy shape, n_nodes / S pipelines without FRC, is the baseline,
     ** also when the trace starts with fewer nodes (or none) */

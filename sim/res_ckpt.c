@@ -11,6 +11,7 @@
 ** an arrival. The job keeps its size and shape.
 */
 #include "res.h"
+#include "failure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,14 +66,28 @@ static double ckpt_bytes(const res_config *c, const oracle_info *inf)
     return c->ckpt_bytes > 0 ? c->ckpt_bytes : inf->model_state_bytes;
 }
 
-double res_ckpt_write_s(const res_config *c, const oracle_info *inf)
+/* A pause longer than the longest run is a config error (storage bandwidth
+** near zero), not a number to simulate with. */
+static int pause_too_long(run_ctx *rc, const char *what, double s, double bytes,
+                          double bytes_per_s, const char *key)
 {
-    return ckpt_bytes(c, inf) / c->storage_write_bytes_per_s;
+    if (s <= FAIL_MAX_TIME_S) return 0;
+    return run_fail(rc, "a %s takes %g s (%g GB at %g GB/s), longer than the longest run "
+                        "(%g h): check %s", what, s, bytes / 1e9, bytes_per_s / 1e9,
+                    FAIL_MAX_TIME_S / 3600, key);
 }
 
-double res_ckpt_read_s(const res_config *c, const oracle_info *inf)
+int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, double *write_s,
+                   double *read_s)
 {
-    return ckpt_bytes(c, inf) / c->storage_read_bytes_per_s;
+    double bytes = ckpt_bytes(c, inf);
+    *write_s = bytes / c->storage_write_bytes_per_s;
+    *read_s = bytes / c->storage_read_bytes_per_s;
+    if (pause_too_long(rc, "checkpoint write", *write_s, bytes, c->storage_write_bytes_per_s,
+                       "storage_write_gbps"))
+        return -1;
+    return pause_too_long(rc, "checkpoint load", *read_s, bytes, c->storage_read_bytes_per_s,
+                          "storage_read_gbps");
 }
 
 double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s)
@@ -203,8 +218,7 @@ static int ckpt_start(void *st, run_ctx *rc)
     if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
-    s->ckpt_s = res_ckpt_write_s(&s->cfg, &inf);
-    s->load_s = res_ckpt_read_s(&s->cfg, &inf);
+    if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
     run_set_base(rc, s->it_s, s->samples);
     run_set_ckpt(rc, s->interval_s, s->ckpt_s);

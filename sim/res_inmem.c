@@ -103,8 +103,7 @@ static int inmem_start(void *st, run_ctx *rc)
     if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
-    s->remote_s = res_ckpt_write_s(&s->cfg, &inf);
-    s->load_s = res_ckpt_read_s(&s->cfg, &inf);
+    if (res_ckpt_times(rc, &s->cfg, &inf, &s->remote_s, &s->load_s)) return -1;
     double shard = (s->cfg.ckpt_bytes > 0 ? s->cfg.ckpt_bytes : inf.model_state_bytes) / want;
     s->retrieve_s = shard / s->cfg.inmem_peer_bytes_per_s;
     run_set_base(rc, s->it_s, s->samples);

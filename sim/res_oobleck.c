@@ -204,8 +204,7 @@ static int oob_start(void *st, run_ctx *rc)
     s->lost = calloc((size_t)n_ids, 1);
     s->win_lost = calloc((size_t)n_ids, 1);
     if (!s->in || !s->lost || !s->win_lost) return run_fail(rc, "out of memory");
-    s->ckpt_s = res_ckpt_write_s(&s->cfg, &s->inf);
-    s->load_s = res_ckpt_read_s(&s->cfg, &s->inf);
+    if (res_ckpt_times(rc, &s->cfg, &s->inf, &s->ckpt_s, &s->load_s)) return -1;
     s->n0 = 1;
     if (s->inf.has_layers) {
         int L = s->inf.n_layers, g = s->inf.gpus_per_node;

@@ -72,8 +72,7 @@ static int varuna_start(void *st, run_ctx *rc)
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
     s->samples = inf.global_batch_samples;
-    s->ckpt_s = res_ckpt_write_s(&s->cfg, &inf);
-    s->load_s = res_ckpt_read_s(&s->cfg, &inf);
+    if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
     run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     if (morph(s, rc)) return -1;

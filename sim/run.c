@@ -236,8 +236,8 @@ static void advance(run_ctx *rc, double t1)
         long m = 1 + (long)floor((t1 - rc->now_s) / it);
         if (rc->ckpt_every_s > 0) {
             double need = rc->ckpt_every_s - rc->since_ckpt_s;
-            long to_ckpt = need <= it ? 1 : (long)ceil(need / it - 1e-9);
-            if (to_ckpt < m) m = to_ckpt;
+            double to_ckpt = need <= it ? 1 : ceil(need / it - 1e-9); /* may exceed a long */
+            if (to_ckpt < (double)m) m = (long)to_ckpt;
         }
         double t_first = rc->now_s;
         complete_iters(rc, m, t_first);

@@ -24,7 +24,15 @@ int oracle_plan_time(const oracle *o, const oracle_plan *plan, oracle_result *ou
                      size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    return o->plan_time(o->ctx, plan, out, err, errlen);
+    if (o->plan_time(o->ctx, plan, out, err, errlen)) return -1;
+    if (out->fits && !(out->iter_s >= ORACLE_MIN_ITER_S && out->iter_s <= ORACLE_MAX_ITER_S)) {
+        snprintf(err, errlen,
+                 "an iteration on %d nodes takes %g s, outside [%g s, %g s]: check the "
+                 "profile's layer times and bandwidths",
+                 oracle_plan_nodes(plan), out->iter_s, ORACLE_MIN_ITER_S, ORACLE_MAX_ITER_S);
+        return -1;
+    }
+    return 0;
 }
 
 void oracle_free(oracle *o)

@@ -35,6 +35,12 @@ typedef struct {
 
 #define ORACLE_MAX_PIPES_REPORTED 64
 
+/* Iteration times the run engine accepts, seconds: below a microsecond the
+** profile is nonsense (and the iteration count of a long run overflows);
+** the upper bound is the longest run (FAIL_MAX_TIME_S). */
+#define ORACLE_MIN_ITER_S 1e-6
+#define ORACLE_MAX_ITER_S (1e6 * 3600.0)
+
 typedef struct {
     int fits;             /* 0: some stage does not fit in GPU memory (times unset) */
     double iter_s;        /* iteration time: slowest pipeline + gradient sync */

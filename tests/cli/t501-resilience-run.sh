@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..22
+echo 1..25
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -91,3 +91,16 @@ check "a scheme listed twice: config (JSON path) and --schemes" \
 rc=$?
 check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
     "[ $rc -eq 2 ] && grep -q 'do not apply' '$TMP/err' && [ ! -e '$TMP/art.csv' ] && [ ! -s '$TMP/out' ]"
+# Extreme but well-formed numbers (found by fuzzing; each was undefined
+# behaviour in run.c's iteration count or a meaningless run):
+edited slowdisk 's/"storage_write_gbps": 1/"storage_write_gbps": 1e-300/' --duration-h 10
+check "a checkpoint write longer than the longest run: error naming the key" \
+    "[ $rc -eq 1 ] && grep -q 'slowdisk.json: ckpt: a checkpoint write takes 1.2e+302 s (120 GB at 1e-300 GB/s).*check storage_write_gbps' '$TMP/err'"
+edited tiny 's/"fwd_ms": 10, "bwd_ms": 20/"fwd_ms": 1e-300, "bwd_ms": 1e-300, "dp_latency_us": 0/' --duration-h 10
+check "an iteration shorter than 1 us: error (the iteration count overflowed)" \
+    "[ $rc -eq 1 ] && grep -q 'tiny.json: ckpt: oracle: an iteration on 16 nodes takes .* s, outside \\[1e-06 s' '$TMP/err'"
+# MTBF 1e300 h: no failure, and a Young interval of ~1e152 s (its iteration
+# count overflowed a long); every scheme runs at 1 - its steady overhead
+edited never 's/"node_mtbf_h": 144/"node_mtbf_h": 1e300/' --duration-h 10 --schemes ckpt,varuna
+check "no failures at all (MTBF 1e300 h): ckpt and varuna goodput 1" \
+    "[ $rc -eq 0 ] && [ \$(awk '(\$1 == \"ckpt\" || \$1 == \"varuna\") && \$2 == \"1.0000\"' '$TMP/out' | wc -l) -eq 2 ]"
