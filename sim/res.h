@@ -49,7 +49,7 @@ typedef struct {
     int oob_use_arrivals;         /* re-instantiate when nodes arrive */
     double fallback_interval_s;   /* Oobleck/Bamboo durable checkpoint period (0: none) */
     /* Bamboo */
-    int bam_stages;               /* S (0: fewest nodes that fit model + replica) */
+    int bam_stages;               /* S (0: the fastest S that holds model + replica) */
     double bam_failover_s;        /* failover pause */
     double bam_reconfig_s;        /* rebalancing pause (artifact: 76-450 s) */
     double bam_slowdown;          /* iteration-time factor while a node does double duty (0: from plan) */

@@ -44,37 +44,76 @@ typedef struct {
 /* Layers of stage i of S (earlier stages take the remainder). */
 static int stage_first(int L, int S, int i) { return i * (L / S) + (i < L % S ? i : L % S); }
 
-/* Fewest stages whose per-GPU memory holds two stages' state plus S
-** in-flight microbatches' activations, and at least 2: with one stage a node
-** would be its own successor and hold no copy of anything. 0 if none. */
+/* Whether each GPU of S stages holds its stage's state plus S in-flight
+** microbatches' activations and its successor's state. */
+static int holds_two_stages(bam_st *s, run_ctx *rc, int S)
+{
+    int L = s->inf.n_layers, g = s->inf.gpus_per_node;
+    double worst = 0;
+    for (int i = 0; i < S; i++) {
+        int a = stage_first(L, S, i), b = stage_first(L, S, i + 1);
+        int an = stage_first(L, S, (i + 1) % S), bn = stage_first(L, S, (i + 1) % S + 1);
+        double bytes = 0;
+        oracle_layer c;
+        for (int l = a; l < b; l++)
+            if (!oracle_layer_cost(run_oracle(rc), l, g, &c)) bytes += c.state_bytes + S * c.act_bytes;
+        for (int l = an; l < bn && S > 1; l++)
+            if (!oracle_layer_cost(run_oracle(rc), l, g, &c)) bytes += c.state_bytes;
+        if (bytes / g > worst) worst = bytes / g;
+    }
+    return worst <= s->inf.gpu_mem_bytes;
+}
+
+/* ... and a plain pipeline of S stages passes the oracle's own memory check
+** (embedding, LM head, buffers). */
+static int stages_fit(bam_st *s, run_ctx *rc, int S)
+{
+    if (!holds_two_stages(s, rc, S)) return 0;
+    int L = s->inf.n_layers, g = s->inf.gpus_per_node;
+    oracle_plan *p = oracle_plan_homogeneous(S, 1, L, g, s->inf.n_microbatches);
+    oracle_result r;
+    char err[256];
+    int ok = p && oracle_plan_time(run_oracle(rc), p, &r, err, sizeof err) == 0 && r.fits;
+    oracle_plan_free(p);
+    return ok;
+}
+
+static double frc_extra_s(bam_st *s, run_ctx *rc, int P);
+static int n_pipes_of(const bam_st *s, int n);
+
+/* bamboo.stages if set; else, among the stage counts that divide the layers
+** and fit (the shapes res_best_shape considers: cut points at divisors of
+** L, at most one pipeline per microbatch), at least 2 (with one stage
+** a node would be its own successor and hold no copy), the one whose
+** healthy shape on the job's nodes (n / S pipelines, FRC included) iterates
+** fastest, fewer stages on a tie; if none does, the fewest stages that fit.
+** 0 if none fits, -1 on oracle error. */
 static int pick_stages(bam_st *s, run_ctx *rc)
 {
     if (s->cfg.bam_stages > 0) return s->cfg.bam_stages;
     if (!s->inf.has_layers) return 0;
-    int L = s->inf.n_layers, g = s->inf.gpus_per_node;
-    for (int S = L > 1 ? 2 : 1; S <= L; S++) {
-        double worst = 0;
-        for (int i = 0; i < S; i++) {
-            int a = stage_first(L, S, i), b = stage_first(L, S, i + 1);
-            int an = stage_first(L, S, (i + 1) % S), bn = stage_first(L, S, (i + 1) % S + 1);
-            double bytes = 0;
-            oracle_layer c;
-            for (int l = a; l < b; l++)
-                if (!oracle_layer_cost(run_oracle(rc), l, g, &c)) bytes += c.state_bytes + S * c.act_bytes;
-            for (int l = an; l < bn && S > 1; l++)
-                if (!oracle_layer_cost(run_oracle(rc), l, g, &c)) bytes += c.state_bytes;
-            if (bytes / g > worst) worst = bytes / g;
-        }
-        if (worst > s->inf.gpu_mem_bytes) continue;
-        /* the oracle's own memory check (embedding, LM head, buffers) must
-        ** also pass for a plain pipeline of S stages */
-        oracle_plan *p = oracle_plan_homogeneous(S, 1, L, g, s->inf.n_microbatches);
+    int L = s->inf.n_layers, S0 = L > 1 ? 2 : 1, best = 0;
+    double best_s = INFINITY;
+    for (int S = S0; S <= L; S++) {
+        if (L % S || !holds_two_stages(s, rc, S)) continue;
+        int P = s->cfg.n_nodes / S;
+        if (P < 1) break; /* deeper pipelines do not fit on the nodes either */
+        if (P > s->inf.n_microbatches) continue; /* idle nodes: a deeper shape uses them */
+        s->S = S;
+        oracle_plan *p = oracle_plan_homogeneous(S, P, L, s->inf.gpus_per_node,
+                                                 s->inf.n_microbatches);
+        if (!p) return run_fail(rc, "out of memory");
         oracle_result r;
-        char err[256];
-        int ok = p && oracle_plan_time(run_oracle(rc), p, &r, err, sizeof err) == 0 && r.fits;
+        int bad = run_time_plan(rc, p, &r);
         oracle_plan_free(p);
-        if (ok) return S;
+        if (bad) return -1;
+        if (!r.fits) continue; /* the oracle's memory check, on the shape itself */
+        double it_s = r.iter_s + frc_extra_s(s, rc, P);
+        if (it_s < best_s) best_s = it_s, best = S;
     }
+    if (best) return best;
+    for (int S = S0; S <= L; S++)
+        if (stages_fit(s, rc, S)) return S;
     return 0;
 }
 
@@ -237,6 +276,7 @@ static int bam_start(void *st, run_ctx *rc)
     s->where = malloc((size_t)run_n_ids(rc) * sizeof *s->where);
     if (!s->where) return run_fail(rc, "out of memory");
     s->S = pick_stages(s, rc);
+    if (s->S < 0) return -1;
     if (s->S < 1) return run_fail(rc, "no stage count fits the model twice in memory");
     if (res_ckpt_times(rc, &s->cfg, &s->inf, &s->ckpt_s, &s->load_s)) return -1;
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
