@@ -10,6 +10,7 @@
 */
 #include "failure.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -251,13 +252,25 @@ static int name_id(name_tab *t, const char *name)
     return t->n++;
 }
 
-/* Strict number: the whole field. */
+/* Strict decimal number: the whole field, no blanks, no hexadecimal. */
 static int parse_num(const char *s, double *out)
 {
+    if (!(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.') ||
+        strpbrk(s, "xX"))
+        return -1;
     char *end;
     errno = 0;
     *out = strtod(s, &end);
     return (end == s || *end || errno || !isfinite(*out)) ? -1 : 0;
+}
+
+/* A node name: printable, without blanks. */
+static int good_name(const char *s)
+{
+    if (!s[0] || strlen(s) >= FAIL_NAME_MAX) return 0;
+    for (; *s; s++)
+        if (!isgraph((unsigned char)*s)) return 0;
+    return 1;
 }
 
 /* A node is added only while absent and removed only while present (both
@@ -326,7 +339,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
                      lineno, c1 + 1);
             goto fail;
         }
-        if (!c2[1] || strlen(c2 + 1) >= FAIL_NAME_MAX) {
+        if (!good_name(c2 + 1)) {
             snprintf(err, errlen, "%s:%d: bad node name '%s'", path, lineno, c2 + 1);
             goto fail;
         }
@@ -508,7 +521,8 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
         }
         last_t = t;
         const char *nm = !strncmp(fld[1], "node", 4) ? fld[1] + 4 : fld[1];
-        if (parse_num(nm, &id_d) || id_d < 0 || id_d >= n_nodes || id_d != (int)id_d) {
+        if (!nm[0] || strspn(nm, "0123456789") != strlen(nm) || parse_num(nm, &id_d) ||
+            id_d >= n_nodes) {
             snprintf(err, errlen, "%s:%d: node '%s' is not node0..node%d", path, lineno, fld[1],
                      n_nodes - 1);
             goto fail;

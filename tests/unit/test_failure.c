@@ -111,6 +111,13 @@ static void test_failure_csv(void **state)
     load_rejects(1, "time_s,node,cause,repair_s\n10,node1,gpu,5,extra\n", ":2: expected 4 fields");
     /* a time past 10^6 h would make a run that never ends */
     load_rejects(1, "time_s,node,cause,repair_s\n1e300,node1,gpu,5\n", ":2: time '1e300'");
+    /* strtod read these as node 16, node 2 and time 16 s (found by fuzzing) */
+    load_rejects(1, "time_s,node,cause,repair_s\n10,0x10,gpu,5\n", ":2: node '0x10'");
+    load_rejects(1, "time_s,node,cause,repair_s\n10,node 2,gpu,5\n", ":2: node 'node 2'");
+    load_rejects(1, "time_s,node,cause,repair_s\n0x10,node1,gpu,5\n", ":2: time '0x10'");
+    /* a blank is not a node name; it was a node of its own */
+    load_rejects(0, "0,add,node1\n0,add, \n", ":2: bad node name ' '");
+    load_rejects(0, "0,add,node1\n0,add,no de\n", ":2: bad node name 'no de'");
 }
 
 static void same_event(const fail_event *a, const fail_event *b)
