@@ -611,6 +611,13 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const
                         "multiple of microbatch_size*dp = %d*%d = %ld", p->global_batch_size,
                         p->microbatch_size, p->dp, per_step);
     p->n_microbatches = (int)(p->global_batch_size / per_step);
+    long units = (long)p->n_microbatches * p->pp * v;
+    if (units > CFG_MAX_MICROBATCH_STAGES)
+        return cfg_fail(err, f, "$.parallel.global_batch_size", "%d microbatches per pipeline x "
+                        "%d stages x %d chunks = %ld microbatch-stages per iteration, more than "
+                        "the engine simulates (%ld, about 1 KB of memory each): use a smaller "
+                        "global_batch_size or a larger microbatch_size", p->n_microbatches,
+                        p->pp, v, units, CFG_MAX_MICROBATCH_STAGES);
     if (p->schedule == SCHED_INTERLEAVED && v > 1 && p->n_microbatches % p->pp)
         return cfg_fail(err, f, "$.parallel.schedule", "interleaved 1F1B needs the microbatches per "
                         "pipeline (global_batch_size/(microbatch_size*dp) = %d) to be a multiple "

@@ -24,6 +24,10 @@
 
 #define CFG_NAME_MAX 128
 #define CFG_MAX_OVERRIDES 64
+/* The engine simulates every microbatch on every (virtual) stage, at about
+** 0.8 KB and 14 us each (measured: 96,000 microbatches x 24 chunks, 1.8 GB,
+** 31 s); 2^22 of them per iteration is about 3.3 GB and a minute. */
+#define CFG_MAX_MICROBATCH_STAGES (1L << 22)
 
 typedef enum { MODEL_TRANSFORMER = 0, MODEL_ABSTRACT = 1 } cfg_model_kind;
 typedef enum { MLP_GELU = 0, MLP_SWIGLU = 1 } cfg_mlp_kind;

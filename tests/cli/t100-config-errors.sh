@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..16
+echo 1..17
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -38,6 +38,10 @@ run "$GOOD" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 
 check "interleaved with m not a multiple of p" \
     "[ $rc -eq 1 ] && one_line && says '\$.parallel.schedule: interleaved 1F1B needs the microbatches per pipeline .* = 6) to be a multiple of pp (4)'"
 
+run "$ROOT/configs/experiments/default.json" --set parallel.global_batch_size=96000000
+# 96M microbatches x 24 chunks was an out-of-memory kill after minutes (~1.8 TB)
+check "a batch too large to simulate: error before the engine runs" \
+    "[ $rc -eq 1 ] && one_line && says 'global_batch_size: 96000000 microbatches per pipeline x 12 stages x 2 chunks = 2304000000 microbatch-stages'"
 run "$GOOD" --set parallel.global_batch_size=0
 check "zero size" "[ $rc -eq 1 ] && one_line && says '\$.parallel.global_batch_size: must be an integer between 1 and .*, got 0'"
 
