@@ -61,6 +61,8 @@ typedef struct {
     int n_grps;
     int *grp_off, *grp_mem;   /* CSR [n_grps+1], members of each group */
     int *order;               /* [n_ops+n_grps] topological order of nodes */
+    int *succ_off, *succ;     /* CSR [n_ops+n_grps+1], successor nodes of each node */
+    int *pos;                 /* [n_ops+n_grps] position of a node in order */
     int *end_ops, n_end_ops;  /* ops whose latest end is the step time */
     double *m_start, *m_end;  /* [n_steps*n_ops] measured */
     double *x_orig;           /* [n_steps*n_ops] own time, measured */
@@ -87,6 +89,9 @@ static void ctx_free(wi_ctx *c)
     free(c->grp_off);
     free(c->grp_mem);
     free(c->order);
+    free(c->succ_off);
+    free(c->succ);
+    free(c->pos);
     free(c->end_ops);
     free(c->m_start);
     free(c->m_end);
@@ -630,7 +635,8 @@ static int build_order(wi_ctx *c, char *err, size_t err_len)
     int n_edges = c->pred_off[N] + c->grp_off[c->n_grps];
     int *succ = malloc(((size_t)n_edges + 1) * sizeof *succ);
     c->order = malloc((size_t)V * sizeof *c->order);
-    if (!indeg || !succ_off || !succ || !c->order) {
+    c->pos = malloc((size_t)V * sizeof *c->pos);
+    if (!indeg || !succ_off || !succ || !c->order || !c->pos) {
         errmsg_set(err, err_len, "out of memory");
         goto done;
     }
@@ -673,6 +679,10 @@ static int build_order(wi_ctx *c, char *err, size_t err_len)
                 w / c->n_stages, w % c->n_stages, c->steps[0]);
         goto done;
     }
+    for (int j = 0; j < V; j++) c->pos[c->order[j]] = j;
+    c->succ_off = succ_off;
+    c->succ = succ;
+    succ_off = succ = NULL;
     rc = 0;
 done:
     free(indeg);
@@ -789,6 +799,163 @@ static double replay_all(wi_ctx *c, const uint8_t *mask, double *per_step)
     return gsl_stats_mean(t, 1, (size_t)c->n_steps);
 }
 
+/* ==== replays with one worker or one DP rank measured ================== */
+
+/* With only the ops [lo, hi) measured (one worker's ops are contiguous, and
+** so are one DP rank's workers), a replay differs from the all-ideal one only
+** downstream of those ops. Starting from the ideal replay of the step, the
+** nodes whose inputs change are recomputed in topological order (a min-heap
+** on their position in 'order'), each with the expression replay_step uses:
+** the result is identical to a full replay, at a cost proportional to what
+** changes (about one pipeline and the step's tail) instead of the whole step,
+** which made the per-worker replays quadratic in the number of workers. */
+typedef struct {
+    double *base_start, *base_end; /* [n_ops] the all-ideal replay of the step */
+    int *heap, n_heap;             /* nodes, min-heap on pos */
+    uint8_t *queued;               /* [n_ops+n_grps] in the heap */
+    uint8_t *touched;              /* [n_ops] differs from the base */
+    int *touched_list, n_touched;
+} wi_inc;
+
+static void inc_free(wi_inc *w)
+{
+    free(w->base_start);
+    free(w->base_end);
+    free(w->heap);
+    free(w->queued);
+    free(w->touched);
+    free(w->touched_list);
+}
+
+static int inc_init(const wi_ctx *c, wi_inc *w)
+{
+    size_t N = (size_t)c->n_ops, V = N + (size_t)c->n_grps;
+    memset(w, 0, sizeof *w);
+    w->base_start = malloc(N * sizeof *w->base_start);
+    w->base_end = malloc(N * sizeof *w->base_end);
+    w->heap = malloc(V * sizeof *w->heap);
+    w->queued = calloc(V, 1);
+    w->touched = calloc(N, 1);
+    w->touched_list = malloc(N * sizeof *w->touched_list);
+    if (w->base_start && w->base_end && w->heap && w->queued && w->touched && w->touched_list)
+        return 0;
+    inc_free(w);
+    return -1;
+}
+
+static void inc_push(const wi_ctx *c, wi_inc *w, int v)
+{
+    if (w->queued[v]) return;
+    w->queued[v] = 1;
+    int i = w->n_heap++;
+    while (i > 0 && c->pos[w->heap[(i - 1) / 2]] > c->pos[v]) {
+        w->heap[i] = w->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->heap[i] = v;
+}
+
+static int inc_pop(const wi_ctx *c, wi_inc *w)
+{
+    int top = w->heap[0], last = w->heap[--w->n_heap], i = 0;
+    for (;;) {
+        int j = 2 * i + 1;
+        if (j >= w->n_heap) break;
+        if (j + 1 < w->n_heap && c->pos[w->heap[j + 1]] < c->pos[w->heap[j]]) j++;
+        if (c->pos[w->heap[j]] >= c->pos[last]) break;
+        w->heap[i] = w->heap[j];
+        i = j;
+    }
+    if (w->n_heap > 0) w->heap[i] = last;
+    w->queued[top] = 0;
+    return top;
+}
+
+static void inc_touch(wi_inc *w, int v)
+{
+    if (w->touched[v]) return;
+    w->touched[v] = 1;
+    w->touched_list[w->n_touched++] = v;
+}
+
+static void inc_push_succ(const wi_ctx *c, wi_inc *w, int v)
+{
+    for (int j = c->succ_off[v]; j < c->succ_off[v + 1]; j++) inc_push(c, w, c->succ[j]);
+}
+
+/* Step k with the ops [lo, hi) measured; c->r_start/r_end hold the base
+** replay of step k on entry and on return. */
+static double inc_replay(wi_ctx *c, wi_inc *w, int k, int lo, int hi)
+{
+    int N = c->n_ops;
+    const double *xo = c->x_orig + (size_t)k * (size_t)N, *xi = c->x_ideal_op;
+    double *rs = c->r_start, *re = c->r_end;
+    for (int i = lo; i < hi; i++) inc_push(c, w, i);
+    while (w->n_heap > 0) {
+        int v = inc_pop(c, w);
+        if (v < N) {
+            double s = 0;
+            for (int p = c->pred_off[v]; p < c->pred_off[v + 1]; p++)
+                if (re[c->pred[p]] > s) s = re[c->pred[p]];
+            if (s != rs[v]) inc_touch(w, v), rs[v] = s;
+            if (c->op_grp[v] >= 0) {
+                inc_push_succ(c, w, v); /* its group completes later */
+                continue;
+            }
+            double e = s + (v >= lo && v < hi ? xo[v] : xi[v]);
+            if (e != re[v]) {
+                inc_touch(w, v), re[v] = e;
+                inc_push_succ(c, w, v);
+            }
+        } else {
+            int g = v - N, changed = 0;
+            double b = -INFINITY;
+            for (int m = c->grp_off[g]; m < c->grp_off[g + 1]; m++)
+                if (rs[c->grp_mem[m]] > b) b = rs[c->grp_mem[m]];
+            for (int m = c->grp_off[g]; m < c->grp_off[g + 1]; m++) {
+                int i = c->grp_mem[m];
+                double e = b + (i >= lo && i < hi ? xo[i] : xi[i]);
+                if (e != re[i]) inc_touch(w, i), re[i] = e, changed = 1;
+            }
+            if (changed) inc_push_succ(c, w, v);
+        }
+    }
+    double t = -INFINITY;
+    for (int j = 0; j < c->n_end_ops; j++)
+        if (re[c->end_ops[j]] > t) t = re[c->end_ops[j]];
+    for (int j = 0; j < w->n_touched; j++) {
+        int v = w->touched_list[j];
+        rs[v] = w->base_start[v];
+        re[v] = w->base_end[v];
+        w->touched[v] = 0;
+    }
+    w->n_touched = 0;
+    return t;
+}
+
+/* Step times with each op range [lo[r], hi[r]) alone measured:
+** t[r * n_steps + k]. */
+static int replay_ranges(wi_ctx *c, int n_ranges, const int *lo, const int *hi, double *t)
+{
+    wi_inc w;
+    uint8_t *ideal = calloc((size_t)c->n_ops, 1);
+    if (!ideal || inc_init(c, &w)) {
+        free(ideal);
+        return -1;
+    }
+    size_t bytes = (size_t)c->n_ops * sizeof(double);
+    for (int k = 0; k < c->n_steps; k++) {
+        replay_step(c, k, ideal);
+        memcpy(w.base_start, c->r_start, bytes);
+        memcpy(w.base_end, c->r_end, bytes);
+        for (int r = 0; r < n_ranges; r++)
+            t[(size_t)r * (size_t)c->n_steps + (size_t)k] = inc_replay(c, &w, k, lo[r], hi[r]);
+    }
+    inc_free(&w);
+    free(ideal);
+    return 0;
+}
+
 /* Op-type attribution groups: upstream merges send and recv of a direction. */
 static const struct {
     const char *name;
@@ -811,7 +978,7 @@ static const struct {
 #define N_OPTYPE_GROUPS ((int)(sizeof OPTYPE_GROUPS / sizeof *OPTYPE_GROUPS))
 
 /* Mask selectors: which template ops keep their measured time. */
-enum { SEL_OPTYPE, SEL_DP, SEL_STAGE, SEL_WORKER, SEL_NOT_STAGE, SEL_SET, SEL_NOT_SET };
+enum { SEL_OPTYPE, SEL_STAGE, SEL_NOT_STAGE, SEL_SET, SEL_NOT_SET };
 
 static void make_mask(const wi_ctx *c, int sel, int arg, const uint8_t *set, uint8_t *mask)
 {
@@ -820,9 +987,7 @@ static void make_mask(const wi_ctx *c, int sel, int arg, const uint8_t *set, uin
         int w = c->op_worker[i], ty = c->op_type[i], on = 0;
         switch (sel) {
         case SEL_OPTYPE: on = ty == OPTYPE_GROUPS[arg].t1 || ty == OPTYPE_GROUPS[arg].t2; break;
-        case SEL_DP: on = w / P == arg; break;
         case SEL_STAGE: on = w % P == arg; break;
-        case SEL_WORKER: on = w == arg; break;
         case SEL_NOT_STAGE: on = w % P != arg; break;
         case SEL_SET: on = set[w]; break;
         case SEL_NOT_SET: on = !set[w]; break;
@@ -831,15 +996,23 @@ static void make_mask(const wi_ctx *c, int sel, int arg, const uint8_t *set, uin
     }
 }
 
-/* Replays one attribution group into 'a'. */
-static int attribute(wi_ctx *c, const whatif_result *r, uint8_t *mask, whatif_attr *a)
+/* An attribution group from its replayed step times t[n_steps]. */
+static int attribute_from(wi_ctx *c, const whatif_result *r, const double *t, whatif_attr *a)
 {
     a->step_slowdown = malloc((size_t)c->n_steps * sizeof *a->step_slowdown);
     if (!a->step_slowdown) return -1;
-    a->mean_t_s = replay_all(c, mask, a->step_slowdown);
+    memcpy(a->step_slowdown, t, (size_t)c->n_steps * sizeof *t);
+    a->mean_t_s = gsl_stats_mean(t, 1, (size_t)c->n_steps);
     for (int k = 0; k < c->n_steps; k++) a->step_slowdown[k] /= r->t_ideal_s[k];
     a->slowdown = a->mean_t_s / r->mean_t_ideal_s;
     return 0;
+}
+
+/* Replays one attribution group into 'a'. */
+static int attribute(wi_ctx *c, const whatif_result *r, uint8_t *mask, whatif_attr *a)
+{
+    replay_all(c, mask, c->step_buf);
+    return attribute_from(c, r, c->step_buf, a);
 }
 
 /* M_S / M_W of a set of ops: 'rem_mask' keeps all but the set measured,
@@ -991,6 +1164,8 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     wi_ctx c = {.tr = t};
     whatif_result *r = calloc(1, sizeof *r);
     uint8_t *mask = NULL, *mask2 = NULL, *set = NULL;
+    int *lo = NULL, *hi = NULL;
+    double *alone = NULL;
     if (!r) goto oom;
     if (build_template(&c, err, err_len) || fill_measured(&c, err, err_len) ||
         build_groups(&c, err, err_len) || build_edges(&c, err, err_len) ||
@@ -1026,10 +1201,19 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
         make_mask(&c, SEL_OPTYPE, gi, NULL, mask);
         if (attribute(&c, r, mask, a)) goto oom;
     }
+    /* one DP rank, then one worker, alone measured: incremental replays */
+    int n_ranges = c.n_dp + c.n_workers, P = c.n_stages;
+    lo = malloc((size_t)n_ranges * sizeof *lo);
+    hi = malloc((size_t)n_ranges * sizeof *hi);
+    alone = malloc((size_t)n_ranges * (size_t)c.n_steps * sizeof *alone);
+    if (!lo || !hi || !alone) goto oom;
+    for (int d = 0; d < c.n_dp; d++) lo[d] = c.wbase[d * P], hi[d] = c.wbase[(d + 1) * P];
+    for (int w = 0; w < c.n_workers; w++)
+        lo[c.n_dp + w] = c.wbase[w], hi[c.n_dp + w] = c.wbase[w + 1];
+    if (replay_ranges(&c, n_ranges, lo, hi, alone)) goto oom;
     for (int d = 0; d < c.n_dp; d++) {
         r->by_dp[d].id = d;
-        make_mask(&c, SEL_DP, d, NULL, mask);
-        if (attribute(&c, r, mask, &r->by_dp[d])) goto oom;
+        if (attribute_from(&c, r, alone + (size_t)d * (size_t)c.n_steps, &r->by_dp[d])) goto oom;
     }
     for (int s = 0; s < c.n_stages; s++) {
         r->by_stage[s].id = s;
@@ -1050,8 +1234,8 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
         wk->dp_rank = d;
         wk->stage = s;
         wk->score = fmin(r->by_dp[d].slowdown, r->by_stage[s].slowdown);
-        make_mask(&c, SEL_WORKER, w, NULL, mask);
-        wk->slowdown_alone = replay_all(&c, mask, NULL) / r->mean_t_ideal_s;
+        wk->slowdown_alone = gsl_stats_mean(alone + (size_t)(c.n_dp + w) * (size_t)c.n_steps, 1,
+                                            (size_t)c.n_steps) / r->mean_t_ideal_s;
     }
     qsort(r->workers, (size_t)c.n_workers, sizeof *r->workers, cmp_worker);
     r->n_mw_workers = (WHATIF_MW_PERCENT * c.n_workers + 99) / 100;
@@ -1065,6 +1249,9 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     free(mask);
     free(mask2);
     free(set);
+    free(lo);
+    free(hi);
+    free(alone);
     ctx_free(&c);
     return r;
 oom:
@@ -1073,6 +1260,9 @@ fail:
     free(mask);
     free(mask2);
     free(set);
+    free(lo);
+    free(hi);
+    free(alone);
     ctx_free(&c);
     whatif_result_free(r);
     return NULL;
