@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -29,6 +30,20 @@ int cli_config_error(const cfg_error *err)
     cfg_error_format(err, buf, sizeof buf);
     fprintf(stderr, "dtsim: %s\n", buf);
     return CLI_ERR;
+}
+
+int cli_outputs_writable(const char *cmd, const char *const *paths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!paths[i] || !strcmp(paths[i], "-")) continue;
+        FILE *f = fopen(paths[i], "a");
+        if (!f) {
+            fprintf(stderr, "dtsim %s: cannot write %s: %s\n", cmd, paths[i], strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
+    return 0;
 }
 
 int cli_parse_int(const char *s, long lo, long hi, int *out)

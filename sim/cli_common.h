@@ -18,6 +18,10 @@
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One line "dtsim: file: $.path: message" on stderr; returns CLI_ERR. */
 int cli_config_error(const cfg_error *err);
+/* Fail before a long run, not after it, when an output file cannot be
+** written: each non-NULL path other than "-" (stdout) is created, or kept as
+** is. Prints "dtsim CMD: cannot write PATH: reason"; 0 or -1. */
+int cli_outputs_writable(const char *cmd, const char *const *paths, int n);
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int cli_parse_int(const char *s, long lo, long hi, int *out);
 /* `dtsim run` of an experiment with failures/resilience sections: the run

@@ -219,7 +219,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
         int rc = add_axis(a, vary[k]);
         if (rc) return rc;
     }
-    return 0;
+    const char *outs[] = {a->csv_path, a->json_path};
+    return cli_outputs_writable("compare", outs, 2) ? CLI_ERR : 0;
 }
 
 /* ======================================================================

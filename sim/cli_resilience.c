@@ -578,23 +578,6 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     return code;
 }
 
-/* Fail before a long run, not after it, when --json or --csv cannot be
-** written (the file is created, or kept as is, here). */
-static int outputs_writable(const cli_opts *o)
-{
-    const char *paths[2] = {o->json, o->csv};
-    for (int i = 0; i < 2; i++) {
-        if (!paths[i]) continue;
-        FILE *f = fopen(paths[i], "a");
-        if (!f) {
-            fprintf(stderr, "dtsim resilience: cannot write %s: %s\n", paths[i], strerror(errno));
-            return -1;
-        }
-        fclose(f);
-    }
-    return 0;
-}
-
 int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *json_path,
                        int quiet)
 {
@@ -613,7 +596,8 @@ int cli_resilience(int argc, char **argv)
     cli_opts o;
     int p = parse_args(argc, argv, &o);
     if (p) return p > 0 ? CLI_OK : CLI_USAGE;
-    if (outputs_writable(&o)) return CLI_ERR;
+    const char *outs[] = {o.json, o.csv};
+    if (cli_outputs_writable("resilience", outs, 2)) return CLI_ERR;
     char err[1024];
     if (o.model) {
         const char *tp = o.table ? o.table : DTSIM_HOME "/tests/data/oobleck_sim_tput.csv";

@@ -82,6 +82,8 @@ int cli_run(int argc, char **argv)
     }
     if (!config) return cli_usage_error("run", "missing CONFIG");
 
+    const char *outs[] = {json_path, trace_path, export_path};
+    if (cli_outputs_writable("run", outs, 3)) return CLI_ERR;
     cfg_experiment e;
     cfg_error cerr;
     if (cfg_load(config, &ov, &e, &cerr)) return cli_config_error(&cerr);

@@ -4,6 +4,7 @@
 ** prints a summary and optionally writes the same numbers as JSON (cJSON).
 */
 #include "cli.h"
+#include "cli_common.h"
 #include "optrace.h"
 #include "rep_whatif.h"
 #include "whatif.h"
@@ -103,6 +104,8 @@ int cli_whatif(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    const char *outs[] = {json};
+    if (cli_outputs_writable("whatif", outs, 1)) return CLI_ERR;
 
     char err[1024];
     int rc = CLI_ERR;

@@ -2,6 +2,7 @@
 ** main.c -- the dtsim command: dispatches to a subcommand (CLI layer).
 */
 #include "cli.h"
+#include "cli_common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,8 +45,17 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        /* no option or file takes an empty string; it is a shell variable
+        ** that expanded to nothing, which would surface as ": No such file" */
+        for (int a = 2; a < argc; a++)
+            if (!argv[a][0])
+                return cli_usage_error(argv[1], "argument %d is an empty string%s%s%s", a - 1,
+                                       a > 2 ? " (after " : "", a > 2 ? argv[a - 1] : "",
+                                       a > 2 ? ")" : "");
+        return commands[i].fn(argc - 1, argv + 1);
+    }
     fprintf(stderr, "dtsim: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

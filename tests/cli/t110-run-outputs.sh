@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..9
+echo 1..12
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -30,3 +30,20 @@ it=$(jget iteration_time_s "$TMP/d1.json"); fl=$(jget executed_flops_per_iterati
 tf=$(jget tflops_per_gpu "$TMP/d1.json")
 want=$(awk -v f="$fl" -v t="$it" 'BEGIN { printf "%.12g", f / t / 96 / 1e12 }')
 check "tflops_per_gpu = executed FLOPs / (iteration time * 96 GPUs)" "near '$tf' '$want' 1e-6"
+
+# Outputs that cannot be written fail before the simulation, not after it
+for c in "run $ABS --json" "run $ABS --trace" "compare $ABS --vary parallel.pp=2,4 --csv" \
+         "whatif $ROOT/traces/stragglers/trace-ST.csv --json"; do
+    "$BIN" $c "$TMP/no/such/dir/out" >>"$TMP/outs" 2>"$TMP/err"
+    echo "$? $(cat "$TMP/err")" >>"$TMP/unwritable"
+done
+check "unwritable --json/--trace/--csv (run, compare, whatif): one line, exit 1, nothing simulated" \
+    "[ \$(grep -c '^1 dtsim [a-z]*: cannot write .*/no/such/dir/out: No such file or directory\$' '$TMP/unwritable') -eq 4 ] && [ ! -s '$TMP/outs' ]"
+"$BIN" run "$ABS" --json "" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "an empty argument (a variable that expanded to nothing): usage error naming it" \
+    "[ $rc -eq 2 ] && grep -q 'dtsim run: argument 3 is an empty string (after --json)' '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" whatif "" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "whatif '': usage error (was ': No such file or directory')" \
+    "[ $rc -eq 2 ] && grep -q 'dtsim whatif: argument 1 is an empty string' '$TMP/err'"
