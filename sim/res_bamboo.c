@@ -79,7 +79,6 @@ static int stages_fit(bam_st *s, run_ctx *rc, int S)
 }
 
 static double frc_extra_s(bam_st *s, run_ctx *rc, int P);
-static int n_pipes_of(const bam_st *s, int n);
 
 /* bamboo.stages if set; else, among the stage counts that divide the layers
 ** and fit (the shapes res_best_shape considers: cut points at divisors of
