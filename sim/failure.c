@@ -9,6 +9,7 @@
 ** in a binary heap ordered by (time, node), so equal times are deterministic.
 */
 #include "failure.h"
+#include "numparse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -252,18 +253,6 @@ static int name_id(name_tab *t, const char *name)
     return t->n++;
 }
 
-/* Strict decimal number: the whole field, no blanks, no hexadecimal. */
-static int parse_num(const char *s, double *out)
-{
-    if (!(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.') ||
-        strpbrk(s, "xX"))
-        return -1;
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return (end == s || *end || errno || !isfinite(*out)) ? -1 : 0;
-}
-
 /* A node name: printable, without blanks. */
 static int good_name(const char *s)
 {
@@ -329,7 +318,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
         *c1 = *c2 = 0;
         double t;
         int add = !strcmp(c1 + 1, "add");
-        if (parse_num(line, &t) || t < 0 || t / 1000 > FAIL_MAX_TIME_S) {
+        if (num_parse_decimal(line, &t) || t < 0 || t / 1000 > FAIL_MAX_TIME_S) {
             snprintf(err, errlen, "%s:%d: time '%s' is not a number of ms in 0..%g", path,
                      lineno, line, FAIL_MAX_TIME_S * 1000);
             goto fail;
@@ -509,7 +498,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
             goto fail;
         }
         double t, rep = INFINITY, id_d;
-        if (parse_num(fld[0], &t) || t < 0 || t > FAIL_MAX_TIME_S) {
+        if (num_parse_decimal(fld[0], &t) || t < 0 || t > FAIL_MAX_TIME_S) {
             snprintf(err, errlen, "%s:%d: time '%s' is not a number of seconds in 0..%g",
                      path, lineno, fld[0], FAIL_MAX_TIME_S);
             goto fail;
@@ -521,13 +510,13 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
         }
         last_t = t;
         const char *nm = !strncmp(fld[1], "node", 4) ? fld[1] + 4 : fld[1];
-        if (!nm[0] || strspn(nm, "0123456789") != strlen(nm) || parse_num(nm, &id_d) ||
+        if (!nm[0] || strspn(nm, "0123456789") != strlen(nm) || num_parse_decimal(nm, &id_d) ||
             id_d >= n_nodes) {
             snprintf(err, errlen, "%s:%d: node '%s' is not node0..node%d", path, lineno, fld[1],
                      n_nodes - 1);
             goto fail;
         }
-        if (fld[3][0] && strcmp(fld[3], "inf") && (parse_num(fld[3], &rep) || rep < 0)) {
+        if (fld[3][0] && strcmp(fld[3], "inf") && (num_parse_decimal(fld[3], &rep) || rep < 0)) {
             snprintf(err, errlen, "%s:%d: repair time '%s' is not a non-negative number", path,
                      lineno, fld[3]);
             goto fail;

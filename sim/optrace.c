@@ -10,6 +10,7 @@
 */
 #include "optrace.h"
 #include "errmsg.h"
+#include "numparse.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -217,9 +218,8 @@ static int parse_int(const char *s, int col, int32_t *out, char *err, size_t err
 /* Field 'col' as a finite double; -1 with "column NAME: ..." in 'err'. */
 static int parse_num(const char *s, int col, double *out, char *err, size_t err_len)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v)) {
+    double v;
+    if (num_parse_decimal(s, &v)) {
         errmsg_set(err, err_len, "column %s: '%s' is not a finite number", COL_NAMES[col], s);
         return -1;
     }

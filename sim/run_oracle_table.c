@@ -6,8 +6,10 @@
 ** the artifact simulators do (15..30).
 */
 #include "run_oracle.h"
+#include "numparse.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,14 @@
 typedef struct {
     char system[TBL_NAME_MAX], model[TBL_NAME_MAX];
     oracle_table_row row;
+    int lineno;             /* in the file, for errors */
 } tbl_line;
+
+/* Largest node count, batch and pause the reader accepts (a pause longer
+** than 10^6 h is a typo, not a run; FAIL_MAX_TIME_S). */
+#define TBL_MAX_NODES 10000000
+#define TBL_MAX_BATCH 1000000000
+#define TBL_MAX_MS (1e6 * 3600.0 * 1000.0)
 
 struct oracle_table {
     tbl_line *lines;
@@ -50,10 +59,41 @@ static int split_csv(char *line, char **f, int max)
 static int num_field(const char *s, double def, double *out)
 {
     if (!*s) { *out = def; return 0; }
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return (errno || *end || end == s) ? -1 : 0;
+    return num_parse_decimal(s, out);
+}
+
+static int same_block(const tbl_line *a, const tbl_line *b)
+{
+    return !strcmp(a->system, b->system) && !strcmp(a->model, b->model);
+}
+
+/* One row per node count, and no count missing between a block's smallest
+** and largest (the lookup clamps outside that range, never inside). */
+static int check_blocks(const oracle_table *t, const char *path, char *err, size_t errlen)
+{
+    for (int i = 0; i < t->n; i++) {
+        const tbl_line *a = &t->lines[i];
+        int lo = a->row.n_nodes, hi = lo, n = 0, first = 1;
+        for (int j = 0; j < t->n; j++) {
+            const tbl_line *b = &t->lines[j];
+            if (!same_block(a, b)) continue;
+            if (j < i) first = 0;
+            if (j < i && b->row.n_nodes == a->row.n_nodes) {
+                snprintf(err, errlen, "%s:%d: a second row for %s %s at %d nodes (line %d)", path,
+                         a->lineno, a->system, a->model, a->row.n_nodes, b->lineno);
+                return -1;
+            }
+            if (b->row.n_nodes < lo) lo = b->row.n_nodes;
+            if (b->row.n_nodes > hi) hi = b->row.n_nodes;
+            n++;
+        }
+        if (first && n != hi - lo + 1) {
+            snprintf(err, errlen, "%s: %s %s has rows for %d node counts between %d and %d: "
+                     "every count in between needs one", path, a->system, a->model, n, lo, hi);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
@@ -83,9 +123,21 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
                          lineno, 3 + i, fl[2 + i]);
                 goto fail;
             }
-        if (strlen(fl[0]) >= TBL_NAME_MAX || strlen(fl[1]) >= TBL_NAME_MAX || v[0] < 1 ||
-            v[1] < 1) {
-            snprintf(err, errlen, "%s:%d: bad system, model, nodes or batch", path, lineno);
+        if (!fl[0][0] || !fl[1][0] || strlen(fl[0]) >= TBL_NAME_MAX ||
+            strlen(fl[1]) >= TBL_NAME_MAX) {
+            snprintf(err, errlen, "%s:%d: system and model must be 1..%d characters", path, lineno,
+                     TBL_NAME_MAX - 1);
+            goto fail;
+        }
+        if (v[0] < 1 || v[0] > TBL_MAX_NODES || v[0] != floor(v[0]) || v[1] < 1 ||
+            v[1] > TBL_MAX_BATCH || v[1] != floor(v[1]) || v[3] > v[0] || v[3] != floor(v[3])) {
+            snprintf(err, errlen, "%s:%d: nodes (1..%d), batch (1..%d) and idle nodes (0..nodes) "
+                     "must be whole numbers", path, lineno, TBL_MAX_NODES, TBL_MAX_BATCH);
+            goto fail;
+        }
+        if (v[4] > TBL_MAX_MS || v[5] > TBL_MAX_MS) {
+            snprintf(err, errlen, "%s:%d: pause and checkpoint must be at most %g ms (10^6 h)",
+                     path, lineno, TBL_MAX_MS);
             goto fail;
         }
         if (t->n == t->cap) {
@@ -96,6 +148,7 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
             t->cap = cap;
         }
         tbl_line *L = &t->lines[t->n++];
+        L->lineno = lineno;
         snprintf(L->system, sizeof L->system, "%s", fl[0]);
         snprintf(L->model, sizeof L->model, "%s", fl[1]);
         L->row.n_nodes = (int)v[0];
@@ -108,6 +161,10 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
     fclose(f);
     if (t->n == 0) {
         snprintf(err, errlen, "%s: no table rows", path);
+        oracle_table_free(t);
+        return NULL;
+    }
+    if (check_blocks(t, path, err, errlen)) {
         oracle_table_free(t);
         return NULL;
     }

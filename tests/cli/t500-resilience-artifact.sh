@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 col() { row_col "$1" "$2" "$TMP/out"; }
 
-echo 1..9
+echo 1..13
 "$BIN" resilience --artifact --model BERT-large --failure-trace "$ROOT/traces/spot/10m.csv" \
     --json "$TMP/a.json" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -28,3 +28,22 @@ rc=$?
 check "unknown model: error" "[ $rc -eq 1 ] && grep -q 'NoSuchModel' '$TMP/err'"
 "$BIN" resilience --help >"$TMP/out" 2>&1
 check "--help describes the options" "grep -q -- '--failure-trace' '$TMP/out' && grep -q -- '--runs' '$TMP/out'"
+
+# A bad --table is refused at load with its line (found by fuzzing: nan and
+# hex were read, a duplicate row silently replaced the first, a missing node
+# count surfaced mid-run without the file's name)
+TBL="$ROOT/tests/data/oobleck_sim_tput.csv"
+table() { # NAME SED-EXPR
+    sed "$2" "$TBL" >"$TMP/$1.csv"
+    "$BIN" resilience --artifact --model GPT-3-6_7b --failure-trace "$ROOT/traces/spot/10m.csv" \
+        --table "$TMP/$1.csv" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+}
+table nan 's/,3.953767179,/,nan,/'
+check "table: nan samples/s, file and line" "[ $rc -eq 1 ] && grep -q 'nan.csv:[0-9]*: field 5: not a non-negative number: .nan.' '$TMP/err'"
+table dup 's/varuna,GPT-3-6_7b,16,/varuna,GPT-3-6_7b,17,/'
+check "table: a second row for one node count" "[ $rc -eq 1 ] && grep -q 'dup.csv:[0-9]*: a second row for varuna GPT-3-6_7b at 17 nodes (line [0-9]*)' '$TMP/err'"
+table hole '/^varuna,GPT-3-6_7b,20,/d'
+check "table: a node count missing inside a block" "[ $rc -eq 1 ] && grep -q 'hole.csv: varuna GPT-3-6_7b has rows for 15 node counts between 15 and 30' '$TMP/err'"
+table frac 's/^varuna,GPT-3-6_7b,16,1024,/varuna,GPT-3-6_7b,16,1024.5,/'
+check "table: a fractional batch" "[ $rc -eq 1 ] && grep -q 'frac.csv:[0-9]*: nodes (1..10000000), batch' '$TMP/err'"

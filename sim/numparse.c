@@ -1,0 +1,24 @@
+/*
+** numparse.c -- strict number fields of the CSV inputs (pure layer).
+*/
+#include "numparse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int num_parse_decimal(const char *s, double *out)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!(isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) ||
+        strpbrk(p, "xX"))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}

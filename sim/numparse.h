@@ -1,0 +1,17 @@
+/*
+** numparse.h -- strict number fields of the CSV inputs (pure layer).
+**
+** Owns the one rule every CSV reader (failure traces, throughput tables,
+** per-op traces) applies to a numeric field: the whole field is a finite
+** decimal number. strtod alone also takes leading blanks, hexadecimal
+** ("0x10" = 16), "inf" and "nan". Owns no state.
+*/
+#ifndef DTSIM_NUMPARSE_H
+#define DTSIM_NUMPARSE_H
+
+/* 's' as a finite decimal (optional sign, digits, point, exponent) into
+** *out; 0, or -1 if it is anything else (empty, blanks, hex, inf, nan,
+** trailing text, out of range). */
+int num_parse_decimal(const char *s, double *out);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+** test_numparse.c -- strict number fields (numparse.c). Expected values are
+** the C literals themselves; the rejected forms are what strtod alone takes.
+*/
+#include "testlib.h"
+#include "numparse.h"
+
+static void test_accepts_decimals(void **state)
+{
+    (void)state;
+    static const struct { const char *s; double v; } ok[] = {
+        {"0", 0}, {"42", 42}, {"-1.5", -1.5}, {"+2", 2}, {".5", 0.5}, {"3.", 3},
+        {"1e3", 1000}, {"2.5E-3", 0.0025}, {"601200", 601200}, {"1e300", 1e300},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        double v = -99;
+        if (num_parse_decimal(ok[i].s, &v)) print_error("rejected '%s'\n", ok[i].s);
+        assert_int_equal(num_parse_decimal(ok[i].s, &v), 0);
+        assert_true(v == ok[i].v);
+    }
+}
+
+static void test_rejects_the_rest(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", " 1", "1 ", "\t2", "0x10", "0X1p3", "inf", "-inf", "nan", "NaN", "1e400",
+        "1,5", "12a", "e5", ".", "+", "-", "--1", "+-1", "1e", "node3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v = -99;
+        if (!num_parse_decimal(bad[i], &v)) print_error("accepted '%s'\n", bad[i]);
+        assert_int_equal(num_parse_decimal(bad[i], &v), -1);
+        assert_true(v == -99); /* *out untouched */
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accepts_decimals),
+        cmocka_unit_test(test_rejects_the_rest),
+    };
+    return RUN_TESTS("numparse", tests);
+}
