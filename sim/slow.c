@@ -13,6 +13,7 @@
 #include "slow.h"
 
 #include "errmsg.h"
+#include "numparse.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -275,10 +276,13 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
         if (*s == '#' || *s == '\n' || *s == '\r' || !*s) continue;
-        char *end;
-        double v = strtod(s, &end);
+        char *end = s + strcspn(s, " \t\r\n"), saved = *end;
+        double v = 0;
+        *end = 0;
+        int bad = num_parse_decimal(s, &v);
+        *end = saved;
         while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
-        if (end == s || *end || !(v >= 1) || !isfinite(v)) {
+        if (bad || *end || !(v >= 1)) {
             s[strcspn(s, "\r\n")] = 0;
             rc = cfg_fail(err, where, json_path, "expected a sequence length >= 1 (tokens), "
                           "got '%s'", s);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..12
+echo 1..13
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -32,6 +32,9 @@ bad '{"pauses":[{"gpu":1,"every":0,"duration_ms":5}]}' '$.stragglers.pauses[0].e
 bad '{"seqlen":{"distribution":"file","file":"stragglers-bad-lengths.txt","context":4096}}' \
     "stragglers-bad-lengths.txt:5: \$.stragglers.seqlen.file: expected a sequence length >= 1 (tokens), got 'abc'" \
     "bad length file: file, line and JSON path"
+bad '{"seqlen":{"distribution":"file","file":"stragglers-hex-lengths.txt","context":4096}}' \
+    "stragglers-hex-lengths.txt:3: \$.stragglers.seqlen.file: expected a sequence length >= 1 (tokens), got '0x400'" \
+    "hexadecimal length: refused (strtod read 0x400 as 1024)"
 bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":1,"context":2048,"mean":3}}' "\$.stragglers.seqlen.mean: unknown key 'mean'" \
     "a key of another distribution is unknown"
 "$BIN" run "$CFG" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 \
