@@ -12,6 +12,7 @@
 #include "errmsg.h"
 #include "numparse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -203,7 +204,7 @@ static int parse_int(const char *s, int col, int32_t *out, char *err, size_t err
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0') {
+    if (end == s || *end != '\0' || !(isdigit((unsigned char)s[0]) || s[0] == '-')) {
         errmsg_set(err, err_len, "column %s: '%s' is not an integer", COL_NAMES[col], s);
         return -1;
     }
