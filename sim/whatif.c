@@ -1082,58 +1082,101 @@ static int result_alloc(const wi_ctx *c, whatif_result *r)
 ** times of the same (step, worker, microbatch, chunk): deviations from the
 ** worker's step means, so a uniformly slow worker adds nothing (Lin et al.
 ** read sequence-length imbalance from this correlation). */
+/* A forward or backward compute time keyed by (step x worker, chunk,
+** microbatch); 'row' orders duplicates (the last row of a key counts). */
+typedef struct {
+    size_t grp, row;
+    int mc, mb;
+    double dur_s;
+} fb_item;
+
+static int cmp_fb_key(const fb_item *x, const fb_item *y)
+{
+    if (x->grp != y->grp) return x->grp < y->grp ? -1 : 1;
+    if (x->mc != y->mc) return x->mc < y->mc ? -1 : 1;
+    return (x->mb > y->mb) - (x->mb < y->mb);
+}
+
+static int cmp_fb_item(const void *a, const void *b)
+{
+    const fb_item *x = a, *y = b;
+    int k = cmp_fb_key(x, y);
+    return k ? k : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Sorts by key and keeps the last row of each key; returns the count. */
+static size_t fb_sort_unique(fb_item *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_fb_item);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && !cmp_fb_key(&v[m - 1], &v[i])) m--;
+        v[m++] = v[i];
+    }
+    return m;
+}
+
 static int fb_correlation(const wi_ctx *c, whatif_result *r)
 {
     const optrace *t = c->tr;
-    int max_mb = -1, max_mc = 0;
-    for (size_t i = 0; i < t->n_rows; i++) {
-        const optrace_row *row = &t->rows[i];
-        if (row->type != OPTRACE_FORWARD_COMPUTE && row->type != OPTRACE_BACKWARD_COMPUTE) continue;
-        if (row->mb_id > max_mb) max_mb = row->mb_id;
-        if (row->mc > max_mc) max_mc = row->mc;
-    }
     r->fb_corr = NAN;
     r->n_fb_pairs = 0;
-    if (max_mb < 0) return 0;
-    size_t per = (size_t)(max_mb + 1) * (size_t)(max_mc + 1);
-    size_t n = (size_t)c->n_steps * (size_t)c->n_workers * per;
-    double *f = malloc(n * sizeof *f), *b = malloc(n * sizeof *b);
-    if (!f || !b) {
-        free(f);
-        free(b);
+    fb_item *f = malloc((t->n_rows + 1) * sizeof *f), *b = malloc((t->n_rows + 1) * sizeof *b);
+    double *x = malloc((t->n_rows + 1) * sizeof *x), *y = malloc((t->n_rows + 1) * sizeof *y);
+    size_t *g_of = malloc((t->n_rows + 1) * sizeof *g_of);
+    if (!f || !b || !x || !y || !g_of) {
+        free(f), free(b), free(x), free(y), free(g_of);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) f[i] = b[i] = NAN;
+    size_t nf = 0, nb = 0;
     for (size_t i = 0; i < t->n_rows; i++) {
         const optrace_row *row = &t->rows[i];
         int fwd = row->type == OPTRACE_FORWARD_COMPUTE;
         if ((!fwd && row->type != OPTRACE_BACKWARD_COMPUTE) || row->mb_id < 0) continue;
         size_t w = (size_t)row->dp_rank * (size_t)c->n_stages + (size_t)row->stage;
-        size_t k = ((size_t)step_index(c, row->step) * (size_t)c->n_workers + w) * per +
-                   (size_t)(row->mc > 0 ? row->mc : 0) * (size_t)(max_mb + 1) + (size_t)row->mb_id;
-        (fwd ? f : b)[k] = row->duration_s;
+        fb_item it = {.grp = (size_t)step_index(c, row->step) * (size_t)c->n_workers + w,
+                      .row = i, .mc = row->mc > 0 ? row->mc : 0, .mb = row->mb_id,
+                      .dur_s = row->duration_s};
+        if (fwd) f[nf++] = it;
+        else b[nb++] = it;
+    }
+    nf = fb_sort_unique(f, nf);
+    nb = fb_sort_unique(b, nb);
+    /* pairs in key order: the same sums, in the same order, as a dense
+    ** (step, worker, chunk, microbatch) array, without its size */
+    size_t np_all = 0;
+    for (size_t i = 0, j = 0; i < nf && j < nb;) {
+        int k = cmp_fb_key(&f[i], &b[j]);
+        if (k < 0) i++;
+        else if (k > 0) j++;
+        else {
+            g_of[np_all] = f[i].grp;
+            x[np_all] = f[i++].dur_s;
+            y[np_all++] = b[j++].dur_s;
+        }
     }
     double sxy = 0, sxx = 0, syy = 0, sum_x = 0, sum_y = 0;
-    for (size_t g = 0; g < n; g += per) {
+    for (size_t g0 = 0, g1; g0 < np_all; g0 = g1) {
+        for (g1 = g0; g1 < np_all && g_of[g1] == g_of[g0]; g1++) {}
         double mx = 0, my = 0;
         int m = 0;
-        for (size_t j = g; j < g + per; j++)
-            if (!isnan(f[j]) && !isnan(b[j])) {
-                mx += f[j];
-                my += b[j];
-                m++;
-            }
+        for (size_t j = g0; j < g1; j++) {
+            if (isnan(x[j]) || isnan(y[j])) continue;
+            mx += x[j];
+            my += y[j];
+            m++;
+        }
         if (m < 2) continue;
         sum_x += mx;
         sum_y += my;
         mx /= m;
         my /= m;
-        for (size_t j = g; j < g + per; j++)
-            if (!isnan(f[j]) && !isnan(b[j])) {
-                sxy += (f[j] - mx) * (b[j] - my);
-                sxx += (f[j] - mx) * (f[j] - mx);
-                syy += (b[j] - my) * (b[j] - my);
-            }
+        for (size_t j = g0; j < g1; j++) {
+            if (isnan(x[j]) || isnan(y[j])) continue;
+            sxy += (x[j] - mx) * (y[j] - my);
+            sxx += (x[j] - mx) * (x[j] - mx);
+            syy += (y[j] - my) * (y[j] - my);
+        }
         r->n_fb_pairs += m;
     }
     /* spreads below WHATIF_FB_MIN_CV of the mean are float rounding in
@@ -1142,8 +1185,7 @@ static int fb_correlation(const wi_ctx *c, whatif_result *r)
     if (np > 1 && sqrt(sxx / np) > WHATIF_FB_MIN_CV * fabs(sum_x / np) &&
         sqrt(syy / np) > WHATIF_FB_MIN_CV * fabs(sum_y / np))
         r->fb_corr = sxy / sqrt(sxx * syy);
-    free(f);
-    free(b);
+    free(f), free(b), free(x), free(y), free(g_of);
     return 0;
 }
 
