@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_sim_free(cli_sim *s)
 {
@@ -18,6 +19,15 @@ void cli_sim_free(cli_sim *s)
     eng_free(s->eng);
     if (s->have_plan) plan_free(&s->plan);
     memset(s, 0, sizeof *s);
+}
+
+/* "\rdtsim: iteration 3/8 simulated", erased after the last one. */
+static void iteration_done(void *arg, int done, int total)
+{
+    (void)arg;
+    if (done < total) fprintf(stderr, "\rdtsim: iteration %d/%d simulated", done, total);
+    else fprintf(stderr, "\r%*s\r", 40, "");
+    fflush(stderr);
 }
 
 cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iterations,
@@ -50,8 +60,13 @@ cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iter
         if (errlen) err[0] = 0; /* printed by cli_slow */
         return CLI_SIM_FAILED;
     }
-    if (eng_run(out->eng, &out->plan, cli_slow_classes(&out->slow), iterations,
-                e->engine.exploit_symmetry, &out->res, why, sizeof why)) {
+    /* a progress line for runs of several iterations, on a terminal */
+    if (e->engine.progress && iterations > 1 && isatty(STDERR_FILENO))
+        eng_set_progress(out->eng, iteration_done, NULL);
+    int bad = eng_run(out->eng, &out->plan, cli_slow_classes(&out->slow), iterations,
+                      e->engine.exploit_symmetry, &out->res, why, sizeof why);
+    eng_set_progress(out->eng, NULL, NULL);
+    if (bad) {
         snprintf(err, errlen, "%s: %s", config, why);
         return CLI_SIM_FAILED;
     }

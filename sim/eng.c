@@ -54,6 +54,8 @@ struct eng {
     sg_host_t *hosts;        /* [n_hosts] resolved once, by index */
     int tp;
     double load_wall_s;
+    void (*progress)(void *arg, int done, int total); /* eng_set_progress */
+    void *progress_arg;
 };
 
 /* The process may hold one engine: SimGrid cannot be initialised twice. */
@@ -214,6 +216,12 @@ static int factor_links(const eng_t *eng, const plat_link_factor *f, sg_link_t *
         }
     }
     return 0;
+}
+
+void eng_set_progress(eng_t *eng, void (*fn)(void *arg, int done, int total), void *arg)
+{
+    eng->progress = fn;
+    eng->progress_arg = arg;
 }
 
 int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, size_t errlen)
@@ -621,6 +629,8 @@ static void stage_main(int argc, char **argv)
             }
         }
         end_of_iteration(a, iter);
+        if (a->cls == 0 && a->dev == p->pp - 1 && r->eng->progress)
+            r->eng->progress(r->eng->progress_arg, iter + 1, r->iterations);
     }
     for (int i = 0; i < a->n_pending; i++) {
         sg_comm_wait(a->pending[i]->comm);

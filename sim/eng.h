@@ -44,6 +44,11 @@ void eng_free(eng_t *eng);
 ** naming the same link multiply. Returns 0, or -1 with err (bad index). */
 int eng_scale_links(eng_t *eng, const plat_link_factor *f, int n, char *err, size_t errlen);
 
+/* Have 'fn(arg, done, total)' called as the last pipeline stage finishes
+** each simulated iteration of later eng_run calls (NULL: none); for a
+** progress line. */
+void eng_set_progress(eng_t *eng, void (*fn)(void *arg, int done, int total), void *arg);
+
 /* Simulate 'iterations' training iterations of plan 'p' (classes may be NULL:
 ** all replicas identical, or every replica its own class when
 ** exploit_symmetry is 0). Fills 'out' (free with tl_result_free). Returns 0
