@@ -582,6 +582,38 @@ static void test_bad_structure(void **state)
     optrace_free(t);
 }
 
+/* The incremental replays of whatif.c (one worker or one DP rank measured,
+** the rest ideal, recomputing only what changes) against full replays: on
+** the noisy upstream trace ST cut to DP rank 0, worker (0, s) alone is stage
+** s alone (a full replay of the stage mask) and DP rank 0 alone is every op
+** measured (T), so both paths must agree bit for bit. */
+static void test_incremental_replays(void **state)
+{
+    (void)state;
+    char err[512];
+    optrace *all = optrace_load_csv(TEST_PATH("traces/stragglers/trace-ST.csv"), err, sizeof err);
+    if (!all) print_error("%s\n", err);
+    assert_non_null(all);
+    optrace *t = optrace_new();
+    for (size_t i = 0; i < all->n_rows; i++)
+        if (all->rows[i].dp_rank == 0) assert_int_equal(optrace_add(t, &all->rows[i], err, sizeof err), 0);
+    whatif_result *r = analyse_ok(t);
+    assert_int_equal(r->n_dp, 1);
+    assert_true(r->n_stages > 1);
+    assert_true(r->slowdown > 1.1); /* a straggler trace: the comparison is not 1 == 1 */
+    assert_true(r->by_dp[0].slowdown == r->slowdown);
+    for (int w = 0; w < r->n_workers; w++) {
+        const whatif_worker *wk = &r->workers[w];
+        if (wk->slowdown_alone != r->by_stage[wk->stage].slowdown)
+            print_error("stage %d: alone %.17g, stage %.17g\n", wk->stage, wk->slowdown_alone,
+                        r->by_stage[wk->stage].slowdown);
+        assert_true(wk->slowdown_alone == r->by_stage[wk->stage].slowdown);
+    }
+    whatif_result_free(r);
+    optrace_free(t);
+    optrace_free(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_weight_compute),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_structure),
+        cmocka_unit_test(test_incremental_replays),
     };
     return RUN_TESTS("whatif", tests);
 }
