@@ -21,6 +21,9 @@
 ** op if the trace has no optimizer ops).
 ** Each what-if scenario is a mask over template ops (1 = measured time,
 ** 0 = ideal time), replayed for every step: cost O(steps x (ops + edges)).
+** The per-DP-rank and per-worker scenarios (one measured, the rest ideal)
+** are replayed incrementally from the all-ideal replay (inc_replay), at a
+** cost proportional to the part of the step they change.
 */
 #include "whatif.h"
 #include "errmsg.h"
