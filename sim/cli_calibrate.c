@@ -17,6 +17,7 @@
 #include "cfg_json.h"
 
 #include <cJSON.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
@@ -52,8 +53,16 @@ typedef struct {
     const char *self;        /* path of the dtsim binary */
     int skip;                /* case left out (-1 = none) */
     int evals;
+    int show_errors;         /* children keep their stderr (the check before the fit) */
     double last_sim[MAX_CASES];
+    int failed[MAX_CASES];   /* why last_sim is NaN: FIT_RUN_FAILED or FIT_NO_METRIC */
 } fit_ctx;
+
+enum { FIT_OK, FIT_RUN_FAILED, FIT_NO_METRIC };
+
+/* An objective where a case fails to simulate: large and finite, so the
+** simplex moves away (GSL stops on a non-finite value). */
+#define FIT_PENALTY 1e30
 
 static void usage(FILE *out)
 {
@@ -172,9 +181,10 @@ static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
         dup2(fd, STDOUT_FILENO);
         close(fd);
         int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, STDERR_FILENO); /* progress lines */
+        /* progress lines; the check before the fit keeps the errors */
+        if (devnull >= 0 && !fc->show_errors) dup2(devnull, STDERR_FILENO);
         char sets[MAX_PARAMS][CFGJ_PATH_MAX + 64];
-        char *argv[8 + 2 * MAX_PARAMS];
+        char *argv[10 + 2 * MAX_PARAMS];
         int a = 0;
         argv[a++] = (char *)fc->self;
         argv[a++] = (char *)"run";
@@ -182,6 +192,8 @@ static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
         argv[a++] = (char *)"--quiet";
         argv[a++] = (char *)"--json";
         argv[a++] = (char *)"-";
+        argv[a++] = (char *)"--set";
+        argv[a++] = (char *)"engine.progress=false";
         for (int k = 0; k < fc->n_params; k++) {
             snprintf(sets[k], sizeof sets[k], "%s=%.17g", fc->param[k].key, x[k]);
             argv[a++] = (char *)"--set";
@@ -199,8 +211,9 @@ static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
 }
 
 /* Read the child's JSON to the end and extract the metric. */
-static double collect(const fit_ctx *fc, child *ch)
+static double collect(fit_ctx *fc, child *ch)
 {
+    fc->failed[ch->idx] = FIT_RUN_FAILED;
     char chunk[65536];
     ssize_t n;
     while ((n = read(ch->fd, chunk, sizeof chunk)) > 0) {
@@ -221,6 +234,7 @@ static double collect(const fit_ctx *fc, child *ch)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, fc->metric);
     double r = cJSON_IsNumber(v) ? v->valuedouble : NAN;
     cJSON_Delete(j);
+    fc->failed[ch->idx] = isfinite(r) ? FIT_OK : FIT_NO_METRIC;
     return r;
 }
 
@@ -268,7 +282,7 @@ static double objective(const gsl_vector *u, void *data)
     fit_ctx *fc = data;
     double x[MAX_PARAMS];
     unscale(fc, u, x);
-    if (simulate_all(fc, x)) return GSL_POSINF;
+    if (simulate_all(fc, x)) return FIT_PENALTY;
     double sum = 0;
     int n = 0;
     for (int i = 0; i < fc->n_cases; i++) {
@@ -293,8 +307,7 @@ static double fit(fit_ctx *fc, double *x_best, int verbose)
         gsl_vector_set(step, k, 0.1);
     }
     gsl_multimin_function F = {.f = objective, .n = n, .params = fc};
-    gsl_multimin_fminimizer_set(s, &F, u, step);
-    int status = GSL_CONTINUE;
+    int status = gsl_multimin_fminimizer_set(s, &F, u, step) ? GSL_FAILURE : GSL_CONTINUE;
     for (int it = 0; it < 200 && status == GSL_CONTINUE; it++) {
         if (gsl_multimin_fminimizer_iterate(s)) break;
         status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-3);
@@ -308,11 +321,39 @@ static double fit(fit_ctx *fc, double *x_best, int verbose)
         }
     }
     unscale(fc, s->x, x_best);
-    double fval = s->fval;
+    double fval = status == GSL_FAILURE || s->fval >= FIT_PENALTY ? INFINITY : s->fval;
     gsl_vector_free(u);
     gsl_vector_free(step);
     gsl_multimin_fminimizer_free(s);
     return fval;
+}
+
+/* Every case once at the start values, its errors shown: a case that does
+** not run, or a metric its report lacks, is named before the fit starts. */
+static int check_cases(fit_ctx *fc, const char *set)
+{
+    double x[MAX_PARAMS];
+    for (int k = 0; k < fc->n_params; k++) x[k] = fc->param[k].start;
+    for (int i = 0; i < fc->n_cases; i++) { /* one at a time: the first error only */
+        child ch = {0};
+        fc->show_errors = 1;
+        int bad = spawn(fc, i, x, &ch);
+        fc->show_errors = 0;
+        if (bad) {
+            fprintf(stderr, "dtsim calibrate: cannot start dtsim run: %s\n", strerror(errno));
+            return -1;
+        }
+        collect(fc, &ch);
+        free(ch.buf);
+        if (fc->failed[i] == FIT_RUN_FAILED)
+            fprintf(stderr, "dtsim calibrate: %s: $.cases[%d]: dtsim run %s failed at the start "
+                    "values (its error is above)\n", set, i, fc->cases[i].config);
+        else if (fc->failed[i] == FIT_NO_METRIC)
+            fprintf(stderr, "dtsim calibrate: %s: $.metric: '%s' is not a number in the report "
+                    "of %s (dtsim run --json)\n", set, fc->metric, fc->cases[i].config);
+        if (fc->failed[i] != FIT_OK) return -1;
+    }
+    return 0;
 }
 
 int cli_calibrate(int argc, char **argv)
@@ -356,6 +397,8 @@ int cli_calibrate(int argc, char **argv)
     self[sl] = 0;
     fc.self = self;
 
+    gsl_set_error_handler_off(); /* errors are checked; the default handler aborts */
+    if (check_cases(&fc, set)) return CLI_ERR;
     double x[MAX_PARAMS];
     double f = fit(&fc, x, 1);
     if (!isfinite(f)) {

@@ -10,7 +10,7 @@
 D=$ROOT/configs/papers/megatron_sc21
 GM=cluster.gpu.efficiency.gemm_max
 GH=cluster.gpu.efficiency.gemm_half_outputs
-echo 1..8
+echo 1..11
 cases=""
 for c in 1.7b 18.4b 145.6b; do
     "$BIN" run "$D/$c.json" --quiet --json "$TMP/$c.json" --set $GM=0.65 --set $GH=3e6 \
@@ -47,3 +47,21 @@ sed 's/"min": 0.5, "max": 0.95/"min": 0.95, "max": 0.5/' "$TMP/set.json" >"$TMP/
 rc=$?
 check "inverted bounds: exit 1, \$.parameters[0] named" \
     "[ $rc -eq 1 ] && grep -q 'bad2.json: \\\$.parameters\\[0\\]: need min < max' '$TMP/e2.txt'"
+
+# Sets whose cases cannot run: named before the fit (they used to reach GSL's
+# default error handler, which aborts: "non-finite function value")
+sed "s/\"key\": \"$GM\"/\"key\": \"nosuch.key\"/" "$TMP/set.json" >"$TMP/bad3.json"
+"$BIN" calibrate "$TMP/bad3.json" >/dev/null 2>"$TMP/e3.txt"
+rc=$?
+check "a parameter key the configs refuse: exit 1, the run's error and \$.cases[0]" \
+    "[ $rc -eq 1 ] && grep -q \"unknown key 'nosuch'\" '$TMP/e3.txt' && grep -q 'bad3.json: \\$.cases\\[0\\]: dtsim run .*1.7b.json failed at the start values' '$TMP/e3.txt'"
+sed 's/"tflops_per_gpu"/"tflops"/' "$TMP/set.json" >"$TMP/bad4.json"
+"$BIN" calibrate "$TMP/bad4.json" >/dev/null 2>"$TMP/e4.txt"
+rc=$?
+check "a metric the report lacks: exit 1, \$.metric named" \
+    "[ $rc -eq 1 ] && grep -q \"bad4.json: \\$.metric: 'tflops' is not a number in the report\" '$TMP/e4.txt'"
+sed "s#$D/18.4b.json#$D/nosuch.json#" "$TMP/set.json" >"$TMP/bad5.json"
+"$BIN" calibrate "$TMP/bad5.json" >/dev/null 2>"$TMP/e5.txt"
+rc=$?
+check "a missing case config: exit 1, \$.cases[1] named, one error from the run" \
+    "[ $rc -eq 1 ] && grep -q 'bad5.json: \\$.cases\\[1\\]' '$TMP/e5.txt' && [ \$(grep -c 'cannot read file' '$TMP/e5.txt') -eq 1 ]"
