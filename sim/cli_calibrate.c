@@ -397,7 +397,6 @@ int cli_calibrate(int argc, char **argv)
     self[sl] = 0;
     fc.self = self;
 
-    gsl_set_error_handler_off(); /* errors are checked; the default handler aborts */
     if (check_cases(&fc, set)) return CLI_ERR;
     double x[MAX_PARAMS];
     double f = fit(&fc, x, 1);

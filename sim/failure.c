@@ -155,8 +155,10 @@ fail_source *fail_random_new(const fail_random_cfg *cfg, int n_nodes, unsigned l
     const char *bad = NULL;
     if (n_nodes < 1) bad = "the cluster needs at least one node";
     else if (!(cfg->node_mtbf_s > 0)) bad = "node MTBF must be > 0";
-    else if (cfg->dist == FAIL_DIST_WEIBULL && !(cfg->weibull_shape > 0))
-        bad = "Weibull shape must be > 0";
+    else if (cfg->dist == FAIL_DIST_WEIBULL &&
+             !(cfg->weibull_shape >= FAIL_WEIBULL_MIN_SHAPE &&
+               cfg->weibull_shape <= FAIL_WEIBULL_MAX_SHAPE))
+        bad = "Weibull shape must be in 0.1..20";
     else if (cfg->n_components < 1 || cfg->n_components > FAIL_MAX_COMPONENTS)
         bad = "need 1..32 failure components";
     double wsum = 0;

@@ -20,6 +20,11 @@ typedef enum { FAIL_EV_FAIL = 0, FAIL_EV_ARRIVE = 1 } fail_ev_kind;
 /* Latest event time a trace or failure CSV may hold, seconds (10^6 hours,
 ** about 114 years; also the longest run, RUN_MAX_DURATION_H). */
 #define FAIL_MAX_TIME_S (1e6 * 3600.0)
+/* Weibull shapes accepted: below 0.1 the scale for a given mean needs
+** Gamma(1 + 1/k) > Gamma(11) = 3.6e6 (at 0.001 it overflows); above 20 the
+** draws are the mean within 5%. Published fits of HPC failures: 0.5-0.8. */
+#define FAIL_WEIBULL_MIN_SHAPE 0.1
+#define FAIL_WEIBULL_MAX_SHAPE 20.0
 
 typedef struct {
     double t_s;        /* simulated time of the event */

@@ -97,7 +97,8 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
         !cfgj_pos(&o, "failures_per_1000_node_days", &v, 0, 1))
         f->random.node_mtbf_s = 1000.0 * 86400.0 / v; /* Meta RSC: 6.5 per 1000 node-days */
     cfgj_enum(&o, "distribution", dists, 2, &f->random.dist, FAIL_DIST_EXP, 0);
-    cfgj_pos(&o, "weibull_shape", &f->random.weibull_shape, 1.0, 0);
+    cfgj_num(&o, "weibull_shape", &f->random.weibull_shape, 1.0, 0, FAIL_WEIBULL_MIN_SHAPE,
+             FAIL_WEIBULL_MAX_SHAPE);
     if (parse_components(&o, &f->random, err) < 0) return cfgj_release(&o), -1;
     if (cfgj_close(&o, "source, trace, duration_h, detection_s, startup_s, seed, node_mtbf_h, "
                        "gpu_mtbf_h, failures_per_1000_node_days, distribution, weibull_shape, "

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..25
+echo 1..26
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -104,3 +104,6 @@ check "an iteration shorter than 1 us: error (the iteration count overflowed)" \
 edited never 's/"node_mtbf_h": 144/"node_mtbf_h": 1e300/' --duration-h 10 --schemes ckpt,varuna
 check "no failures at all (MTBF 1e300 h): ckpt and varuna goodput 1" \
     "[ $rc -eq 0 ] && [ \$(awk '(\$1 == \"ckpt\" || \$1 == \"varuna\") && \$2 == \"1.0000\"' '$TMP/out' | wc -l) -eq 2 ]"
+edited wbl 's/"node_mtbf_h": 144/"node_mtbf_h": 144, "distribution": "weibull", "weibull_shape": 0.001/' --duration-h 10
+check "Weibull shape 0.001: error with its path (Gamma(1001) overflowed inside GSL, which aborted)" \
+    "[ $rc -eq 1 ] && grep -q 'wbl.json: \$.failures.weibull_shape: must be between 0.1 and 20, got 0.001' '$TMP/err'"
