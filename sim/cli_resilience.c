@@ -407,6 +407,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     int n_bins = 0;
     double bin_s = 0, base_sps[RES_N_SCHEMES] = {0}, overhead[RES_N_SCHEMES] = {0};
     long calls[RES_N_SCHEMES] = {0};
+    char plans[RES_N_SCHEMES][RUN_PLAN_TEXT] = {{0}};
     int code = CLI_OK;
     if (!vals) { code = CLI_ERR; goto done; }
     for (int k = 0; k < n_kinds; k++) {
@@ -435,6 +436,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
             base_sps[k] = res.base_samples_per_s;
             overhead[k] = s->steady_overhead_frac(s->st);
             calls[k] += res.n_oracle_calls;
+            if (r == 0) snprintf(plans[k], sizeof plans[k], "%s", res.plan);
             if (o->csv && r == 0) {
                 if (!series) {
                     n_bins = res.n_bins;
@@ -495,9 +497,17 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
         cJSON_AddNumberToObject(e, "healthy_samples_per_s", base_sps[k]);
         cJSON_AddNumberToObject(e, "steady_overhead", overhead[k]);
         cJSON_AddNumberToObject(e, "oracle_calls", (double)calls[k]);
+        cJSON_AddStringToObject(e, "plan", plans[k]);
         cJSON *bk = cJSON_AddObjectToObject(e, "time_frac");
         for (int b = 0; b < RUN_N_BUCKETS; b++) cJSON_AddNumberToObject(bk, run_bucket_names[b], m[M_B0 + b]);
         cJSON_AddItemToArray(arr, e);
+    }
+    /* after a blank line, so the table stays a block ($1 of a row is its scheme) */
+    printf("\nplans at the start:\n");
+    for (int k = 0; k < n_kinds; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "%s:", res_names[kinds[k]]);
+        printf("  %-9s %s\n", name, plans[k]);
     }
     if (o->json) {
         char *txt = cJSON_Print(js);

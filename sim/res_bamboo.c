@@ -20,6 +20,7 @@
 #include "res.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,9 +294,18 @@ static int bam_start(void *st, run_ctx *rc)
             s->base_it_s = r.iter_s;
             s->base_redundant_s = frc_extra_s(s, rc, P0);
             run_set_base(rc, s->base_it_s, s->inf.global_batch_samples);
-            }
+        }
     }
-    return form_pipelines(s, rc) < 0 ? -1 : 0;
+    if (form_pipelines(s, rc) < 0) return -1;
+    int standby = run_n_up(rc) - s->P * s->S;
+    char frc[64] = "";
+    if (s->inf.has_layers && s->base_it_s > 0)
+        snprintf(frc, sizeof frc, ", redundant forward +%.1f%% per iteration",
+                 100 * s->base_redundant_s / s->base_it_s);
+    run_describe(rc, "%d stages%s x %d pipeline%s, %d standby%s", s->S,
+                 s->cfg.bam_stages > 0 ? " (given)" : "", s->P, s->P == 1 ? "" : "s",
+                 standby > 0 ? standby : 0, frc);
+    return 0;
 }
 
 static int bam_on_failure(void *st, run_ctx *rc, int node)

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const res_names[RES_N_SCHEMES] = {"ckpt", "inmem", "oobleck", "bamboo", "varuna"};
@@ -88,6 +89,14 @@ int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, dou
         return -1;
     return pause_too_long(rc, "checkpoint load", *read_s, bytes, c->storage_read_bytes_per_s,
                           "storage_read_gbps");
+}
+
+void res_shape_text(const oracle_plan *p, char *buf, size_t len)
+{
+    if (p->n_pipes >= 1 && p->pipes[0].n_stages > 0)
+        snprintf(buf, len, "PP %d x DP %d", p->pipes[0].n_stages, p->n_pipes);
+    else
+        snprintf(buf, len, "%d nodes", oracle_plan_nodes(p));
 }
 
 double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s)
@@ -213,6 +222,8 @@ static int ckpt_start(void *st, run_ctx *rc)
     oracle_plan *plan = NULL;
     oracle_result r;
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
+    char shape[64] = "";
+    if (plan) res_shape_text(plan, shape, sizeof shape);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
     if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
@@ -220,6 +231,8 @@ static int ckpt_start(void *st, run_ctx *rc)
     s->samples = inf.global_batch_samples;
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
+    run_describe(rc, "%s, checkpoint every %.0f s (write %.0f s, load %.0f s)", shape,
+                 s->interval_s, s->ckpt_s, s->load_s);
     run_set_base(rc, s->it_s, s->samples);
     run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     s->waiting = s->mem.n_in < want;

@@ -98,6 +98,8 @@ static int inmem_start(void *st, run_ctx *rc)
     oracle_plan *plan = NULL;
     oracle_result r;
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
+    char shape[64] = "";
+    if (plan) res_shape_text(plan, shape, sizeof shape);
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
     if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
@@ -106,6 +108,9 @@ static int inmem_start(void *st, run_ctx *rc)
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->remote_s, &s->load_s)) return -1;
     double shard = (s->cfg.ckpt_bytes > 0 ? s->cfg.ckpt_bytes : inf.model_state_bytes) / want;
     s->retrieve_s = shard / s->cfg.inmem_peer_bytes_per_s;
+    run_describe(rc, "%s, %d copies in peers' memory (retrieve %.1f s), storage every %.1f h "
+                 "(write %.0f s)", shape, s->cfg.inmem_replicas, s->retrieve_s,
+                 s->cfg.inmem_remote_interval_s / 3600, s->remote_s);
     run_set_base(rc, s->it_s, s->samples);
     run_set_ckpt(rc, s->cfg.inmem_remote_interval_s, s->remote_s);
     s->waiting = s->mem.n_in < want;

@@ -21,6 +21,7 @@
 #include "res.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,12 +235,27 @@ static int oob_start(void *st, run_ctx *rc)
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
     int r = instantiate(s, rc);
     if (r < 0) return -1;
+    char tmpl[64] = "node counts from the throughput table";
+    if (s->have_ts) snprintf(tmpl, sizeof tmpl, "templates of %d..%d nodes", s->ts.n0, s->ts.n_max);
     if (r > 0) { /* not enough nodes yet: wait for arrivals */
         s->fallback = 1;
         run_set_config(rc, 0, s->inf.global_batch_samples);
+        run_describe(rc, "f = %d, %s, waiting for nodes", s->cfg.oob_f, tmpl);
         return 0;
     }
     run_set_base(rc, s->last_it_s, s->inf.global_batch_samples);
+    /* "4 x 3 + 1 x 4 + 1 x 5 nodes": pipelines per size, smallest first */
+    char sizes[96] = "";
+    int at = 0, largest = 0;
+    for (int i = 0; i < s->pipes.n_pipes; i++)
+        if (s->pipes.len[i] > largest) largest = s->pipes.len[i];
+    for (int len = 1; len <= largest && at < (int)sizeof sizes - 24; len++) {
+        int n = 0;
+        for (int i = 0; i < s->pipes.n_pipes; i++) n += s->pipes.len[i] == len;
+        if (n) at += snprintf(sizes + at, sizeof sizes - (size_t)at, "%s%d x %d", at ? " + " : "",
+                              n, len);
+    }
+    run_describe(rc, "f = %d, %s; pipelines %s nodes", s->cfg.oob_f, tmpl, sizes);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 */
 #include "res.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 int res_varuna_shapes(int K, int G, int *P, int *D, int *idle, int max)
@@ -76,11 +77,23 @@ static int varuna_start(void *st, run_ctx *rc)
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
     run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     if (morph(s, rc)) return -1;
-    if (!s->n_run) return 0; /* not enough nodes yet: wait; the first shape sets the base */
+    char ck[48];
+    if (s->cfg.var_ckpt_every_iters > 0)
+        snprintf(ck, sizeof ck, "every %d iterations", s->cfg.var_ckpt_every_iters);
+    else
+        snprintf(ck, sizeof ck, "every %.0f s", s->interval_s);
+    if (!s->n_run) { /* not enough nodes yet: wait; the first shape sets the base */
+        run_describe(rc, "waiting for nodes, checkpoint %s", ck);
+        return 0;
+    }
     oracle_plan *plan = NULL;
     oracle_result r;
+    char shape[64] = "";
     res_best_shape(rc, s->n_run, s->cfg.pp, &plan, &r);
+    if (plan) res_shape_text(plan, shape, sizeof shape);
     oracle_plan_free(plan);
+    run_describe(rc, "%s, morphs on every change, checkpoint %s (write %.0f s)", shape, ck,
+                 s->ckpt_s);
     s->it_full_s = r.iter_s;
     run_set_base(rc, r.iter_s, s->samples);
     return 0;

@@ -82,6 +82,14 @@ int run_fail(run_ctx *rc, const char *fmt, ...)
     return -1;
 }
 
+void run_describe(run_ctx *rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rc->res->plan, sizeof rc->res->plan, fmt, ap);
+    va_end(ap);
+}
+
 int run_time_plan(run_ctx *rc, const oracle_plan *plan, oracle_result *out)
 {
     char e[256] = "";

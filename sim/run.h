@@ -40,6 +40,8 @@ typedef struct {
     double series_dt_s;     /* throughput-series bin width; 0: no series */
 } run_params;
 
+#define RUN_PLAN_TEXT 160
+
 typedef struct {
     double bucket_s[RUN_N_BUCKETS];
     double wall_s;            /* simulated length (= sum of the buckets) */
@@ -58,6 +60,7 @@ typedef struct {
     int n_bins;               /* throughput series: samples/s per bin (completed iterations) */
     double bin_s;
     double *bin_samples_per_s;/* [n_bins], owned: run_result_free() */
+    char plan[RUN_PLAN_TEXT]; /* the scheme's plan at the start, one line (run_describe) */
 } run_result;
 
 void run_result_free(run_result *r);
@@ -86,6 +89,9 @@ const oracle *run_oracle(const run_ctx *rc);
 int run_time_plan(run_ctx *rc, const oracle_plan *plan, oracle_result *out);
 /* Record an error that aborts the run; returns -1. */
 int run_fail(run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Describe the plan the scheme starts with, one line ("PP 16 x DP 128, ...";
+** reports show it next to the scheme's row). */
+void run_describe(run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Training configuration: iteration time (0 or less: cannot train, the time
 ** is "waiting") and samples per iteration. The first call with it_s > 0 sets

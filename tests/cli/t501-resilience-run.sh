@@ -15,13 +15,13 @@ edited() {
     rc=$?
 }
 
-echo 1..26
+echo 1..28
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
 # every row's buckets (columns 5..11) add up to 1 (every second accounted for)
-check "time fractions add up to 1" "awk 'NR > 2 { s = 0; for (i = 5; i <= 11; i++) s += \$i; if (s < 0.999 || s > 1.001) bad = 1 } END { exit bad }' '$TMP/a'"
-check "goodput = useful fraction" "awk 'NR > 2 && \$2 != \$5 { bad = 1 } END { exit bad }' '$TMP/a'"
+check "time fractions add up to 1" "awk 'NR > 2 && !NF { exit } NR > 2 { s = 0; for (i = 5; i <= 11; i++) s += \$i; if (s < 0.999 || s > 1.001) bad = 1 } END { exit bad }' '$TMP/a'"
+check "goodput = useful fraction" "awk 'NR > 2 && !NF { exit } NR > 2 && \$2 != \$5 { bad = 1 } END { exit bad }' '$TMP/a'"
 "$BIN" resilience "$CFG" --quiet --duration-h 240 >"$TMP/b" 2>/dev/null
 check "same seed: identical output" "cmp -s '$TMP/a' '$TMP/b'"
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --seed 5 >"$TMP/c" 2>/dev/null
@@ -107,3 +107,10 @@ check "no failures at all (MTBF 1e300 h): ckpt and varuna goodput 1" \
 edited wbl 's/"node_mtbf_h": 144/"node_mtbf_h": 144, "distribution": "weibull", "weibull_shape": 0.001/' --duration-h 10
 check "Weibull shape 0.001: error with its path (Gamma(1001) overflowed inside GSL, which aborted)" \
     "[ $rc -eq 1 ] && grep -q 'wbl.json: \$.failures.weibull_shape: must be between 0.1 and 20, got 0.001' '$TMP/err'"
+# The plan each scheme starts with, after the table and in the JSON
+"$BIN" resilience "$CFG" --quiet --duration-h 24 --json "$TMP/plans.json" >"$TMP/plans.txt" 2>/dev/null
+check "a plan line per scheme after the table, and a \"plan\" per scheme in the JSON" \
+    "[ \$(grep -c -E '^  (ckpt|inmem|oobleck|bamboo|varuna): ' '$TMP/plans.txt') -eq 5 ] && [ \$(grep -c '\"plan\":' '$TMP/plans.json') -eq 5 ]"
+# Bamboo: S x P nodes run, the other live nodes (24 + 4 spares) stand by
+check "Bamboo's plan: standby = 28 live nodes - stages x pipelines" \
+    "awk '\$1 == \"bamboo:\" { S = \$2; P = \$5; K = \$7; ok = (\$3 == \"stages\" && K == 28 - S * P) } END { exit !ok }' '$TMP/plans.txt'"
