@@ -53,7 +53,6 @@ typedef struct {
     const char *self;        /* path of the dtsim binary */
     int skip;                /* case left out (-1 = none) */
     int evals;
-    int show_errors;         /* children keep their stderr (the check before the fit) */
     double last_sim[MAX_CASES];
     int failed[MAX_CASES];   /* why last_sim is NaN: FIT_RUN_FAILED or FIT_NO_METRIC */
 } fit_ctx;
@@ -171,8 +170,9 @@ typedef struct {
     size_t len, cap;
 } child;
 
-/* Start `dtsim run CONFIG --quiet --json - --set K=V...` with stdout on a pipe. */
-static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
+/* Start `dtsim run CONFIG --quiet --json - --set K=V...` with stdout on a pipe;
+** stderr (its errors) is kept only with show_errors. */
+static int spawn(const fit_ctx *fc, int idx, const double *x, int show_errors, child *ch)
 {
     int fd;
     pid_t pid = cli_fork_piped(&fd);
@@ -182,7 +182,7 @@ static int spawn(const fit_ctx *fc, int idx, const double *x, child *ch)
         close(fd);
         int devnull = open("/dev/null", O_WRONLY);
         /* progress lines; the check before the fit keeps the errors */
-        if (devnull >= 0 && !fc->show_errors) dup2(devnull, STDERR_FILENO);
+        if (devnull >= 0 && !show_errors) dup2(devnull, STDERR_FILENO);
         char sets[MAX_PARAMS][CFGJ_PATH_MAX + 64];
         char *argv[10 + 2 * MAX_PARAMS];
         int a = 0;
@@ -252,7 +252,7 @@ static int simulate_all(fit_ctx *fc, const double *x)
     while (next < n || running > 0) {
         while (next < n && running < fc->jobs) {
             int i = order[next];
-            if (spawn(fc, i, x, &ch[i])) return -1;
+            if (spawn(fc, i, x, 0, &ch[i])) return -1;
             slot_of[running++] = i;
             next++;
         }
@@ -336,10 +336,7 @@ static int check_cases(fit_ctx *fc, const char *set)
     for (int k = 0; k < fc->n_params; k++) x[k] = fc->param[k].start;
     for (int i = 0; i < fc->n_cases; i++) { /* one at a time: the first error only */
         child ch = {0};
-        fc->show_errors = 1;
-        int bad = spawn(fc, i, x, &ch);
-        fc->show_errors = 0;
-        if (bad) {
+        if (spawn(fc, i, x, 1, &ch)) {
             fprintf(stderr, "dtsim calibrate: cannot start dtsim run: %s\n", strerror(errno));
             return -1;
         }

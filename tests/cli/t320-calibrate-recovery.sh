@@ -37,31 +37,28 @@ check "every case within 0.1% after the fit (worst $worst)" "near '$worst' 0 0.0
 check "progress lines on stderr" "grep -q 'iteration 1, rms relative error' '$TMP/err.txt'"
 
 # bad sets: one error naming the file and the JSON path, non-zero exit
-sed 's/"name"/"foo": 1, "name"/' "$TMP/set.json" >"$TMP/bad1.json"
-"$BIN" calibrate "$TMP/bad1.json" >/dev/null 2>"$TMP/e1.txt"
-rc=$?
+# bad_set N SED-EXPR: calibrate set.json edited by SED-EXPR as badN.json;
+# status in $rc, stderr in $TMP/eN.txt
+bad_set() {
+    sed "$2" "$TMP/set.json" >"$TMP/bad$1.json"
+    "$BIN" calibrate "$TMP/bad$1.json" >/dev/null 2>"$TMP/e$1.txt"
+    rc=$?
+}
+bad_set 1 's/"name"/"foo": 1, "name"/'
 check "unknown key: exit 1, file and \$.foo named" \
     "[ $rc -eq 1 ] && grep -q 'bad1.json: \\\$.foo: unknown key' '$TMP/e1.txt'"
-sed 's/"min": 0.5, "max": 0.95/"min": 0.95, "max": 0.5/' "$TMP/set.json" >"$TMP/bad2.json"
-"$BIN" calibrate "$TMP/bad2.json" >/dev/null 2>"$TMP/e2.txt"
-rc=$?
+bad_set 2 's/"min": 0.5, "max": 0.95/"min": 0.95, "max": 0.5/'
 check "inverted bounds: exit 1, \$.parameters[0] named" \
     "[ $rc -eq 1 ] && grep -q 'bad2.json: \\\$.parameters\\[0\\]: need min < max' '$TMP/e2.txt'"
 
 # Sets whose cases cannot run: named before the fit (they used to reach GSL's
 # default error handler, which aborts: "non-finite function value")
-sed "s/\"key\": \"$GM\"/\"key\": \"nosuch.key\"/" "$TMP/set.json" >"$TMP/bad3.json"
-"$BIN" calibrate "$TMP/bad3.json" >/dev/null 2>"$TMP/e3.txt"
-rc=$?
+bad_set 3 "s/\"key\": \"$GM\"/\"key\": \"nosuch.key\"/"
 check "a parameter key the configs refuse: exit 1, the run's error and \$.cases[0]" \
     "[ $rc -eq 1 ] && grep -q \"unknown key 'nosuch'\" '$TMP/e3.txt' && grep -q 'bad3.json: \\$.cases\\[0\\]: dtsim run .*1.7b.json failed at the start values' '$TMP/e3.txt'"
-sed 's/"tflops_per_gpu"/"tflops"/' "$TMP/set.json" >"$TMP/bad4.json"
-"$BIN" calibrate "$TMP/bad4.json" >/dev/null 2>"$TMP/e4.txt"
-rc=$?
+bad_set 4 's/"tflops_per_gpu"/"tflops"/'
 check "a metric the report lacks: exit 1, \$.metric named" \
     "[ $rc -eq 1 ] && grep -q \"bad4.json: \\$.metric: 'tflops' is not a number in the report\" '$TMP/e4.txt'"
-sed "s#$D/18.4b.json#$D/nosuch.json#" "$TMP/set.json" >"$TMP/bad5.json"
-"$BIN" calibrate "$TMP/bad5.json" >/dev/null 2>"$TMP/e5.txt"
-rc=$?
+bad_set 5 "s#$D/18.4b.json#$D/nosuch.json#"
 check "a missing case config: exit 1, \$.cases[1] named, one error from the run" \
     "[ $rc -eq 1 ] && grep -q 'bad5.json: \\$.cases\\[1\\]' '$TMP/e5.txt' && [ \$(grep -c 'cannot read file' '$TMP/e5.txt') -eq 1 ]"
