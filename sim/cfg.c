@@ -221,13 +221,41 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
 /* If the error points at a path whose value came from an override or an
 ** "extends" overlay, name that source instead of the section's file. The
 ** latest source of a path wins. */
+static int path_within(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '.' || path[n] == '[');
+}
+
 static void blame_source(const load_ctx *lc, cfg_error *err)
 {
     for (int i = lc->n_blame - 1; i >= 0; i--) {
-        size_t n = strlen(lc->blame_path[i]);
-        if (strncmp(err->path, lc->blame_path[i], n) == 0 &&
-            (err->path[n] == 0 || err->path[n] == '.' || err->path[n] == '[')) {
+        if (path_within(err->path, lc->blame_path[i])) {
             snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
+            return;
+        }
+    }
+}
+
+int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err)
+{
+    load_ctx *lc = calloc(1, sizeof *lc);   /* takes the blame records; unused here */
+    if (!lc) return cfg_fail(err, "--set", "", "out of memory");
+    int rc = 0;
+    for (int i = 0; ov && i < ov->n && !rc; i++) rc = apply_override(root, ov->items[i], lc, err);
+    free(lc);
+    return rc ? -1 : 0;
+}
+
+void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
+{
+    for (int i = ov ? ov->n - 1 : -1; i >= 0; i--) {
+        const char *eq = strchr(ov->items[i], '=');
+        char path[CFGJ_PATH_MAX];
+        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
+        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        if (path_within(err->path, path)) {
+            snprintf(err->file, sizeof err->file, "--set %s", ov->items[i]);
             return;
         }
     }
@@ -673,6 +701,16 @@ static cJSON *dup_section(cfgj_obj *o, const char *key, cfg_error *err)
     return cJSON_Duplicate(v, 1);
 }
 
+/* Append one "key=value" to the space-separated list 'text'; a list that
+** would overflow ends in "..." instead. */
+static void note_override(char *text, size_t size, const char *item)
+{
+    size_t used = strlen(text);
+    if (used >= 3 && !strcmp(text + used - 3, "...")) return;
+    int n = snprintf(text + used, size - used, "%s%s", used ? " " : "", item);
+    if (n < 0 || (size_t)n >= size - used) snprintf(text + (size > 4 ? size - 4 : 0), 4, "...");
+}
+
 int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -691,8 +729,10 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (inline_all(root, &lc, err)) goto fail;
-    for (int i = 0; ov && i < ov->n; i++)
+    for (int i = 0; ov && i < ov->n; i++) {
         if (apply_override(root, ov->items[i], &lc, err)) goto fail;
+        note_override(out->overrides, sizeof out->overrides, ov->items[i]);
+    }
     if (inline_all(root, &lc, err)) goto fail;
 
     if (cfgj_open(&o, root, path, "$", err)) goto fail;

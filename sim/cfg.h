@@ -24,6 +24,7 @@
 
 #define CFG_NAME_MAX 128
 #define CFG_MAX_OVERRIDES 64
+#define CFG_OVERRIDES_TEXT_MAX 1024
 /* The engine simulates every microbatch on every (virtual) stage, at about
 ** 0.8 KB and 14 us each (measured: 96,000 microbatches x 24 chunks, 1.8 GB,
 ** 31 s); 2^22 of them per iteration is about 3.3 GB and a minute. */
@@ -114,6 +115,9 @@ typedef struct {
 typedef struct {
     char file[CFGJ_FILE_MAX];     /* the experiment file */
     char name[CFG_NAME_MAX];
+    char overrides[CFG_OVERRIDES_TEXT_MAX]; /* the --set items applied, space-separated
+                                               ("" = none), so reports do not present a
+                                               modified config under its file's name */
     cfg_model model;
     cfg_cluster cluster;
     cfg_parallel parallel;
@@ -137,6 +141,13 @@ typedef struct {
 ** experiment is caller-owned; release with cfg_free. */
 int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg_error *err);
 void cfg_free(cfg_experiment *e);
+
+/* For configs that are not experiments (`dtsim resilience` profiles): apply
+** 'ov' to the JSON tree 'root' as cfg_load does (0, or -1 with 'err'), and
+** after a later error at a path an override set, name that override as the
+** error's source instead of the file. */
+int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err);
+void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err);
 
 /* Load a GPU spec by name ("a100-80g") or path. */
 int cfg_load_gpu(const char *name_or_path, const char *from_file, cfg_gpu *out, cfg_error *err);

@@ -38,6 +38,7 @@ typedef struct {
     int artifact, runs, quiet;
     long seed;
     double duration_h;
+    cfg_overrides ov;             /* --set items (borrowed from argv) */
 } cli_opts;
 
 static void usage(FILE *f)
@@ -55,7 +56,9 @@ static void usage(FILE *f)
             "and 'resilience' sections (docs/resilience.md). --model uses the Oobleck\n"
             "artifact's throughput table (tests/data/oobleck_sim_tput.csv) instead.\n"
             "\n"
-            "options:\n"
+"options:\n"
+            "  --set KEY=VALUE       override a config value by its dotted path (repeatable),\n"
+            "                        e.g. --set failures.node_mtbf_h=3\n"
             "  --schemes LIST        comma-separated: ckpt,inmem,oobleck,bamboo,varuna\n"
             "                        (artifact mode: oobleck,bamboo,varuna)\n"
             "  --failure-trace FILE  replay FILE: a spot trace (time_ms,add|remove,nodeN)\n"
@@ -88,7 +91,15 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--table")) TAKE(table);
         else if (!strcmp(a, "--csv")) TAKE(csv);
         else if (!strcmp(a, "--json")) TAKE(json);
-        else if (!strcmp(a, "--artifact")) o->artifact = 1;
+        else if (!strcmp(a, "--set")) {
+            if (!v) goto missing;
+            if (o->ov.n == CFG_MAX_OVERRIDES) {
+                fprintf(stderr, "dtsim resilience: too many --set\n");
+                return -1;
+            }
+            o->ov.items[o->ov.n++] = v;
+            i++;
+        } else if (!strcmp(a, "--artifact")) o->artifact = 1;
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
         else if (!strcmp(a, "--runs") || !strcmp(a, "--seed") || !strcmp(a, "--duration-h")) {
             if (!v) goto missing;
@@ -136,6 +147,10 @@ missing:
     }
     if (!o->config && !o->model) {
         fprintf(stderr, "dtsim resilience: give a CONFIG.json or --model (see --help)\n");
+        return -1;
+    }
+    if (o->ov.n && !o->config) {
+        fprintf(stderr, "dtsim resilience: --set needs a CONFIG.json (--model runs take none)\n");
         return -1;
     }
     if (o->config && o->model) {
@@ -618,8 +633,6 @@ int cli_resilience(int argc, char **argv)
         if (o.artifact) {
             code = run_artifact(&o, tbl);
         } else {
-            /* the run engine on the table: one oracle per system would differ per
-            ** scheme; use Oobleck's table for every scheme (documented) */
             /* each scheme reads its own system's table; the fixed-size and
             ** in-memory schemes read Varuna's (homogeneous PP x DP shapes) */
             static const char *const sys_of[RES_N_SCHEMES] = {"varuna", "varuna", "oobleck", "bamboo", "varuna"};
@@ -662,12 +675,14 @@ int cli_resilience(int argc, char **argv)
     if (root && cJSON_GetObjectItemCaseSensitive(root, "model")) {
         /* an experiment config: iteration times from the SimGrid engine */
         cJSON_Delete(root);
-        return resilience_experiment(o.config, NULL, &o);
+        return resilience_experiment(o.config, &o.ov, &o);
     }
     cfgj_obj top;
     oracle_profile prof;
     run_config rc;
-    if (!root || cfgj_open(&top, root, o.config, "$", &ce)) goto cfg_fail;
+    if (!root || cfg_apply_overrides(root, &o.ov, &ce) ||
+        cfgj_open(&top, root, o.config, "$", &ce))
+        goto cfg_fail;
     const cJSON *prof_j = cfgj_raw(&top, "profile");
     const cJSON *fail_j = cfgj_raw(&top, "failures");
     const cJSON *res_j = cfgj_raw(&top, "resilience");
@@ -685,6 +700,7 @@ int cli_resilience(int argc, char **argv)
     cJSON_Delete(root);
     return code;
 cfg_fail:
+    cfg_blame_overrides(&o.ov, &ce);
     cfg_error_format(&ce, err, sizeof err);
     fprintf(stderr, "dtsim resilience: %s\n", err);
     cJSON_Delete(root);

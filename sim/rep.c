@@ -25,6 +25,7 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
     char a[32], b[32], c[32];
     const cfg_parallel *par = &e->parallel;
     fprintf(out, "dtsim: %s\n", e->name[0] ? e->name : e->file);
+    if (e->overrides[0]) fprintf(out, "  with     --set %s\n", e->overrides);
     if (p->abstract)
         fprintf(out, "  model    abstract: t_f %s, t_b %s, t_w %s, t_comm %s per microbatch and stage\n",
                 fmt_time(e->model.t_f_s, a, sizeof a), fmt_time(e->model.t_b_s, b, sizeof b),
@@ -86,6 +87,7 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;
     cJSON_AddStringToObject(j, "experiment", e->name[0] ? e->name : e->file);
+    if (e->overrides[0]) cJSON_AddStringToObject(j, "overrides", e->overrides);
     cJSON_AddStringToObject(j, "model", e->model.name);
     cJSON_AddStringToObject(j, "cluster", e->cluster.name);
     cJSON_AddStringToObject(j, "gpu", e->cluster.gpu.name);

@@ -217,16 +217,19 @@ static int ckpt_start(void *st, run_ctx *rc)
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
     int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
-    s->cfg.n_nodes = want;
-    if (res_members_init(&s->mem, rc, want) < 0) return run_fail(rc, "out of memory");
     oracle_plan *plan = NULL;
     oracle_result r;
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
     char shape[64] = "";
     if (plan) res_shape_text(plan, shape, sizeof shape);
+    /* the job is the nodes its shape uses; the others it was given are spares */
+    int used = plan ? oracle_plan_nodes(plan) : want;
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
     if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
+    if (used < want) s->mtbf_s *= (double)want / used; /* fewer nodes fail less often */
+    s->cfg.n_nodes = want = used;
+    if (res_members_init(&s->mem, rc, want) < 0) return run_fail(rc, "out of memory");
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;

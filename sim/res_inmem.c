@@ -85,7 +85,17 @@ static int inmem_start(void *st, run_ctx *rc)
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
     int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
-    s->cfg.n_nodes = want;
+    oracle_plan *plan = NULL;
+    oracle_result r;
+    int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
+    char shape[64] = "";
+    if (plan) res_shape_text(plan, shape, sizeof shape);
+    /* the job is the nodes its shape uses; the others it was given are spares */
+    int used = plan ? oracle_plan_nodes(plan) : want;
+    oracle_plan_free(plan);
+    if (rc2 < 0) return -1;
+    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
+    s->cfg.n_nodes = want = used;
     int nid = run_n_ids(rc);
     s->slot_of = malloc((size_t)nid * sizeof *s->slot_of);
     s->slot_node = malloc((size_t)want * sizeof *s->slot_node);
@@ -95,14 +105,6 @@ static int inmem_start(void *st, run_ctx *rc)
     for (int i = 0; i < nid; i++) s->slot_of[i] = -1;
     for (int i = 0; i < want; i++) s->slot_node[i] = -1;
     fill_slots(s, rc);
-    oracle_plan *plan = NULL;
-    oracle_result r;
-    int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
-    char shape[64] = "";
-    if (plan) res_shape_text(plan, shape, sizeof shape);
-    oracle_plan_free(plan);
-    if (rc2 < 0) return -1;
-    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
     s->it_s = r.iter_s;
     s->samples = inf.global_batch_samples;
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->remote_s, &s->load_s)) return -1;

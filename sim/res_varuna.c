@@ -35,7 +35,7 @@ typedef struct {
     double samples, ckpt_s, load_s, interval_s;
     double it_full_s;        /* iteration time at the initial size, for the overhead */
     int n_run;               /* nodes of the current shape (0: not running) */
-    res_members mem;         /* the n_run nodes the job runs on; the others idle */
+    res_members mem;         /* the n_run nodes the shape runs on; the others idle */
 } varuna_st;
 
 /* Live nodes a shape can use: at most PP x (one replica per microbatch),
@@ -57,10 +57,11 @@ static int morph(varuna_st *s, run_ctx *rc)
     oracle_result r;
     int n = usable_nodes(s, rc);
     int rc2 = res_best_shape(rc, n, s->cfg.pp, &plan, &r);
+    int used = plan ? oracle_plan_nodes(plan) : n;   /* G - P x D of the n stay idle */
     oracle_plan_free(plan);
     if (rc2 < 0) return -1;
-    s->n_run = rc2 ? 0 : n;
-    if (s->n_run && res_members_init(&s->mem, rc, n) < 0) return run_fail(rc, "out of memory");
+    s->n_run = rc2 ? 0 : used;
+    if (s->n_run && res_members_init(&s->mem, rc, used) < 0) return run_fail(rc, "out of memory");
     run_set_config(rc, rc2 ? 0 : r.iter_s, s->samples);
     if (!rc2 && s->cfg.var_ckpt_every_iters > 0)
         run_set_ckpt(rc, s->cfg.var_ckpt_every_iters * r.iter_s, s->ckpt_s);
@@ -74,9 +75,12 @@ static int varuna_start(void *st, run_ctx *rc)
     oracle_get_info(run_oracle(rc), &inf);
     s->samples = inf.global_batch_samples;
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;
-    s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
-    run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     if (morph(s, rc)) return -1;
+    /* the job MTBF given is for the job's nodes; idle ones do not fail the job */
+    int given = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc);
+    if (s->n_run > 0 && s->n_run < given) s->mtbf_s *= (double)given / s->n_run;
+    s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
+    if (s->cfg.var_ckpt_every_iters <= 0) run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     char ck[48];
     if (s->cfg.var_ckpt_every_iters > 0)
         snprintf(ck, sizeof ck, "every %d iterations", s->cfg.var_ckpt_every_iters);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..12
+echo 1..14
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -47,3 +47,10 @@ check "an empty argument (a variable that expanded to nothing): usage error nami
 rc=$?
 check "whatif '': usage error (was ': No such file or directory')" \
     "[ $rc -eq 2 ] && grep -q 'dtsim whatif: argument 1 is an empty string' '$TMP/err'"
+# a report of a config changed by --set says so (the name is the file's)
+"$BIN" run "$ABS" --set parallel.pp=2 --set engine.progress=false --json "$TMP/s.json" >"$TMP/out" 2>/dev/null
+check "--set: the report's second line and the JSON name the overrides" \
+    "sed -n 2p '$TMP/out' | grep -q '^  with     --set parallel.pp=2 engine.progress=false\$' && grep -q '\"overrides\":[[:space:]]*\"parallel.pp=2 engine.progress=false\"' '$TMP/s.json'"
+"$BIN" run "$ABS" --json "$TMP/n.json" >"$TMP/out" 2>/dev/null
+check "without --set: no 'with' line, no overrides key" \
+    "! grep -q '^  with ' '$TMP/out' && ! grep -q overrides '$TMP/n.json'"

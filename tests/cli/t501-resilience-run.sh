@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..28
+echo 1..31
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -114,3 +114,17 @@ check "a plan line per scheme after the table, and a \"plan\" per scheme in the 
 # Bamboo: S x P nodes run, the other live nodes (24 + 4 spares) stand by
 check "Bamboo's plan: standby = 28 live nodes - stages x pipelines" \
     "awk '\$1 == \"bamboo:\" { S = \$2; P = \$5; K = \$7; ok = (\$3 == \"stages\" && K == 28 - S * P) } END { exit !ok }' '$TMP/plans.txt'"
+# --set: the same as editing the config; a bad value names the override
+edited mtbf24 's/"node_mtbf_h": 144/"node_mtbf_h": 24/' --duration-h 48
+cp "$TMP/out" "$TMP/edited.txt"
+"$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=24 >"$TMP/set.txt" 2>"$TMP/err"
+check "--set failures.node_mtbf_h=24: output identical to the edited config" \
+    "[ -s '$TMP/set.txt' ] && cmp -s '$TMP/edited.txt' '$TMP/set.txt'"
+"$BIN" resilience "$CFG" --quiet --set failures.node_mtbf_h=-3 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--set with a bad value: the override and the JSON path named" \
+    "[ $rc -eq 1 ] && grep -q 'resilience: --set failures.node_mtbf_h=-3: \$.failures.node_mtbf_h: must be > 0, got -3' '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" --set a=1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--set without a config (--model): usage error" \
+    "[ $rc -eq 2 ] && grep -q 'needs a CONFIG.json' '$TMP/err'"

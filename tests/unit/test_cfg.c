@@ -64,6 +64,31 @@ static void test_overrides(void **state)
     assert_string_equal(e.cluster.gpu.name, "h100-sxm");
     assert_close(e.cluster.gpu.peak_bf16_flops_per_s, 989.4e12, 1e3);
     assert_int_equal(e.parallel.virtual_stages, 1);      /* 1F1B ignores virtual_stages */
+    /* the report's "with --set" line: the items in order */
+    assert_string_equal(e.overrides, "parallel.global_batch_size=192 parallel.sequence_parallel=true "
+                                     "cluster.gpu=h100-sxm parallel.schedule=1f1b");
+    cfg_free(&e);
+}
+
+/* 64 long overrides do not fit the report's text: it ends in "..." within
+** its buffer (and the config still loads). */
+static void test_overrides_text_truncated(void **state)
+{
+    (void)state;
+    static char items[CFG_MAX_OVERRIDES][64];
+    const char *sets[CFG_MAX_OVERRIDES];
+    for (int i = 0; i < CFG_MAX_OVERRIDES; i++) {
+        snprintf(items[i], sizeof items[i], "description=x%039d", i);
+        sets[i] = items[i];
+    }
+    cfg_experiment e;
+    cfg_error err;
+    assert_int_equal(load(&e, TEST_PATH("configs/experiments/default.json"), CFG_MAX_OVERRIDES,
+                          sets, &err), 0);
+    size_t n = strlen(e.overrides);
+    assert_true(n < sizeof e.overrides && n > sizeof e.overrides - 60);
+    assert_string_equal(e.overrides + n - 3, "...");
+    assert_int_equal(strncmp(e.overrides, items[0], strlen(items[0])), 0);
     cfg_free(&e);
 }
 
@@ -123,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_extends),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_overrides_text_truncated),
         cmocka_unit_test(test_lighter_ends),
         cmocka_unit_test(test_error_sources),
         cmocka_unit_test(test_abstract_defaults),

@@ -77,20 +77,25 @@ static oracle *test_oracle(void)
     return o;
 }
 
-/* A failure CSV with no failures over n nodes. */
-static fail_source *no_failures(int n)
+/* A failure CSV over n nodes with the given rows (after the header). */
+static fail_source *failure_csv(int n, const char *rows)
 {
-    char path[] = "/tmp/dtsim_nofail_XXXXXX";
+    char path[] = "/tmp/dtsim_failcsv_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_true(write(fd, "time_s,node,cause,repair_s\n", 27) == 27);
-    close(fd);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "time_s,node,cause,repair_s\n%s", rows);
+    fclose(f);
     char err[256];
     fail_source *s = fail_csv_load(path, n, err, sizeof err);
+    if (!s) print_error("%s\n", err);
     unlink(path);
     assert_non_null(s);
     return s;
 }
+
+static fail_source *no_failures(int n) { return failure_csv(n, ""); }
 
 static void base_cfg(res_config *c, int n)
 {
@@ -140,13 +145,13 @@ static void test_interval_sweep(void **state)
     oracle *o = test_oracle();
     fail_random_cfg fr;
     fail_random_defaults(&fr);
-    fr.node_mtbf_s = 24 * 6 * 3600.0; /* 24 nodes -> job MTBF 6 h */
+    fr.node_mtbf_s = 16 * 6 * 3600.0; /* 16 nodes (PP 16 x DP 1, none idle) -> job MTBF 6 h */
     fr.n_components = 1;
     fr.comp[0].weight = 1;
     fr.comp[0].repair_s = 0;
     run_params prm = {.duration_s = 200 * 86400.0, .detect_s = 0};
     res_config cfg;
-    base_cfg(&cfg, 24);
+    base_cfg(&cfg, 16);
     cfg.interval_policy = RES_IVL_FIXED;
     cfg.restart_s = 600;
     double young = res_young_interval_s(120, 6 * 3600.0), daly = res_daly_interval_s(120, 6 * 3600.0);
@@ -156,7 +161,7 @@ static void test_interval_sweep(void **state)
         double g = 0;
         for (unsigned long seed = 1; seed <= 20; seed++) {
             char err[256];
-            fail_source *src = fail_random_new(&fr, 24, seed, err, sizeof err);
+            fail_source *src = fail_random_new(&fr, 16, seed, err, sizeof err);
             res_scheme *s = res_new(RES_CKPT, &cfg, 0);
             run_result r;
             assert_int_equal(run_simulate(&prm, src, o, s, &r, NULL, NULL, err, sizeof err), 0);
@@ -170,6 +175,49 @@ static void test_interval_sweep(void **state)
     double d = fmin(fabs(best_tau - young) / young, fabs(best_tau - daly) / daly);
     if (d > 0.10) print_error("best interval %.0f s, Young %.0f s, Daly %.0f s\n", best_tau, young, daly);
     assert_true(d <= 0.10);
+    oracle_free(o);
+}
+
+/* 24 nodes given, and the best shape (PP 16 x DP 1: 25 GB layers make a
+** DP all-reduce dear) uses 16: the other 8 are spares. A failure of one of
+** them costs the fixed-shape schemes nothing (goodput as without failures);
+** a failure of a job node is replaced by one of them, so nobody waits for
+** the day-long repair. */
+static void test_idle_nodes_are_spares(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    run_params prm = {.duration_s = 2 * 86400.0, .detect_s = 30};
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    static const int kinds[] = {RES_CKPT, RES_INMEM, RES_VARUNA};
+    for (int i = 0; i < 3; i++) {
+        run_result r0, ri, rj;
+        char err[256];
+        fail_source *none = no_failures(24);
+        fail_source *idle = failure_csv(24, "3600,node20,faulty_gpu,86400\n");
+        fail_source *job = failure_csv(24, "3600,node3,faulty_gpu,86400\n");
+        res_scheme *s0 = res_new(kinds[i], &cfg, INFINITY), *si = res_new(kinds[i], &cfg, INFINITY),
+                   *sj = res_new(kinds[i], &cfg, INFINITY);
+        assert_int_equal(run_simulate(&prm, none, o, s0, &r0, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(run_simulate(&prm, idle, o, si, &ri, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(run_simulate(&prm, job, o, sj, &rj, NULL, NULL, err, sizeof err), 0);
+        assert_non_null(strstr(r0.plan, "PP 16 x DP 1"));
+        assert_rel(ri.goodput_frac, r0.goodput_frac, 1e-12);
+        assert_close(ri.bucket_s[RUN_B_RESTART], 0, 1e-9);
+        assert_true(rj.bucket_s[RUN_B_RESTART] > 30);      /* detection + restart */
+        assert_close(rj.bucket_s[RUN_B_WAITING], 0, 1e-9);    /* a spare took node3's place */
+        assert_true(rj.goodput_frac > 0.9 * r0.goodput_frac);
+        run_result_free(&r0);
+        run_result_free(&ri);
+        run_result_free(&rj);
+        res_free(s0);
+        res_free(si);
+        res_free(sj);
+        fail_free(none);
+        fail_free(idle);
+        fail_free(job);
+    }
     oracle_free(o);
 }
 
@@ -264,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_varuna_shapes),
         cmocka_unit_test(test_no_failures_goodput),
         cmocka_unit_test(test_interval_sweep),
+        cmocka_unit_test(test_idle_nodes_are_spares),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_bamboo_stage_choice),
     };
