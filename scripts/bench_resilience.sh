@@ -14,8 +14,9 @@ one() { # NAME CONFIG
     /usr/bin/time -f "%e %U %S %M" -o "$TMP/t" "$BIN" resilience "$2" --quiet >"$TMP/out" 2>"$TMP/err" ||
         { echo "$1: FAILED"; cat "$TMP/err"; return 1; }
     read -r wall usr sys rss <"$TMP/t"
-    plans=$(sed -n 's/^dtsim: \([0-9]*\) distinct plans simulated.*/\1/p' "$TMP/err")
-    extra=""; [ -n "$plans" ] && extra="  ($plans plans simulated on SimGrid)"
+    plans=$(sed -n 's/^dtsim: \([0-9]*\) distinct plans timed.*/\1/p' "$TMP/err")
+    runs=$(sed -n 's/.*: \([0-9]*\) pipeline runs on SimGrid, \([0-9]*\) pipeline times derived.*/\1 SimGrid runs, \2 derived/p' "$TMP/err")
+    extra=""; [ -n "$plans" ] && extra="  ($plans plans: $runs)"
     awk -v n="$1" -v w="$wall" -v c="$usr" -v y="$sys" -v r="$rss" -v x="$extra" 'BEGIN {
         printf "%-46s CPU %5.2f s  wall %5.2f s  peak RSS %6.1f MB%s  target < 60 s: %s\n",
                n, c + y, w, r / 1024, x, (c + y < 60 ? "met" : "MISSED") }'

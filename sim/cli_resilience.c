@@ -384,6 +384,7 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     }
     if (rc.fail.gpu_mtbf_s > 0) rc.fail.random.node_mtbf_s = rc.fail.gpu_mtbf_s / inf.gpus_per_node;
     int job = rc.res.n_nodes;
+    if (rc.fail.job_mtbf_s > 0) rc.fail.random.node_mtbf_s = rc.fail.job_mtbf_s * (job > 0 ? job : 1);
     if (rc.fail.source != RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) return CLI_ERR;
     fail_source *src = NULL;
     int cluster = job + rc.res.n_spares;
@@ -584,8 +585,8 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     int need = rc.res.n_nodes + rc.res.n_spares;
     if (need < 2 * rc.res.n_nodes) need = 2 * rc.res.n_nodes;
     if (big.cluster.nodes < need) big.cluster.nodes = need;
-    oracle *orc = eng_oracle_new(&big, err, sizeof err);
-    if (orc) orc = oracle_memo_new(orc);
+    oracle *eng_orc = eng_oracle_new(&big, err, sizeof err);
+    oracle *orc = eng_orc ? oracle_memo_new(eng_orc) : NULL;
     if (!orc) {
         fprintf(stderr, "dtsim: %s: %s\n", config, err);
         cfg_free(&e);
@@ -594,11 +595,13 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     const oracle *orcs[RES_N_SCHEMES];
     for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
     int code = cli_resilience_run(&rc, orcs, o);
-    long miss = 0, hit = 0;
+    long miss = 0, hit = 0, sims = 0, derived = 0;
     oracle_memo_stats(orc, &miss, &hit);
+    eng_oracle_stats(eng_orc, &sims, &derived);
     if (code == CLI_OK)
-        fprintf(stderr, "dtsim: %ld distinct plans simulated on SimGrid (%ld answered from the cache)\n",
-                miss, hit);
+        fprintf(stderr, "dtsim: %ld distinct plans timed (%ld more answered from the cache): "
+                        "%ld pipeline runs on SimGrid, %ld pipeline times derived from them "
+                        "(1F1B is affine in the microbatch count)\n", miss, hit, sims, derived);
     oracle_free(orc);
     cfg_free(&e);
     return code;

@@ -11,7 +11,8 @@
 ** pipeline once and adds the cross-pipeline gradient all-reduce as a ring
 ** over the pipelines (alpha-beta at the NIC bandwidth of one GPU). The layer
 ** profile comes from the cost model. One engine per process (SimGrid), built
-** at the first plan on the experiment's whole cluster.
+** at the first plan on the experiment's whole cluster. Times of a 1F1B split
+** at a new microbatch count may come from an affine fit (eng_oracle_set_affine).
 */
 #ifndef DTSIM_ENG_ORACLE_H
 #define DTSIM_ENG_ORACLE_H
@@ -22,5 +23,14 @@
 /* An oracle for experiment 'e' (copied: 'e' may be freed afterwards).
 ** Release with oracle_free. NULL with err on failure. */
 oracle *eng_oracle_new(const cfg_experiment *e, char *err, size_t errlen);
+
+/* A 1F1B pipeline's iteration time is affine in its microbatch count m >=
+** pp: once three simulated counts of a split lie on one line, other counts
+** are derived from it instead of simulated (on by default; off: every count
+** is simulated, derived entries are not used). The oracle must come from
+** eng_oracle_new (not wrapped). */
+void eng_oracle_set_affine(oracle *o, int on);
+/* Pipeline shapes simulated on SimGrid and derived from the fit, so far. */
+void eng_oracle_stats(const oracle *o, long *n_simulated, long *n_derived);
 
 #endif

@@ -82,13 +82,23 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
     long seed;
     cfgj_int(&o, "seed", &seed, (long)f->seed, 0, 0, 4294967295L);
     /* one of three ways to give the rate */
-    int n_rates = cfgj_has(&o, "node_mtbf_h") + cfgj_has(&o, "gpu_mtbf_h") +
-                  cfgj_has(&o, "failures_per_1000_node_days");
+    static const char *const rates[] = {"node_mtbf_h", "gpu_mtbf_h", "job_mtbf_h",
+                                        "failures_per_1000_node_days"};
+    char given[128] = "";
+    int n_rates = 0;
+    for (int i = 0; i < 4; i++)
+        if (cfgj_has(&o, rates[i])) {
+            size_t len = strlen(given);
+            snprintf(given + len, sizeof given - len, "%s%s", n_rates++ ? " and " : "", rates[i]);
+        }
     if (n_rates > 1)
         return cfgj_release(&o),
                cfg_fail(err, file, "$.failures",
-                        "give only one of node_mtbf_h, gpu_mtbf_h, failures_per_1000_node_days");
+                        "%s each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, "
+                        "job_mtbf_h, failures_per_1000_node_days (set the others to null)", given);
     double v;
+    if (cfgj_has(&o, "job_mtbf_h") && !cfgj_pos(&o, "job_mtbf_h", &v, 0, 1))
+        f->job_mtbf_s = v * H;
     if (cfgj_has(&o, "node_mtbf_h") && !cfgj_pos(&o, "node_mtbf_h", &v, 0, 1))
         f->random.node_mtbf_s = v * H;
     if (cfgj_has(&o, "gpu_mtbf_h") && !cfgj_pos(&o, "gpu_mtbf_h", &v, 0, 1))
@@ -101,7 +111,7 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
              FAIL_WEIBULL_MAX_SHAPE);
     if (parse_components(&o, &f->random, err) < 0) return cfgj_release(&o), -1;
     if (cfgj_close(&o, "source, trace, duration_h, detection_s, startup_s, seed, node_mtbf_h, "
-                       "gpu_mtbf_h, failures_per_1000_node_days, distribution, weibull_shape, "
+                       "gpu_mtbf_h, job_mtbf_h, failures_per_1000_node_days, distribution, weibull_shape, "
                        "components"))
         return -1;
     f->duration_s = dur_h * H;

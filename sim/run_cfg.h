@@ -27,6 +27,7 @@ typedef struct {
     char trace_path[CFGJ_FILE_MAX]; /* TRACE / CSV file (relative paths: to the config's folder) */
     fail_random_cfg random;       /* RANDOM: node MTBF, distribution, components */
     double gpu_mtbf_s;            /* > 0: per-GPU MTBF given; node MTBF = this / GPUs per node */
+    double job_mtbf_s;            /* > 0: MTBF of the whole job given; node MTBF = this x job nodes */
     double startup_s;             /* TRACE: an added node is usable this much later */
     double detect_s;              /* failure detection time */
     double duration_s;            /* run length (0: the trace's end) */

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..31
+echo 1..32
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -128,3 +128,10 @@ check "--set with a bad value: the override and the JSON path named" \
 rc=$?
 check "--set without a config (--model): usage error" \
     "[ $rc -eq 2 ] && grep -q 'needs a CONFIG.json' '$TMP/err'"
+# job_mtbf_h: "a failure every 3 hours" of the 24-node job = node MTBF 72 h
+"$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=72 >"$TMP/node.txt" 2>&1
+"$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=null --set failures.job_mtbf_h=3 >"$TMP/job.txt" 2>&1
+"$BIN" resilience "$CFG" --quiet --set failures.job_mtbf_h=3 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes; both given: error naming the three ways" \
+    "grep -q '^ckpt ' '$TMP/job.txt' && cmp -s '$TMP/node.txt' '$TMP/job.txt' && [ $rc -eq 1 ] && grep -q 'node_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"

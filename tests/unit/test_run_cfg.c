@@ -77,7 +77,7 @@ static void test_errors(void **state)
     (void)state;
     expect_error("{\"node_mtbf_h\":-3}", NULL, "$.failures.node_mtbf_h", "> 0");
     expect_error("{\"failures_per_1000_node_days\":0}", NULL, "$.failures.failures_per_1000_node_days", "> 0");
-    expect_error("{\"node_mtbf_h\":3,\"gpu_mtbf_h\":4}", NULL, "$.failures", "only one");
+    expect_error("{\"node_mtbf_h\":3,\"gpu_mtbf_h\":4}", NULL, "$.failures", "node_mtbf_h and gpu_mtbf_h each give the failure rate");
     expect_error("{\"source\":\"dice\"}", NULL, "$.failures.source", "dice");
     expect_error("{\"source\":\"trace\"}", NULL, "$.failures.trace", "missing");
     expect_error("{\"components\":[{\"name\":\"gpu\",\"share\":-1,\"repair_h\":1}]}", NULL,
