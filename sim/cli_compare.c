@@ -171,6 +171,13 @@ static int add_axis(compare_args *a, const char *arg)
     return 0;
 }
 
+/* Is dotted key 'key' the section 'section' or inside it? */
+static int key_within(const char *key, const char *section)
+{
+    size_t n = strlen(section);
+    return !strncmp(key, section, n) && (key[n] == 0 || key[n] == '.');
+}
+
 static int parse_args(int argc, char **argv, compare_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -218,6 +225,12 @@ static int parse_args(int argc, char **argv, compare_args *a)
     for (int k = 0; k < n_vary; k++) {
         int rc = add_axis(a, vary[k]);
         if (rc) return rc;
+        const char *key = a->axes[a->n_axes - 1].key;
+        if (key_within(key, "failures") || key_within(key, "resilience"))
+            return cli_usage_error("compare", "--vary %s: compare times one iteration per "
+                                   "variant, which the failures and resilience sections do not "
+                                   "change; sweep runs with failures with "
+                                   "scripts/sweep_resilience.sh", key);
     }
     const char *outs[] = {a->csv_path, a->json_path};
     return cli_outputs_writable("compare", outs, 2) ? CLI_ERR : 0;
@@ -818,6 +831,13 @@ int cli_compare(int argc, char **argv)
             goto out;
         }
     if (load_variants(&a, vars, (int)n)) goto out;
+    for (int i = 0; i < n && !a.quiet; i++)
+        if (vars[i].loaded && (vars[i].e.failures || vars[i].e.resilience)) {
+            fprintf(stderr, "dtsim compare: %s has failures/resilience sections; compare times one "
+                            "iteration per variant without them (runs with failures: dtsim "
+                            "resilience, scripts/sweep_resilience.sh)\n", a.config);
+            break;
+        }
     if (run_variants(&a, vars, (int)n)) goto out;
 
     rc = CLI_OK;

@@ -10,7 +10,7 @@
 CFG=$ROOT/tests/data/compare-gpt3-pp16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
 
-echo 1..9
+echo 1..11
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/s.csv" --quiet >"$TMP/s.txt" 2>/dev/null
 rc=$?
 col() { awk -F, -v s="$1" -v c="$2" '$1 == s { print $c }' "$TMP/s.csv"; }
@@ -44,3 +44,15 @@ check "--allow-oom simulates it: fits no, status ok, exit 0" \
 
 "$BIN" compare --help >"$TMP/h.txt"
 check "--help exits 0 and shows usage" "[ $? -eq 0 ] && grep -q '^usage: dtsim compare' '$TMP/h.txt'"
+
+# compare times one iteration: a sweep of failure keys is refused (it would
+# print identical rows), a config with failure sections gets a note
+R="$ROOT/configs/experiments/resilience-gpt3-175b.json"
+"$BIN" compare "$R" --vary failures.node_mtbf_h=3692,1000 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--vary failures.*: usage error pointing to sweep_resilience.sh, nothing simulated" \
+    "[ $rc -eq 2 ] && grep -q 'sweep_resilience.sh' '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" compare "$R" --vary parallel.schedule=1f1b,zb-h1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "a config with failure sections: compared, with a note on stderr" \
+    "[ $rc -eq 0 ] && grep -q 'has failures/resilience sections' '$TMP/err' && grep -q '^zb-h1 ' '$TMP/out'"
