@@ -90,8 +90,9 @@ double res_daly_interval_s(double ckpt_s, double mtbf_s);
 ** longer than the longest run (a storage bandwidth near zero). */
 int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, double *write_s,
                    double *read_s);
-/* "PP p x DP d" of a homogeneous plan, "n nodes" of an opaque one. */
-void res_shape_text(const oracle_plan *p, char *buf, size_t len);
+/* "PP p x DP d" of a homogeneous plan, "n nodes" of an opaque one; when it
+** uses fewer than n_given nodes, also how many it leaves idle as spares. */
+void res_shape_text(const oracle_plan *p, int n_given, char *buf, size_t len);
 /* The checkpoint interval the config asks for (policy, C, M). */
 double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s);
 /* Best homogeneous shape on n nodes: fills *plan (caller frees) and *res;

@@ -91,12 +91,16 @@ int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, dou
                           "storage_read_gbps");
 }
 
-void res_shape_text(const oracle_plan *p, char *buf, size_t len)
+void res_shape_text(const oracle_plan *p, int n_given, char *buf, size_t len)
 {
+    int used = oracle_plan_nodes(p);
     if (p->n_pipes >= 1 && p->pipes[0].n_stages > 0)
         snprintf(buf, len, "PP %d x DP %d", p->pipes[0].n_stages, p->n_pipes);
     else
-        snprintf(buf, len, "%d nodes", oracle_plan_nodes(p));
+        snprintf(buf, len, "%d nodes", used);
+    size_t n = strlen(buf);
+    if (used < n_given)
+        snprintf(buf + n, len - n, " on %d of %d nodes (%d spare)", used, n_given, n_given - used);
 }
 
 double res_interval_s(const res_config *c, double ckpt_s, double mtbf_s)
@@ -220,8 +224,8 @@ static int ckpt_start(void *st, run_ctx *rc)
     oracle_plan *plan = NULL;
     oracle_result r;
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
-    char shape[64] = "";
-    if (plan) res_shape_text(plan, shape, sizeof shape);
+    char shape[96] = "";
+    if (plan) res_shape_text(plan, want, shape, sizeof shape);
     /* the job is the nodes its shape uses; the others it was given are spares */
     int used = plan ? oracle_plan_nodes(plan) : want;
     oracle_plan_free(plan);

@@ -88,8 +88,8 @@ static int inmem_start(void *st, run_ctx *rc)
     oracle_plan *plan = NULL;
     oracle_result r;
     int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
-    char shape[64] = "";
-    if (plan) res_shape_text(plan, shape, sizeof shape);
+    char shape[96] = "";
+    if (plan) res_shape_text(plan, want, shape, sizeof shape);
     /* the job is the nodes its shape uses; the others it was given are spares */
     int used = plan ? oracle_plan_nodes(plan) : want;
     oracle_plan_free(plan);

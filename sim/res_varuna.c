@@ -92,9 +92,9 @@ static int varuna_start(void *st, run_ctx *rc)
     }
     oracle_plan *plan = NULL;
     oracle_result r;
-    char shape[64] = "";
+    char shape[96] = "";
     res_best_shape(rc, s->n_run, s->cfg.pp, &plan, &r);
-    if (plan) res_shape_text(plan, shape, sizeof shape);
+    if (plan) res_shape_text(plan, usable_nodes(s, rc), shape, sizeof shape);
     oracle_plan_free(plan);
     run_describe(rc, "%s, morphs on every change, checkpoint %s (write %.0f s)", shape, ck,
                  s->ckpt_s);

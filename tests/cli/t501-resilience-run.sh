@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..32
+echo 1..33
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -135,3 +135,6 @@ check "--set without a config (--model): usage error" \
 rc=$?
 check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes; both given: error naming the three ways" \
     "grep -q '^ckpt ' '$TMP/job.txt' && cmp -s '$TMP/node.txt' '$TMP/job.txt' && [ $rc -eq 1 ] && grep -q 'node_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
+# the fixed shapes name the nodes they leave idle (they serve as spares)
+check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
+    "grep -q '^  ckpt: *PP 16 x DP 1 on 16 of 24 nodes (8 spare),' '$TMP/plans.txt' && grep -q '^  varuna: *PP 16 x DP 1 on 16 of 28 nodes (12 spare),' '$TMP/plans.txt'"
