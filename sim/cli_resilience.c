@@ -686,9 +686,13 @@ int cli_resilience(int argc, char **argv)
     if (!root || cfg_apply_overrides(root, &o.ov, &ce) ||
         cfgj_open(&top, root, o.config, "$", &ce))
         goto cfg_fail;
+    /* null means absent (the key's default), as in experiment configs */
     const cJSON *prof_j = cfgj_raw(&top, "profile");
     const cJSON *fail_j = cfgj_raw(&top, "failures");
     const cJSON *res_j = cfgj_raw(&top, "resilience");
+    if (cJSON_IsNull(prof_j)) prof_j = NULL;
+    if (cJSON_IsNull(fail_j)) fail_j = NULL;
+    if (cJSON_IsNull(res_j)) res_j = NULL;
     if (cfgj_close(&top, "profile, failures, resilience")) goto cfg_fail;
     if (!prof_j) { cfg_fail(&ce, o.config, "$", "missing required key 'profile'"); goto cfg_fail; }
     if (run_cfg_parse_profile(prof_j, o.config, &prof, &ce)) goto cfg_fail;

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..33
+echo 1..34
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -138,3 +138,7 @@ check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes; both given: error naming the t
 # the fixed shapes name the nodes they leave idle (they serve as spares)
 check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
     "grep -q '^  ckpt: *PP 16 x DP 1 on 16 of 24 nodes (8 spare),' '$TMP/plans.txt' && grep -q '^  varuna: *PP 16 x DP 1 on 16 of 28 nodes (12 spare),' '$TMP/plans.txt'"
+"$BIN" resilience "$CFG" --quiet --duration-h 24 --set failures=null >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--set failures=null: the section's defaults, as in experiment configs (was 'expected an object')" \
+    "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out'"
