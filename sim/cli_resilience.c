@@ -56,7 +56,7 @@ static void usage(FILE *f)
             "and 'resilience' sections (docs/resilience.md). --model uses the Oobleck\n"
             "artifact's throughput table (tests/data/oobleck_sim_tput.csv) instead.\n"
             "\n"
-"options:\n"
+            "options:\n"
             "  --set KEY=VALUE       override a config value by its dotted path (repeatable),\n"
             "                        e.g. --set failures.node_mtbf_h=3\n"
             "  --schemes LIST        comma-separated: ckpt,inmem,oobleck,bamboo,varuna\n"

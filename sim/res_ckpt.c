@@ -205,6 +205,19 @@ int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed)
     return run_fail(rc, "no PP x DP shape of %d nodes fits in GPU memory", n_nodes);
 }
 
+int res_start_shape(run_ctx *rc, const res_config *c, int want, oracle_result *res, char *text,
+                    size_t len, int *used)
+{
+    oracle_plan *plan = NULL;
+    int rc2 = res_best_shape(rc, want, c->pp, &plan, res);
+    if (rc2 < 0) return -1;
+    if (rc2 > 0) return res_no_shape_fail(rc, want, c->pp);
+    res_shape_text(plan, want, text, len);
+    *used = oracle_plan_nodes(plan);
+    oracle_plan_free(plan);
+    return 0;
+}
+
 /* ---- the scheme ------------------------------------------------------------ */
 
 typedef struct {
@@ -221,17 +234,12 @@ static int ckpt_start(void *st, run_ctx *rc)
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
     int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
-    oracle_plan *plan = NULL;
     oracle_result r;
-    int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
-    char shape[96] = "";
-    if (plan) res_shape_text(plan, want, shape, sizeof shape);
-    /* the job is the nodes its shape uses; the others it was given are spares */
-    int used = plan ? oracle_plan_nodes(plan) : want;
-    oracle_plan_free(plan);
-    if (rc2 < 0) return -1;
-    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
-    if (used < want) s->mtbf_s *= (double)want / used; /* fewer nodes fail less often */
+    char shape[96];
+    int used;
+    if (res_start_shape(rc, &s->cfg, want, &r, shape, sizeof shape, &used)) return -1;
+    /* the nodes the shape leaves idle are spares; they do not fail the job */
+    if (used < want) s->mtbf_s *= (double)want / used;
     s->cfg.n_nodes = want = used;
     if (res_members_init(&s->mem, rc, want) < 0) return run_fail(rc, "out of memory");
     s->it_s = r.iter_s;

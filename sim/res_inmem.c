@@ -85,17 +85,11 @@ static int inmem_start(void *st, run_ctx *rc)
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
     int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
-    oracle_plan *plan = NULL;
     oracle_result r;
-    int rc2 = res_best_shape(rc, want, s->cfg.pp, &plan, &r);
-    char shape[96] = "";
-    if (plan) res_shape_text(plan, want, shape, sizeof shape);
-    /* the job is the nodes its shape uses; the others it was given are spares */
-    int used = plan ? oracle_plan_nodes(plan) : want;
-    oracle_plan_free(plan);
-    if (rc2 < 0) return -1;
-    if (rc2 > 0) return res_no_shape_fail(rc, want, s->cfg.pp);
-    s->cfg.n_nodes = want = used;
+    char shape[96];
+    int used;
+    if (res_start_shape(rc, &s->cfg, want, &r, shape, sizeof shape, &used)) return -1;
+    s->cfg.n_nodes = want = used;   /* the nodes it leaves idle are spares */
     int nid = run_n_ids(rc);
     s->slot_of = malloc((size_t)nid * sizeof *s->slot_of);
     s->slot_node = malloc((size_t)want * sizeof *s->slot_node);
