@@ -14,6 +14,9 @@
 **   - Oobleck and Varuna: a rendezvous after a removal costs no simulated
 **     time (its pause is only booked); one that follows >= burst_stop
 **     removals in one millisecond stops training until a node is ready;
+**     one that trains on at most hold_max_nodes (15) books one step and
+**     completes none until the next removal; Oobleck only: the rendezvous a
+**     burst stops books one step if training was on when the burst began;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
 **   - Oobleck: every removal adds the current step to fallback;
 **   - Varuna: the first start waits its restart minus the checkpoint; a
@@ -56,6 +59,8 @@ void art_params_defaults(art_params *p)
     p->bamboo_slowdown = 1.5;
     p->steps_per_run = 200000;
     p->burst_stop = 3;
+    p->hold_max_nodes = 15;
+    p->burst_books_step = 1;
 }
 
 void art_params_for(art_params *p, const char *model, const char *trace_path)
@@ -155,6 +160,7 @@ enum { S_STOPPED = 0, S_RUNNING, S_RDV };
 typedef struct {
     const oracle_table *tbl;
     const char *system, *model;
+    int sys;                  /* ART_OOBLECK, ... */
     const art_params *prm;
     art_result *out;
     aheap h;
@@ -165,6 +171,8 @@ typedef struct {
     /* Oobleck, Varuna: removals in the current millisecond; stopped by a burst */
     double burst_t_ms;
     int burst_n, burst_stuck;
+    int burst_from_run;       /* training (or held) when the current burst began */
+    int held;                 /* Oobleck, Varuna: this window's steps never complete (rule 11) */
     int cfg_nodes;            /* nodes of the running configuration */
     int rdv_trigger;          /* node whose ready event restarted training: not in
                               ** that rendezvous (rule 10), -1 if none */
@@ -233,11 +241,18 @@ static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
     c->cfg_nodes = n;
     c->cur_step_ms = step_ms(r);
     if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
+    c->held = 0;
     if (n < c->prm->min_nodes || c->burst_stuck) {
+        /* Oobleck: the rendezvous a burst stopped books one step (rule 12) */
+        if (c->burst_stuck && c->burst_from_run && c->sys == ART_OOBLECK &&
+            c->prm->burst_books_step)
+            c->out->acc_ms[ART_USEFUL] += c->cur_step_ms;
         c->status = S_STOPPED;
         return 0;
     }
     c->status = S_RUNNING;
+    /* on the table's lowest row (15 nodes or fewer): held (rule 11) */
+    c->held = n <= c->prm->hold_max_nodes;
     /* the throughput span runs from the first start to the last completed
     ** step, not to the last rendezvous (GPT-3 6.7B on the scale_* traces,
     ** whose last windows complete no step: docs/resilience.md, rule 9) */
@@ -257,6 +272,8 @@ static double pause_ms(art_ctx *c, int n, int first, double *ckpt_ms)
 /* Count removals per millisecond; a burst stops the next rendezvous. */
 static void note_removal_burst(art_ctx *c, double t)
 {
+    if (c->status == S_RUNNING) c->burst_from_run = 1;
+    else if (c->status == S_STOPPED) c->burst_from_run = 0;
     if (t != c->burst_t_ms) {
         c->burst_t_ms = t;
         c->burst_n = 0;
@@ -281,6 +298,7 @@ static int node_ready_restarts(art_ctx *c, const aev *e)
     c->state[e->node] = N_READY;
     if (c->status != S_STOPPED) return 0;
     c->burst_stuck = 0;
+    c->burst_from_run = 0;
     if (c->started) c->rdv_trigger = e->node;
     return 1;
 }
@@ -309,7 +327,7 @@ static int oobleck_event(art_ctx *c, const aev *e)
         note_removal_burst(c, e->t_ms);
         return start_rdv(c, e->t_ms, 0);
     case EV_STEP:
-        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        if (e->ver != c->ver || c->status != S_RUNNING || c->held) return 0;
         o->steps_done++;
         c->last_ms = e->t_ms;
         return schedule_step(c, e->t_ms);
@@ -425,7 +443,7 @@ static int varuna_event(art_ctx *c, const aev *e)
         return start_rdv(c, e->t_ms, 0);
     }
     case EV_STEP: {
-        if (e->ver != c->ver || c->status != S_RUNNING) return 0;
+        if (e->ver != c->ver || c->status != S_RUNNING || c->held) return 0;
         o->steps_done++;
         c->k_since_ckpt++;
         c->last_ms = e->t_ms;
@@ -605,7 +623,7 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
                  art_system_names[system], model);
         return -1;
     }
-    art_ctx c = {.tbl = tbl, .system = art_system_names[system], .model = model, .prm = prm,
+    art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model, .prm = prm,
                  .out = out, .batch = r.global_batch_samples, .slow = 1, .burst_t_ms = -1,
                  .rdv_trigger = -1};
     int rc = -1;

@@ -50,6 +50,11 @@ typedef struct {
     int burst_stop;             /* Oobleck, Varuna: a rendezvous after >= this many removals in
                                 ** one millisecond stops training until a node is ready
                                 ** (3; 0: off) */
+    int hold_max_nodes;         /* Oobleck, Varuna: a rendezvous that trains on at most this
+                                ** many nodes books one step but completes none until the
+                                ** next removal (15: the table's lowest row; 0: off) */
+    int burst_books_step;       /* Oobleck: the rendezvous a burst stops books one step if
+                                ** training was on when the burst began (1) */
 } art_params;
 
 /* The artifact's constants; first_pause_ms and no_small_model_fallback
