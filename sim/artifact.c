@@ -24,7 +24,8 @@
 **     scheduled step and at each restart after a removal) and fails if a
 **     removal comes before that step ends;
 **   - Bamboo: any removal while training costs the current step (times the
-**     slowdown already in force) and sets the x1.5 slowdown; a global
+**     slowdown already in force) and sets the x1.5 slowdown, the first one
+**     since the pipelines were formed also half the step's remaining time; a global
 **     rendezvous lists nodes in the order they became ready, a local one in
 **     the order they were added.
 */
@@ -534,8 +535,10 @@ static int bamboo_waiting(const art_ctx *c)
 }
 
 /* A removal while training: the predecessor of a running node takes its
-** stage (fatal if either already runs two); the step in flight gets half its
-** remaining time added. Any removal sets the slowdown. */
+** stage (fatal if either already runs two). Any removal sets the slowdown;
+** the first one since the pipelines were formed (running node, standby or
+** one still starting) also adds half its remaining time to the step in
+** flight: "plus half the failure-to-next-step time once" (RESILIENCE.md §6). */
 static int bamboo_failover(art_ctx *c, double t, int k)
 {
     int S = c->prm->bamboo_stages;
@@ -549,9 +552,10 @@ static int bamboo_failover(art_ctx *c, double t, int k)
         c->dd[pred] = 1;
         c->overloaded++;
     }
+    int first = c->slow == 1;
     c->slow = c->prm->bamboo_slowdown;
     double rem = c->step_end_ms - t;
-    if (k < 0 || rem <= 0) return 0;
+    if (!first || rem <= 0) return 0;
     c->ver++;
     c->step_end_ms += rem / 2;
     return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);

@@ -119,8 +119,8 @@ static const struct {
     /* Oobleck 6.7B on scale_gcp: 4 steps too many (111 vs 107), same span */
     {"scale_gcp", "GPT-3-6_7b", "oobleck", 0.0374},
     /* Bamboo on scale_p3: more local rendezvous, fewer fatal failures */
-    {"scale_p3", "BERT-large", "bamboo", 0.0476},
-    {"scale_p3", "GPT-2-ours", "bamboo", 0.0466},
+    {"scale_p3", "BERT-large", "bamboo", 0.0417},  /* 0.0476 before the once-only extension */
+    {"scale_p3", "GPT-2-ours", "bamboo", 0.0345},  /* 0.0466 */
 };
 enum { N_KNOWN_GAPS = sizeof known_gaps / sizeof known_gaps[0] };
 
@@ -236,10 +236,17 @@ static void test_artifact_rows(void **state)
         assert_true(worst <= 0.01);
         long want = (long)r->v[1];
         int synthetic = r->trace[0] != 's';
-        if ((!strcmp(r->system, "oobleck") && synthetic) || r->v[0] == 0) {
-            /* Oobleck on the synthetic traces and the out-of-memory Bamboo
-            ** rows: the exact step count */
+        if (((!strcmp(r->system, "oobleck") || !strcmp(r->system, "bamboo")) && synthetic) ||
+            r->v[0] == 0) {
+            /* Oobleck and Bamboo on the synthetic traces and the out-of-memory
+            ** Bamboo rows: the exact step count; the running Bamboo rows also
+            ** every fraction and samples/s to 1e-4 (float noise: useful within
+            ** 80 ms; 0.0038 before the once-only step extension) */
             assert_int_equal(steps, want);
+            if (!strcmp(r->system, "bamboo") && r->v[0] > 0) {
+                if (worst > 1e-4) print_error("%s %s bamboo: deviation %.6f\n", r->trace, r->model, worst);
+                assert_true(worst <= 1e-4);
+            }
         } else {
             /* the others: within 1% (Varuna's only since a removal no
             ** longer takes its lost steps back: docs/resilience.md) */
