@@ -627,9 +627,9 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
                  art_system_names[system], model);
         return -1;
     }
-    art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model, .prm = prm,
-                 .out = out, .batch = r.global_batch_samples, .slow = 1, .burst_t_ms = -1,
-                 .rdv_trigger = -1};
+    art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model,
+                 .prm = prm, .out = out, .batch = r.global_batch_samples, .slow = 1,
+                 .burst_t_ms = -1, .rdv_trigger = -1};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
         if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;
