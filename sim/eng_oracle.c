@@ -188,6 +188,21 @@ static int same_split(const shape_entry *se, const oracle_pipeline *pl, int dp)
            !memcmp(se->layers, pl->stage_layers, (size_t)pl->n_stages * sizeof(int));
 }
 
+/* The first (up to) three simulated 1F1B points of split (pl, dp) with
+** m >= pp: the evidence of affine_time. Returns how many. */
+static int fit_points(const eo_ctx *c, const oracle_pipeline *pl, int dp,
+                      const shape_entry *pts[3])
+{
+    int n = 0;
+    for (int i = 0; i < c->n_shapes && n < 3; i++) {
+        const shape_entry *se = &c->shapes[i];
+        if (!se->derived && se->fits && se->schedule == SCHED_1F1B &&
+            se->n_micro >= se->n_stages && same_split(se, pl, dp))
+            pts[n++] = se;
+    }
+    return n;
+}
+
 /* 1F1B with m >= pp microbatches repeats one steady pattern per extra
 ** microbatch, so its iteration time is affine in m: T(m) = T(a) + (m - a)
 ** (T(b) - T(a)) / (b - a). Measured on every split Oobleck, Varuna and the
@@ -204,14 +219,7 @@ static int affine_time(const eo_ctx *c, const oracle_pipeline *pl, int dp, doubl
         pl->n_microbatches < pl->n_stages)
         return 0;
     const shape_entry *pts[3];
-    int n = 0;
-    for (int i = 0; i < c->n_shapes && n < 3; i++) {
-        const shape_entry *se = &c->shapes[i];
-        if (!se->derived && se->fits && se->schedule == SCHED_1F1B &&
-            se->n_micro >= se->n_stages && same_split(se, pl, dp))
-            pts[n++] = se;
-    }
-    if (n < 3) return 0;
+    if (fit_points(c, pl, dp, pts) < 3) return 0;
     const shape_entry *lo = pts[0], *mid = pts[1], *hi = pts[2], *t;
     if (lo->n_micro > mid->n_micro) { t = lo; lo = mid; mid = t; }
     if (mid->n_micro > hi->n_micro) { t = mid; mid = hi; hi = t; }
@@ -269,7 +277,19 @@ static shape_entry *shape_time(eo_ctx *c, const oracle_pipeline *pl, int dp, cha
         return NULL;
     }
     c->n_shapes++;
-    return se;
+    int idx = c->n_shapes - 1;
+    /* a split asked at a second count also gets its cheapest point, m = pp,
+    ** as the third: later counts are then derived (2 pp - 1 schedule slots
+    ** per stage instead of m + pp - 1 for a third asked count) */
+    const shape_entry *pts[3];
+    oracle_pipeline anchor = *pl;
+    anchor.n_microbatches = pl->n_stages;
+    if (c->affine && se->fits && se->schedule == SCHED_1F1B && pl->n_microbatches > pl->n_stages &&
+        effective_schedule(c, &anchor, &v) == SCHED_1F1B && fit_points(c, pl, dp, pts) == 2 &&
+        pts[0]->n_micro != pl->n_stages && pts[1]->n_micro != pl->n_stages &&
+        !shape_time(c, &anchor, dp, err, errlen))
+        return NULL;
+    return &c->shapes[idx];   /* the anchor may have moved the array */
 }
 
 static int same_pipeline(const oracle_pipeline *a, const oracle_pipeline *b)

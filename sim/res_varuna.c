@@ -76,9 +76,10 @@ static int varuna_start(void *st, run_ctx *rc)
     s->samples = inf.global_batch_samples;
     if (res_ckpt_times(rc, &s->cfg, &inf, &s->ckpt_s, &s->load_s)) return -1;
     if (morph(s, rc)) return -1;
-    /* the job MTBF given is for the job's nodes; idle ones do not fail the job */
+    /* the job MTBF given is for the job's nodes; Varuna runs on the nodes its
+    ** shape uses (spares too, idle ones not) */
     int given = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc);
-    if (s->n_run > 0 && s->n_run < given) s->mtbf_s *= (double)given / s->n_run;
+    if (s->n_run > 0) s->mtbf_s *= (double)given / s->n_run;
     s->interval_s = res_interval_s(&s->cfg, s->ckpt_s, s->mtbf_s);
     if (s->cfg.var_ckpt_every_iters <= 0) run_set_ckpt(rc, s->interval_s, s->ckpt_s);
     char ck[48];

@@ -1,7 +1,7 @@
 /*
 ** test_eng_oracle.c -- the SimGrid-backed iteration-time oracle: times of a
-** 1F1B pipeline at new microbatch counts derived from an affine fit equal
-** the simulated ones.
+** 1F1B pipeline at new microbatch counts derived from an affine fit (two
+** asked counts and m = pp) equal the simulated ones.
 **
 ** Expected values: the engine itself. For m >= pp microbatches a 1F1B
 ** pipeline repeats one steady pattern per extra microbatch, so T(m) is
@@ -66,27 +66,31 @@ static double time_of(int dp, int m)
 
 static void stats(long *sims, long *derived) { eng_oracle_stats(orc, sims, derived); }
 
-/* Three simulated counts, then two derived ones (inside and beyond their
-** range), each equal to its simulation; a count below pp is never derived. */
+/* Two asked counts (16, 24) and the cheap third point m = pp = 8 that the
+** second one adds are simulated; then three counts are derived (inside and
+** beyond the sampled range), each equal to its simulation; a count below pp
+** is never derived. */
 static void check_affine(int dp)
 {
     long s0, d0, s1, d1;
     stats(&s0, &d0);
     eng_oracle_set_affine(orc, 1);
-    double t16 = time_of(dp, 16), t24 = time_of(dp, 24), t40 = time_of(dp, 40);
+    double t16 = time_of(dp, 16), t24 = time_of(dp, 24);
     stats(&s1, &d1);
-    assert_int_equal(s1 - s0, 3);
+    assert_int_equal(s1 - s0, 3);                   /* 16, 24 and the anchor 8 */
     assert_int_equal(d1 - d0, 0);
-    assert_true(t16 < t24 && t24 < t40);
-    double t32 = time_of(dp, 32), t96 = time_of(dp, 96);
+    double t40 = time_of(dp, 40), t32 = time_of(dp, 32), t96 = time_of(dp, 96);
     double t4 = time_of(dp, 4);                     /* m < pp: the warm-up dominates */
     stats(&s1, &d1);
-    assert_int_equal(d1 - d0, 2);
+    assert_int_equal(d1 - d0, 3);
     assert_int_equal(s1 - s0, 4);
+    assert_true(t16 < t24 && t24 < t32 && t32 < t40);
     eng_oracle_set_affine(orc, 0);
-    double s32 = time_of(dp, 32), s96 = time_of(dp, 96), s4 = time_of(dp, 4);
+    double s40 = time_of(dp, 40), s32 = time_of(dp, 32), s96 = time_of(dp, 96);
+    double s4 = time_of(dp, 4);
     stats(&s1, &d1);
-    assert_int_equal(s1 - s0, 6);                   /* 32 and 96 simulated; 4 cached */
+    assert_int_equal(s1 - s0, 7);                   /* 40, 32 and 96 simulated; 4 cached */
+    assert_rel(t40, s40, 1e-9);
     assert_rel(t32, s32, 1e-9);
     assert_rel(t96, s96, 1e-9);
     assert_true(t96 > 2 * t32);                     /* not a constant: the fit extrapolates */
