@@ -26,6 +26,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 typedef struct {
     const char *config, *trace, *model, *table, *csv, *json, *schemes;
     int artifact, runs, quiet;
+    int no_table;                 /* `dtsim run --quiet`: no table on stdout (JSON only) */
     long seed;
     double duration_h;
     cfg_overrides ov;             /* --set items (borrowed from argv) */
@@ -300,6 +302,18 @@ static void mean_ci(const double *x, int n, double *mean, double *half)
     *half = n > 1 ? gsl_cdf_tdist_Pinv(0.975, n - 1) * gsl_stats_sd(x, 1, (size_t)n) / sqrt(n) : 0;
 }
 
+/* printf for the results table, which `dtsim run --quiet` leaves out. */
+static void table_printf(const cli_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void table_printf(const cli_opts *o, const char *fmt, ...)
+{
+    if (o->no_table) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
 /* Job MTBF for Young/Daly: node MTBF / job nodes (random) or span / failures (replay). */
 static double job_mtbf_s(const run_config *rc, fail_source *src, int n_nodes)
 {
@@ -477,19 +491,27 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     }
     if (stderr_tty) fprintf(stderr, "\r%60s\r", "");
     /* the table */
-    printf("%d nodes, %s, ", rc.res.n_nodes,
+    table_printf(o, "%d nodes, %s, ", rc.res.n_nodes,
            rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path);
     if (runs > 1)
-        printf("mean and 95%% interval over %d runs (seeds %lu..%lu)\n", runs, rc.fail.seed,
+        table_printf(o, "mean and 95%% interval over %d runs (seeds %lu..%lu)", runs, rc.fail.seed,
                rc.fail.seed + runs - 1);
     else
-        printf("one run\n");
-    printf("%-8s %9s %11s %9s", "scheme", "goodput", "samples/s", "overhead");
-    for (int b = 0; b < RUN_N_BUCKETS; b++) printf(" %9s", run_bucket_names[b]);
-    printf("\n");
+        table_printf(o, "one run");
+    /* a config changed by --set says so, as `dtsim run` reports do */
+    char set_text[CFG_OVERRIDES_TEXT_MAX] = "";
+    for (int i = 0; i < o->ov.n; i++) {
+        size_t len = strlen(set_text);
+        snprintf(set_text + len, sizeof set_text - len, "%s%s", i ? " " : "", o->ov.items[i]);
+    }
+    table_printf(o, set_text[0] ? ", with --set %s\n" : "\n", set_text);
+    table_printf(o, "%-8s %9s %11s %9s", "scheme", "goodput", "samples/s", "overhead");
+    for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9s", run_bucket_names[b]);
+    table_printf(o, "\n");
     cJSON *js = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(js, "schemes");
     cJSON_AddNumberToObject(js, "runs", runs);
     cJSON_AddNumberToObject(js, "nodes", rc.res.n_nodes);
+    if (set_text[0]) cJSON_AddStringToObject(js, "overrides", set_text);
     for (int k = 0; k < n_kinds; k++) {
         double x[MAX_RUNS];
         double m[M_N], h[M_N];
@@ -497,13 +519,13 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
             for (int r = 0; r < runs; r++) x[r] = vals[((size_t)k * runs + r) * M_N + q];
             mean_ci(x, runs, &m[q], &h[q]);
         }
-        printf("%-8s %9.4f %11.3f %9.4f", res_names[kinds[k]], m[M_GOODPUT], m[M_SPS], overhead[k]);
-        for (int b = 0; b < RUN_N_BUCKETS; b++) printf(" %9.4f", m[M_B0 + b]);
-        printf("\n");
+        table_printf(o, "%-8s %9.4f %11.3f %9.4f", res_names[kinds[k]], m[M_GOODPUT], m[M_SPS], overhead[k]);
+        for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9.4f", m[M_B0 + b]);
+        table_printf(o, "\n");
         if (runs > 1) {
-            printf("%-8s %9.4f %11.3f %9s", "  +/-", h[M_GOODPUT], h[M_SPS], "");
-            for (int b = 0; b < RUN_N_BUCKETS; b++) printf(" %9.4f", h[M_B0 + b]);
-            printf("\n");
+            table_printf(o, "%-8s %9.4f %11.3f %9s", "  +/-", h[M_GOODPUT], h[M_SPS], "");
+            for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9.4f", h[M_B0 + b]);
+            table_printf(o, "\n");
         }
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "scheme", res_names[kinds[k]]);
@@ -520,11 +542,11 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
         cJSON_AddItemToArray(arr, e);
     }
     /* after a blank line, so the table stays a block ($1 of a row is its scheme) */
-    printf("\nplans at the start:\n");
+    table_printf(o, "\nplans at the start:\n");
     for (int k = 0; k < n_kinds; k++) {
         char name[16];
         snprintf(name, sizeof name, "%s:", res_names[kinds[k]]);
-        printf("  %-9s %s\n", name, plans[k]);
+        table_printf(o, "  %-9s %s\n", name, plans[k]);
     }
     if (o->json) {
         char *txt = cJSON_Print(js);
@@ -617,6 +639,8 @@ int cli_run_resilience(const char *config, const cfg_overrides *ov, const char *
     o.seed = -1;
     o.json = json_path;
     o.quiet = quiet;
+    o.no_table = quiet;
+    if (ov) o.ov = *ov;
     return resilience_experiment(config, ov, &o);
 }
 

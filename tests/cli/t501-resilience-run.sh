@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..34
+echo 1..35
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -118,8 +118,8 @@ check "Bamboo's plan: standby = 28 live nodes - stages x pipelines" \
 edited mtbf24 's/"node_mtbf_h": 144/"node_mtbf_h": 24/' --duration-h 48
 cp "$TMP/out" "$TMP/edited.txt"
 "$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=24 >"$TMP/set.txt" 2>"$TMP/err"
-check "--set failures.node_mtbf_h=24: output identical to the edited config" \
-    "[ -s '$TMP/set.txt' ] && cmp -s '$TMP/edited.txt' '$TMP/set.txt'"
+check "--set failures.node_mtbf_h=24: same table as the edited config, the header says --set" \
+    "[ -s '$TMP/set.txt' ] && tail -n +2 '$TMP/edited.txt' >'$TMP/e2' && tail -n +2 '$TMP/set.txt' >'$TMP/s2' && cmp -s '$TMP/e2' '$TMP/s2' && head -1 '$TMP/set.txt' | grep -q ', one run, with --set failures.node_mtbf_h=24\$' && ! head -1 '$TMP/edited.txt' | grep -q 'with --set'"
 "$BIN" resilience "$CFG" --quiet --set failures.node_mtbf_h=-3 >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--set with a bad value: the override and the JSON path named" \
@@ -134,7 +134,7 @@ check "--set without a config (--model): usage error" \
 "$BIN" resilience "$CFG" --quiet --set failures.job_mtbf_h=3 >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes; both given: error naming the three ways" \
-    "grep -q '^ckpt ' '$TMP/job.txt' && cmp -s '$TMP/node.txt' '$TMP/job.txt' && [ $rc -eq 1 ] && grep -q 'node_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
+    "grep -q '^ckpt ' '$TMP/job.txt' && tail -n +2 '$TMP/node.txt' >'$TMP/n2' && tail -n +2 '$TMP/job.txt' >'$TMP/j2' && cmp -s '$TMP/n2' '$TMP/j2' && [ $rc -eq 1 ] && grep -q 'node_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
 # the fixed shapes name the nodes they leave idle (they serve as spares)
 check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
     "grep -q '^  ckpt: *PP 16 x DP 1 on 16 of 24 nodes (8 spare),' '$TMP/plans.txt' && grep -q '^  varuna: *PP 16 x DP 1 on 16 of 28 nodes (12 spare),' '$TMP/plans.txt'"
@@ -142,3 +142,9 @@ check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
 rc=$?
 check "--set failures=null: the section's defaults, as in experiment configs (was 'expected an object')" \
     "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out'"
+# dtsim run of an experiment with failures: --quiet leaves stdout empty, the JSON is written
+"$BIN" run "$ROOT/configs/experiments/resilience-gpt3-175b.json" --quiet --set 'resilience.schemes=["ckpt"]' \
+    --set failures.duration_h=12 --json "$TMP/q.json" >"$TMP/out" 2>/dev/null
+rc=$?
+check "dtsim run --quiet with failure sections: no table on stdout, JSON with the overrides" \
+    "[ $rc -eq 0 ] && [ ! -s '$TMP/out' ] && grep -q '"overrides":.*failures.duration_h=12' '$TMP/q.json'"
