@@ -147,4 +147,4 @@ check "--set failures=null: the section's defaults, as in experiment configs (wa
     --set failures.duration_h=12 --json "$TMP/q.json" >"$TMP/out" 2>/dev/null
 rc=$?
 check "dtsim run --quiet with failure sections: no table on stdout, JSON with the overrides" \
-    "[ $rc -eq 0 ] && [ ! -s '$TMP/out' ] && grep -q '"overrides":.*failures.duration_h=12' '$TMP/q.json'"
+    "[ $rc -eq 0 ] && [ ! -s '$TMP/out' ] && grep -q '\"overrides\":.*failures.duration_h=12' '$TMP/q.json'"
