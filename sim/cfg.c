@@ -56,7 +56,7 @@ typedef struct {
 
 static void add_blame(load_ctx *lc, const char *path, const char *file)
 {
-    if (lc->n_blame >= 2 * CFG_MAX_OVERRIDES) return;
+    if (!lc || lc->n_blame >= 2 * CFG_MAX_OVERRIDES) return;
     snprintf(lc->blame_path[lc->n_blame], CFGJ_PATH_MAX, "%s", path);
     snprintf(lc->blame_file[lc->n_blame], CFGJ_FILE_MAX, "%s", file);
     lc->n_blame++;
@@ -172,6 +172,7 @@ static int inline_all(cJSON *root, load_ctx *lc, cfg_error *err)
 ** --set overrides
 ** ====================================================================== */
 
+/* lc may be NULL: no blame record. */
 static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error *err)
 {
     const char *eq = strchr(item, '=');
@@ -239,12 +240,9 @@ static void blame_source(const load_ctx *lc, cfg_error *err)
 
 int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err)
 {
-    load_ctx *lc = calloc(1, sizeof *lc);   /* takes the blame records; unused here */
-    if (!lc) return cfg_fail(err, "--set", "", "out of memory");
-    int rc = 0;
-    for (int i = 0; ov && i < ov->n && !rc; i++) rc = apply_override(root, ov->items[i], lc, err);
-    free(lc);
-    return rc ? -1 : 0;
+    for (int i = 0; ov && i < ov->n; i++)
+        if (apply_override(root, ov->items[i], NULL, err)) return -1;   /* no blame records */
+    return 0;
 }
 
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
@@ -701,14 +699,17 @@ static cJSON *dup_section(cfgj_obj *o, const char *key, cfg_error *err)
     return cJSON_Duplicate(v, 1);
 }
 
-/* Append one "key=value" to the space-separated list 'text'; a list that
-** would overflow ends in "..." instead. */
-static void note_override(char *text, size_t size, const char *item)
+void cfg_overrides_text(const cfg_overrides *ov, char *text, size_t size)
 {
-    size_t used = strlen(text);
-    if (used >= 3 && !strcmp(text + used - 3, "...")) return;
-    int n = snprintf(text + used, size - used, "%s%s", used ? " " : "", item);
-    if (n < 0 || (size_t)n >= size - used) snprintf(text + (size > 4 ? size - 4 : 0), 4, "...");
+    text[0] = 0;
+    for (int i = 0; ov && i < ov->n; i++) {
+        size_t used = strlen(text);
+        int n = snprintf(text + used, size - used, "%s%s", used ? " " : "", ov->items[i]);
+        if (n < 0 || (size_t)n >= size - used) {
+            snprintf(text + (size > 4 ? size - 4 : 0), 4, "...");
+            return;
+        }
+    }
 }
 
 int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg_error *err)
@@ -729,10 +730,9 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (inline_all(root, &lc, err)) goto fail;
-    for (int i = 0; ov && i < ov->n; i++) {
+    for (int i = 0; ov && i < ov->n; i++)
         if (apply_override(root, ov->items[i], &lc, err)) goto fail;
-        note_override(out->overrides, sizeof out->overrides, ov->items[i]);
-    }
+    cfg_overrides_text(ov, out->overrides, sizeof out->overrides);
     if (inline_all(root, &lc, err)) goto fail;
 
     if (cfgj_open(&o, root, path, "$", err)) goto fail;

@@ -147,6 +147,9 @@ void cfg_free(cfg_experiment *e);
 ** after a later error at a path an override set, name that override as the
 ** error's source instead of the file. */
 int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err);
+/* The "key=value" items of 'ov', space-separated, into 'text' ("" if none);
+** a list that does not fit ends in "...". */
+void cfg_overrides_text(const cfg_overrides *ov, char *text, size_t size);
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err);
 
 /* Load a GPU spec by name ("a100-80g") or path. */

@@ -499,11 +499,8 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     else
         table_printf(o, "one run");
     /* a config changed by --set says so, as `dtsim run` reports do */
-    char set_text[CFG_OVERRIDES_TEXT_MAX] = "";
-    for (int i = 0; i < o->ov.n; i++) {
-        size_t len = strlen(set_text);
-        snprintf(set_text + len, sizeof set_text - len, "%s%s", i ? " " : "", o->ov.items[i]);
-    }
+    char set_text[CFG_OVERRIDES_TEXT_MAX];
+    cfg_overrides_text(&o->ov, set_text, sizeof set_text);
     table_printf(o, set_text[0] ? ", with --set %s\n" : "\n", set_text);
     table_printf(o, "%-8s %9s %11s %9s", "scheme", "goodput", "samples/s", "overhead");
     for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9s", run_bucket_names[b]);
