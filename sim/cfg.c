@@ -238,11 +238,59 @@ static void blame_source(const load_ctx *lc, cfg_error *err)
     }
 }
 
+/* Keys that give one quantity in different units (run_cfg.c accepts one of
+** each group). A --set of one replaces the others the file gives, so that
+** `--set failures.job_mtbf_h=3` works on a config with node_mtbf_h; two of
+** them given by --set still conflict (the section's reader says so). */
+static const char *const alternative_keys[][5] = {
+    {"failures.node_mtbf_h", "failures.gpu_mtbf_h", "failures.job_mtbf_h",
+     "failures.failures_per_1000_node_days", NULL},
+};
+
+/* Does "key=value" set exactly 'key'? */
+static int item_sets(const char *item, const char *key)
+{
+    size_t n = strlen(key);
+    return strncmp(item, key, n) == 0 && item[n] == '=';
+}
+
+/* Before applying ov->items[i]: remove from 'root' the alternatives of its
+** key that no earlier item set. */
+static void drop_alternatives(cJSON *root, const cfg_overrides *ov, int i)
+{
+    const int n_groups = (int)(sizeof alternative_keys / sizeof alternative_keys[0]);
+    for (int g = 0; g < n_groups; g++) {
+        const char *const *keys = alternative_keys[g];
+        int in_group = 0;
+        for (int k = 0; keys[k]; k++) in_group |= item_sets(ov->items[i], keys[k]);
+        if (!in_group) continue;
+        for (int k = 0; keys[k]; k++) {
+            int set_before = item_sets(ov->items[i], keys[k]);
+            for (int j = 0; j < i && !set_before; j++) set_before = item_sets(ov->items[j], keys[k]);
+            if (set_before) continue;
+            const char *dot = strchr(keys[k], '.');   /* "section.key" */
+            char section[64];
+            snprintf(section, sizeof section, "%.*s", (int)(dot - keys[k]), keys[k]);
+            cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, section);
+            if (cJSON_IsObject(obj)) cJSON_DeleteItemFromObjectCaseSensitive(obj, dot + 1);
+        }
+    }
+}
+
+/* lc may be NULL: no blame records. */
+static int apply_all_overrides(cJSON *root, const cfg_overrides *ov, load_ctx *lc,
+                               cfg_error *err)
+{
+    for (int i = 0; ov && i < ov->n; i++) {
+        drop_alternatives(root, ov, i);
+        if (apply_override(root, ov->items[i], lc, err)) return -1;
+    }
+    return 0;
+}
+
 int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err)
 {
-    for (int i = 0; ov && i < ov->n; i++)
-        if (apply_override(root, ov->items[i], NULL, err)) return -1;   /* no blame records */
-    return 0;
+    return apply_all_overrides(root, ov, NULL, err);
 }
 
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
@@ -730,8 +778,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (inline_all(root, &lc, err)) goto fail;
-    for (int i = 0; ov && i < ov->n; i++)
-        if (apply_override(root, ov->items[i], &lc, err)) goto fail;
+    if (apply_all_overrides(root, ov, &lc, err)) goto fail;
     cfg_overrides_text(ov, out->overrides, sizeof out->overrides);
     if (inline_all(root, &lc, err)) goto fail;
 

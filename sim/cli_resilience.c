@@ -491,8 +491,10 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     }
     if (stderr_tty) fprintf(stderr, "\r%60s\r", "");
     /* the table */
-    table_printf(o, "%d nodes, %s, ", rc.res.n_nodes,
-           rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path);
+    table_printf(o, "%d nodes", rc.res.n_nodes);
+    if (rc.res.n_spares > 0) table_printf(o, " + %d spares", rc.res.n_spares);
+    table_printf(o, ", %s, ",
+                 rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path);
     if (runs > 1)
         table_printf(o, "mean and 95%% interval over %d runs (seeds %lu..%lu)", runs, rc.fail.seed,
                rc.fail.seed + runs - 1);

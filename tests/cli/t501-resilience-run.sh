@@ -130,11 +130,12 @@ check "--set without a config (--model): usage error" \
     "[ $rc -eq 2 ] && grep -q 'needs a CONFIG.json' '$TMP/err'"
 # job_mtbf_h: "a failure every 3 hours" of the 24-node job = node MTBF 72 h
 "$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=72 >"$TMP/node.txt" 2>&1
-"$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.node_mtbf_h=null --set failures.job_mtbf_h=3 >"$TMP/job.txt" 2>&1
-"$BIN" resilience "$CFG" --quiet --set failures.job_mtbf_h=3 >"$TMP/out" 2>"$TMP/err"
+# (the config gives node_mtbf_h: a --set of another rate key replaces it)
+"$BIN" resilience "$CFG" --quiet --duration-h 48 --set failures.job_mtbf_h=3 >"$TMP/job.txt" 2>&1
+"$BIN" resilience "$CFG" --quiet --set failures.job_mtbf_h=3 --set failures.gpu_mtbf_h=500 >"$TMP/out" 2>"$TMP/err"
 rc=$?
-check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes; both given: error naming the three ways" \
-    "grep -q '^ckpt ' '$TMP/job.txt' && tail -n +2 '$TMP/node.txt' >'$TMP/n2' && tail -n +2 '$TMP/job.txt' >'$TMP/j2' && cmp -s '$TMP/n2' '$TMP/j2' && [ $rc -eq 1 ] && grep -q 'node_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
+check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes (replacing the file's rate); two rates by --set: error naming the ways" \
+    "grep -q '^ckpt ' '$TMP/job.txt' && tail -n +2 '$TMP/node.txt' >'$TMP/n2' && tail -n +2 '$TMP/job.txt' >'$TMP/j2' && cmp -s '$TMP/n2' '$TMP/j2' && [ $rc -eq 1 ] && grep -q 'gpu_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
 # the fixed shapes name the nodes they leave idle (they serve as spares)
 check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
     "grep -q '^  ckpt: *PP 16 x DP 1 on 16 of 24 nodes (8 spare),' '$TMP/plans.txt' && grep -q '^  varuna: *PP 16 x DP 1 on 16 of 28 nodes (12 spare),' '$TMP/plans.txt'"
