@@ -673,9 +673,14 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const
                             "cluster", p->tp * p->pp, gpus);
         p->dp = gpus / (p->tp * p->pp);
     } else if ((long)p->tp * p->pp * p->dp != gpus) {
+        /* the usual cause: tp or pp changed (--set, --vary) and dp kept */
+        char hint[96] = "";
+        if (gpus % (p->tp * p->pp) == 0)
+            snprintf(hint, sizeof hint, ": dp = %d fits, or leave dp out to derive it",
+                     gpus / (p->tp * p->pp));
         return cfg_fail(err, f, "$.parallel", "tp*pp*dp = %d*%d*%d = %ld, but the cluster has %d "
-                        "GPUs (%d nodes x %d)", p->tp, p->pp, p->dp, (long)p->tp * p->pp * p->dp,
-                        gpus, e->cluster.nodes, e->cluster.gpus_per_node);
+                        "GPUs (%d nodes x %d)%s", p->tp, p->pp, p->dp, (long)p->tp * p->pp * p->dp,
+                        gpus, e->cluster.nodes, e->cluster.gpus_per_node, hint);
     }
     int v = p->virtual_stages;
     if (!abstract && set_layer_split(e, split, f, err)) return -1;

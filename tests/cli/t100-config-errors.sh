@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..17
+echo 1..18
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -27,8 +27,11 @@ check "wrong type: path and what was expected" \
     "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got the string \"four\"'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
-check "TP*PP*DP != GPUs: names the product and the cluster size" \
-    "[ $rc -eq 1 ] && one_line && says 'default.json: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs'"
+check "TP*PP*DP != GPUs: names the product, the cluster size and the DP that fits" \
+    "[ $rc -eq 1 ] && one_line && says 'default.json: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs (12 nodes x 8): dp = 2 fits, or leave dp out to derive it'"
+run "$ROOT/configs/experiments/default.json" --set cluster.nodes=24 --set parallel.global_batch_size=192 --set parallel.dp=null
+check "... and with dp left out (--set parallel.dp=null) it is derived (24 nodes: DP 2)" \
+    "[ $rc -eq 0 ] && grep -q 'TP 8, PP 12, DP 2,' '$TMP/out'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
 check "layers not divisible by PP*v: names the model file" \
