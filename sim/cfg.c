@@ -255,10 +255,12 @@ static int item_sets(const char *item, const char *key)
 }
 
 /* Before applying ov->items[i]: remove from 'root' the alternatives of its
-** key that no earlier item set. */
+** key that no earlier item set (not for "key=null", which only unsets). */
 static void drop_alternatives(cJSON *root, const cfg_overrides *ov, int i)
 {
     const int n_groups = (int)(sizeof alternative_keys / sizeof alternative_keys[0]);
+    const char *eq = strchr(ov->items[i], '=');
+    if (!eq || strcmp(eq + 1, "null") == 0) return;
     for (int g = 0; g < n_groups; g++) {
         const char *const *keys = alternative_keys[g];
         int in_group = 0;

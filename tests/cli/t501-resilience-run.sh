@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..35
+echo 1..36
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -136,6 +136,9 @@ check "--set without a config (--model): usage error" \
 rc=$?
 check "job_mtbf_h 3 = node_mtbf_h 72 on 24 nodes (replacing the file's rate); two rates by --set: error naming the ways" \
     "grep -q '^ckpt ' '$TMP/job.txt' && tail -n +2 '$TMP/node.txt' >'$TMP/n2' && tail -n +2 '$TMP/job.txt' >'$TMP/j2' && cmp -s '$TMP/n2' '$TMP/j2' && [ $rc -eq 1 ] && grep -q 'gpu_mtbf_h and job_mtbf_h each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, job_mtbf_h' '$TMP/err'"
+"$BIN" resilience "$CFG" --quiet --duration-h 24 --set failures.job_mtbf_h=null >"$TMP/null.txt" 2>&1
+check "--set failures.job_mtbf_h=null only unsets that key: the file's node_mtbf_h stays" \
+    "grep -q '^ckpt ' '$TMP/null.txt' && sed -n '2,/^\$/p' '$TMP/plans.txt' >'$TMP/p2' && sed -n '2,/^\$/p' '$TMP/null.txt' >'$TMP/u2' && cmp -s '$TMP/p2' '$TMP/u2'"
 # the fixed shapes name the nodes they leave idle (they serve as spares)
 check "plans: ckpt runs 16 of its 24 nodes, Varuna 16 of the 28 live ones" \
     "grep -q '^  ckpt: *PP 16 x DP 1 on 16 of 24 nodes (8 spare),' '$TMP/plans.txt' && grep -q '^  varuna: *PP 16 x DP 1 on 16 of 28 nodes (12 spare),' '$TMP/plans.txt'"
