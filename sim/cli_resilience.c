@@ -380,124 +380,143 @@ static int check_shape_keys(const run_config *rc, const oracle_info *inf, const 
     return -1;
 }
 
-int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const cli_opts *o)
+/* The failure stream of rc, its run length and job size settled: the config's
+** or --seed/--duration-h/--failure-trace, with the rate keys turned into a
+** node MTBF. NULL after printing the error. */
+static fail_source *open_stream(run_config *rc, const oracle_info *inf, const cli_opts *o)
 {
     char err[1024] = "";
-    int kinds[RES_N_SCHEMES], n_kinds = rcfg->n_schemes;
-    memcpy(kinds, rcfg->schemes, sizeof kinds);
-    if (o->schemes && parse_schemes(o->schemes, 0, kinds, &n_kinds)) return CLI_USAGE;
-    oracle_info inf;
-    oracle_get_info(orcs[kinds[0]], &inf);
-    run_config rc = *rcfg;
-    if (o->seed >= 0) rc.fail.seed = (unsigned long)o->seed;
-    if (o->duration_h > 0) rc.fail.duration_s = o->duration_h * 3600;
+    if (o->seed >= 0) rc->fail.seed = (unsigned long)o->seed;
+    if (o->duration_h > 0) rc->fail.duration_s = o->duration_h * 3600;
     if (o->trace) {
-        snprintf(rc.fail.trace_path, sizeof rc.fail.trace_path, "%s", o->trace);
-        rc.fail.source = is_failure_csv(o->trace) ? RUN_SRC_CSV : RUN_SRC_TRACE;
-        if (o->duration_h <= 0) rc.fail.duration_s = 0;
+        snprintf(rc->fail.trace_path, sizeof rc->fail.trace_path, "%s", o->trace);
+        rc->fail.source = is_failure_csv(o->trace) ? RUN_SRC_CSV : RUN_SRC_TRACE;
+        if (o->duration_h <= 0) rc->fail.duration_s = 0;
     }
-    if (rc.fail.gpu_mtbf_s > 0) rc.fail.random.node_mtbf_s = rc.fail.gpu_mtbf_s / inf.gpus_per_node;
-    int job = rc.res.n_nodes;
-    if (rc.fail.job_mtbf_s > 0) rc.fail.random.node_mtbf_s = rc.fail.job_mtbf_s * (job > 0 ? job : 1);
-    if (rc.fail.source != RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) return CLI_ERR;
+    if (rc->fail.gpu_mtbf_s > 0) rc->fail.random.node_mtbf_s = rc->fail.gpu_mtbf_s / inf->gpus_per_node;
+    int job = rc->res.n_nodes;
+    if (rc->fail.job_mtbf_s > 0) rc->fail.random.node_mtbf_s = rc->fail.job_mtbf_s * (job > 0 ? job : 1);
+    if (rc->fail.source != RUN_SRC_TRACE && check_shape_keys(rc, inf, o->config)) return NULL;
     fail_source *src = NULL;
-    int cluster = job + rc.res.n_spares;
-    if (rc.fail.source == RUN_SRC_TRACE) src = fail_trace_load(rc.fail.trace_path, rc.fail.startup_s, err, sizeof err);
-    else if (rc.fail.source == RUN_SRC_CSV) src = fail_csv_load(rc.fail.trace_path, cluster, err, sizeof err);
-    else {
-        rc.fail.random.horizon_s = rc.fail.duration_s;
-        src = fail_random_new(&rc.fail.random, cluster, rc.fail.seed, err, sizeof err);
+    int cluster = job + rc->res.n_spares;
+    if (rc->fail.source == RUN_SRC_TRACE) {
+        src = fail_trace_load(rc->fail.trace_path, rc->fail.startup_s, err, sizeof err);
+    } else if (rc->fail.source == RUN_SRC_CSV) {
+        src = fail_csv_load(rc->fail.trace_path, cluster, err, sizeof err);
+    } else {
+        rc->fail.random.horizon_s = rc->fail.duration_s;
+        src = fail_random_new(&rc->fail.random, cluster, rc->fail.seed, err, sizeof err);
     }
     if (!src) {
         fprintf(stderr, "dtsim resilience: %s\n", err);
-        return CLI_ERR;
+        return NULL;
     }
-    if (rc.fail.source != RUN_SRC_RANDOM && !(rc.fail.duration_s > 0) && !(fail_end_s(src) > 0)) {
+    if (rc->fail.source != RUN_SRC_RANDOM && !(rc->fail.duration_s > 0) && !(fail_end_s(src) > 0)) {
         fprintf(stderr, "dtsim resilience: %s: no event after time 0, so no run length: give "
-                        "--duration-h\n", rc.fail.trace_path);
+                        "--duration-h\n", rc->fail.trace_path);
         fail_free(src);
-        return CLI_ERR;
+        return NULL;
     }
-    if (rc.fail.source == RUN_SRC_TRACE && rc.res.n_nodes < 1) rc.res.n_nodes = peak_nodes(src);
-    if (rc.fail.source == RUN_SRC_TRACE && check_shape_keys(&rc, &inf, o->config)) {
+    if (rc->fail.source == RUN_SRC_TRACE && rc->res.n_nodes < 1) rc->res.n_nodes = peak_nodes(src);
+    if (rc->fail.source == RUN_SRC_TRACE && check_shape_keys(rc, inf, o->config)) {
         fail_free(src);
-        return CLI_ERR;
+        return NULL;
     }
-    double mtbf = job_mtbf_s(&rc, src, rc.res.n_nodes);
-    int runs = rc.fail.source == RUN_SRC_RANDOM ? o->runs : 1;
-    if (o->runs > 1 && runs == 1)
-        fprintf(stderr, "dtsim resilience: a replayed trace is deterministic: one run\n");
-    run_params prm = {.duration_s = rc.fail.duration_s, .detect_s = rc.fail.detect_s};
-    double span = rc.fail.duration_s > 0 ? rc.fail.duration_s : fail_end_s(src);
+    return src;
+}
+
+/* What the runs produce: per scheme and run, goodput, samples/s and the
+** buckets' fractions of wall time; per scheme its healthy rate, steady
+** overhead, oracle calls and starting plan; the first run's series (--csv). */
+enum { M_GOODPUT = 0, M_SPS, M_B0, M_N = M_B0 + RUN_N_BUCKETS };
+typedef struct {
+    int kinds[RES_N_SCHEMES], n_kinds, runs;
+    double *vals;                 /* [n_kinds][runs][M_N] */
+    double *series;               /* [n_bins][n_kinds] samples/s, or NULL */
+    int n_bins;
+    double bin_s;
+    double base_sps[RES_N_SCHEMES], overhead[RES_N_SCHEMES];
+    long calls[RES_N_SCHEMES];
+    char plans[RES_N_SCHEMES][RUN_PLAN_TEXT];
+} outcome;
+
+/* A random stream's source for seed 'seed' in place of *src: 0, or -1 after
+** printing the error. */
+static int reseed(fail_source **src, run_config *rc, unsigned long seed)
+{
+    char err[1024] = "";
+    fail_free(*src);
+    *src = fail_random_new(&rc->fail.random, rc->res.n_nodes + rc->res.n_spares, seed, err,
+                           sizeof err);
+    if (*src) return 0;
+    fprintf(stderr, "dtsim resilience: %s\n", err);
+    return -1;
+}
+
+/* Every scheme of 'out' on the same stream; a random stream once per seed
+** seed..seed+runs-1. 0, or CLI_ERR after printing the error. */
+static int run_schemes(run_config *rc, fail_source **src, const oracle *const *orcs,
+                       double job_mtbf, const cli_opts *o, outcome *out)
+{
+    char err[1024] = "";
+    int runs = out->runs, random = rc->fail.source == RUN_SRC_RANDOM;
+    run_params prm = {.duration_s = rc->fail.duration_s, .detect_s = rc->fail.detect_s};
+    double span = rc->fail.duration_s > 0 ? rc->fail.duration_s : fail_end_s(*src);
     prm.series_dt_s = o->csv ? fmax(span / 500, 1.0) : 0;
     int stderr_tty = isatty(2) && !o->quiet;
-    /* per scheme, per run: goodput, samples/s, buckets */
-    enum { M_GOODPUT = 0, M_SPS, M_B0, M_N = M_B0 + RUN_N_BUCKETS };
-    double *vals = calloc((size_t)n_kinds * M_N * runs, sizeof *vals);
-    double *series = NULL;
-    int n_bins = 0;
-    double bin_s = 0, base_sps[RES_N_SCHEMES] = {0}, overhead[RES_N_SCHEMES] = {0};
-    long calls[RES_N_SCHEMES] = {0};
-    char plans[RES_N_SCHEMES][RUN_PLAN_TEXT] = {{0}};
-    int code = CLI_OK;
-    if (!vals) { code = CLI_ERR; goto done; }
-    for (int k = 0; k < n_kinds; k++) {
+    for (int k = 0; k < out->n_kinds; k++) {
+        int kind = out->kinds[k];
         for (int r = 0; r < runs; r++) {
-            if (rc.fail.source == RUN_SRC_RANDOM && r > 0) {
-                fail_free(src);
-                src = fail_random_new(&rc.fail.random, cluster, rc.fail.seed + (unsigned long)r, err,
-                                      sizeof err);
-                if (!src) { fprintf(stderr, "dtsim resilience: %s\n", err); code = CLI_ERR; goto done; }
-            }
-            res_scheme *s = res_new(kinds[k], &rc.res, mtbf);
-            progress_arg pa = {.scheme = res_names[kinds[k]], .run = r, .n_runs = runs, .quiet = !stderr_tty};
+            if (random && r > 0 && reseed(src, rc, rc->fail.seed + (unsigned long)r)) return CLI_ERR;
+            res_scheme *s = res_new(kind, &rc->res, job_mtbf);
+            progress_arg pa = {.scheme = res_names[kind], .run = r, .n_runs = runs, .quiet = !stderr_tty};
             run_result res;
-            if (!s || run_simulate(&prm, src, orcs[kinds[k]], s, &res, progress, &pa, err, sizeof err)) {
+            if (!s || run_simulate(&prm, *src, orcs[kind], s, &res, progress, &pa, err, sizeof err)) {
                 if (stderr_tty) fprintf(stderr, "\n");
                 fprintf(stderr, "dtsim resilience: %s%s%s: %s\n", o->config ? o->config : "",
-                        o->config ? ": " : "", res_names[kinds[k]], s ? err : "out of memory");
+                        o->config ? ": " : "", res_names[kind], s ? err : "out of memory");
                 res_free(s);
-                code = CLI_ERR;
-                goto done;
+                return CLI_ERR;
             }
-            double *v = vals + ((size_t)k * runs + r) * M_N;
+            double *v = out->vals + ((size_t)k * runs + r) * M_N;
             v[M_GOODPUT] = res.goodput_frac;
             v[M_SPS] = res.samples_per_s;
             for (int b = 0; b < RUN_N_BUCKETS; b++) v[M_B0 + b] = res.bucket_s[b] / res.wall_s;
-            base_sps[k] = res.base_samples_per_s;
-            overhead[k] = s->steady_overhead_frac(s->st);
-            calls[k] += res.n_oracle_calls;
-            if (r == 0) snprintf(plans[k], sizeof plans[k], "%s", res.plan);
+            out->base_sps[k] = res.base_samples_per_s;
+            out->overhead[k] = s->steady_overhead_frac(s->st);
+            out->calls[k] += res.n_oracle_calls;
+            if (r == 0) snprintf(out->plans[k], sizeof out->plans[k], "%s", res.plan);
             if (o->csv && r == 0) {
-                if (!series) {
-                    n_bins = res.n_bins;
-                    bin_s = res.bin_s;
-                    series = calloc((size_t)n_bins * n_kinds + 1, sizeof *series);
+                if (!out->series) {
+                    out->n_bins = res.n_bins;
+                    out->bin_s = res.bin_s;
+                    out->series = calloc((size_t)out->n_bins * out->n_kinds + 1, sizeof *out->series);
                 }
-                for (int b = 0; series && b < n_bins && b < res.n_bins; b++)
-                    series[(size_t)b * n_kinds + k] = res.bin_samples_per_s[b];
+                for (int b = 0; out->series && b < out->n_bins && b < res.n_bins; b++)
+                    out->series[(size_t)b * out->n_kinds + k] = res.bin_samples_per_s[b];
             }
             run_result_free(&res);
             res_free(s);
-            if (rc.fail.source == RUN_SRC_RANDOM && r == 0 && runs > 1) {
-                /* rewind to seed 0 is implicit: next run re-creates the source */
-            }
         }
-        if (rc.fail.source == RUN_SRC_RANDOM && runs > 1) {
-            fail_free(src);
-            src = fail_random_new(&rc.fail.random, cluster, rc.fail.seed, err, sizeof err);
-            if (!src) { fprintf(stderr, "dtsim resilience: %s\n", err); code = CLI_ERR; goto done; }
-        }
+        /* the next scheme replays the same seeds from the first */
+        if (random && runs > 1 && reseed(src, rc, rc->fail.seed)) return CLI_ERR;
     }
     if (stderr_tty) fprintf(stderr, "\r%60s\r", "");
-    /* the table */
-    table_printf(o, "%d nodes", rc.res.n_nodes);
-    if (rc.res.n_spares > 0) table_printf(o, " + %d spares", rc.res.n_spares);
+    return 0;
+}
+
+/* The table (mean, and the 95% half-width over runs), the plans, and
+** --json. 0, or CLI_ERR if the JSON cannot be written. */
+static int report(const run_config *rc, const cli_opts *o, const outcome *out)
+{
+    int runs = out->runs, code = CLI_OK;
+    table_printf(o, "%d nodes", rc->res.n_nodes);
+    if (rc->res.n_spares > 0) table_printf(o, " + %d spares", rc->res.n_spares);
     table_printf(o, ", %s, ",
-                 rc.fail.source == RUN_SRC_RANDOM ? "random failures" : rc.fail.trace_path);
+                 rc->fail.source == RUN_SRC_RANDOM ? "random failures" : rc->fail.trace_path);
     if (runs > 1)
-        table_printf(o, "mean and 95%% interval over %d runs (seeds %lu..%lu)", runs, rc.fail.seed,
-               rc.fail.seed + runs - 1);
+        table_printf(o, "mean and 95%% interval over %d runs (seeds %lu..%lu)", runs, rc->fail.seed,
+                     rc->fail.seed + runs - 1);
     else
         table_printf(o, "one run");
     /* a config changed by --set says so, as `dtsim run` reports do */
@@ -509,16 +528,17 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     table_printf(o, "\n");
     cJSON *js = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(js, "schemes");
     cJSON_AddNumberToObject(js, "runs", runs);
-    cJSON_AddNumberToObject(js, "nodes", rc.res.n_nodes);
+    cJSON_AddNumberToObject(js, "nodes", rc->res.n_nodes);
     if (set_text[0]) cJSON_AddStringToObject(js, "overrides", set_text);
-    for (int k = 0; k < n_kinds; k++) {
+    for (int k = 0; k < out->n_kinds; k++) {
+        const char *name = res_names[out->kinds[k]];
         double x[MAX_RUNS];
         double m[M_N], h[M_N];
         for (int q = 0; q < M_N; q++) {
-            for (int r = 0; r < runs; r++) x[r] = vals[((size_t)k * runs + r) * M_N + q];
+            for (int r = 0; r < runs; r++) x[r] = out->vals[((size_t)k * runs + r) * M_N + q];
             mean_ci(x, runs, &m[q], &h[q]);
         }
-        table_printf(o, "%-8s %9.4f %11.3f %9.4f", res_names[kinds[k]], m[M_GOODPUT], m[M_SPS], overhead[k]);
+        table_printf(o, "%-8s %9.4f %11.3f %9.4f", name, m[M_GOODPUT], m[M_SPS], out->overhead[k]);
         for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9.4f", m[M_B0 + b]);
         table_printf(o, "\n");
         if (runs > 1) {
@@ -527,25 +547,25 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
             table_printf(o, "\n");
         }
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "scheme", res_names[kinds[k]]);
+        cJSON_AddStringToObject(e, "scheme", name);
         cJSON_AddNumberToObject(e, "goodput", m[M_GOODPUT]);
         cJSON_AddNumberToObject(e, "goodput_ci95", h[M_GOODPUT]);
         cJSON_AddNumberToObject(e, "samples_per_s", m[M_SPS]);
         cJSON_AddNumberToObject(e, "samples_per_s_ci95", h[M_SPS]);
-        cJSON_AddNumberToObject(e, "healthy_samples_per_s", base_sps[k]);
-        cJSON_AddNumberToObject(e, "steady_overhead", overhead[k]);
-        cJSON_AddNumberToObject(e, "oracle_calls", (double)calls[k]);
-        cJSON_AddStringToObject(e, "plan", plans[k]);
+        cJSON_AddNumberToObject(e, "healthy_samples_per_s", out->base_sps[k]);
+        cJSON_AddNumberToObject(e, "steady_overhead", out->overhead[k]);
+        cJSON_AddNumberToObject(e, "oracle_calls", (double)out->calls[k]);
+        cJSON_AddStringToObject(e, "plan", out->plans[k]);
         cJSON *bk = cJSON_AddObjectToObject(e, "time_frac");
         for (int b = 0; b < RUN_N_BUCKETS; b++) cJSON_AddNumberToObject(bk, run_bucket_names[b], m[M_B0 + b]);
         cJSON_AddItemToArray(arr, e);
     }
     /* after a blank line, so the table stays a block ($1 of a row is its scheme) */
     table_printf(o, "\nplans at the start:\n");
-    for (int k = 0; k < n_kinds; k++) {
+    for (int k = 0; k < out->n_kinds; k++) {
         char name[16];
-        snprintf(name, sizeof name, "%s:", res_names[kinds[k]]);
-        table_printf(o, "  %-9s %s\n", name, plans[k]);
+        snprintf(name, sizeof name, "%s:", res_names[out->kinds[k]]);
+        table_printf(o, "  %-9s %s\n", name, out->plans[k]);
     }
     if (o->json) {
         char *txt = cJSON_Print(js);
@@ -555,24 +575,51 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
         cJSON_free(txt);
     }
     cJSON_Delete(js);
-    if (o->csv && series) {
-        FILE *f = fopen(o->csv, "w");
-        if (!f) { fprintf(stderr, "dtsim resilience: cannot write %s\n", o->csv); code = CLI_ERR; }
-        else {
-            fprintf(f, "time_h");
-            for (int k = 0; k < n_kinds; k++) fprintf(f, ",%s", res_names[kinds[k]]);
-            fprintf(f, "\n");
-            for (int b = 0; b < n_bins; b++) {
-                fprintf(f, "%.4f", (b + 0.5) * bin_s / 3600);
-                for (int k = 0; k < n_kinds; k++) fprintf(f, ",%.6g", series[(size_t)b * n_kinds + k]);
-                fprintf(f, "\n");
-            }
-            fclose(f);
-        }
+    return code;
+}
+
+/* --csv: samples/s per bin of the first run, one column per scheme. */
+static int write_series(const cli_opts *o, const outcome *out)
+{
+    FILE *f = fopen(o->csv, "w");
+    if (!f) {
+        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->csv);
+        return CLI_ERR;
     }
-done:
-    free(vals);
-    free(series);
+    fprintf(f, "time_h");
+    for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%s", res_names[out->kinds[k]]);
+    fprintf(f, "\n");
+    for (int b = 0; b < out->n_bins; b++) {
+        fprintf(f, "%.4f", (b + 0.5) * out->bin_s / 3600);
+        for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%.6g", out->series[(size_t)b * out->n_kinds + k]);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    return CLI_OK;
+}
+
+int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const cli_opts *o)
+{
+    outcome out = {.n_kinds = rcfg->n_schemes};
+    memcpy(out.kinds, rcfg->schemes, sizeof out.kinds);
+    if (o->schemes && parse_schemes(o->schemes, 0, out.kinds, &out.n_kinds)) return CLI_USAGE;
+    oracle_info inf;
+    oracle_get_info(orcs[out.kinds[0]], &inf);
+    run_config rc = *rcfg;
+    fail_source *src = open_stream(&rc, &inf, o);
+    if (!src) return CLI_ERR;
+    double mtbf = job_mtbf_s(&rc, src, rc.res.n_nodes);
+    out.runs = rc.fail.source == RUN_SRC_RANDOM ? o->runs : 1;
+    if (o->runs > 1 && out.runs == 1)
+        fprintf(stderr, "dtsim resilience: a replayed trace is deterministic: one run\n");
+    out.vals = calloc((size_t)out.n_kinds * M_N * out.runs, sizeof *out.vals);
+    int code = out.vals ? run_schemes(&rc, &src, orcs, mtbf, o, &out) : CLI_ERR;
+    if (code == CLI_OK) {
+        code = report(&rc, o, &out);
+        if (o->csv && out.series && write_series(o, &out) != CLI_OK) code = CLI_ERR;
+    }
+    free(out.vals);
+    free(out.series);
     fail_free(src);
     return code;
 }
