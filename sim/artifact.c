@@ -27,7 +27,8 @@
 **     slowdown already in force) and sets the x1.5 slowdown, the first one
 **     since the pipelines were formed also half the step's remaining time; a global
 **     rendezvous lists nodes in the order they became ready, a local one in
-**     the order they were added.
+**     the order they were added; pipelines are laid out stage-major, and
+**     they stand until a rendezvous ends (a removal meanwhile is failed over).
 */
 #include "artifact.h"
 
@@ -501,10 +502,16 @@ static int bamboo_fresh(art_ctx *c, double t)
     if (!c->slot_node || !c->dd) return -1;
     const int *seq = c->rdv_global ? c->ready_seq : c->add_seq;
     int n_seq = c->rdv_global ? c->n_ready_seq : c->n_add_seq;
+    /* stage-major: the k-th listed node runs stage k / P of pipeline k % P
+    ** (slot = pipeline * S + stage) */
     int k = 0;
     for (int j = 0; j < n_seq && k < c->P * S; j++) {
         int i = seq[j];
-        if (c->state[i] == N_READY && c->slot[i] < 0) { c->slot[i] = k; c->slot_node[k++] = i; }
+        if (c->state[i] != N_READY || c->slot[i] >= 0) continue;
+        int q = (k % c->P) * S + k / c->P;
+        c->slot[i] = q;
+        c->slot_node[q] = i;
+        k++;
     }
     if (c->P < 1) { c->status = S_STOPPED; return 0; }
     oracle_table_row r;
@@ -534,23 +541,30 @@ static int bamboo_waiting(const art_ctx *c)
     return w;
 }
 
-/* A removal while training: the predecessor of a running node takes its
-** stage (fatal if either already runs two). Any removal sets the slowdown;
-** the first one since the pipelines were formed (running node, standby or
-** one still starting) also adds half its remaining time to the step in
-** flight: "plus half the failure-to-next-step time once" (RESILIENCE.md §6). */
-static int bamboo_failover(art_ctx *c, double t, int k)
+/* The node of slot k is gone: its predecessor in the pipeline takes its
+** stage. 1 if that is fatal (either already runs two stages, or the
+** predecessor is gone too). */
+static int bamboo_take_over(art_ctx *c, int k)
 {
     int S = c->prm->bamboo_stages;
-    if (k >= 0) {
-        int p = k / S, i = k % S, pred = p * S + (i + S - 1) % S;
-        c->slot_node[k] = -1;
-        if (c->dd[k] || c->dd[pred] || c->slot_node[pred] < 0) {
-            c->out->fatal_failures++;
-            return bamboo_rdv(c, t, 1);
-        }
-        c->dd[pred] = 1;
-        c->overloaded++;
+    int p = k / S, i = k % S, pred = p * S + (i + S - 1) % S;
+    c->slot_node[k] = -1;
+    if (c->dd[k] || c->dd[pred] || c->slot_node[pred] < 0) return 1;
+    c->dd[pred] = 1;
+    c->overloaded++;
+    return 0;
+}
+
+/* A removal while training: a running node's predecessor takes its stage
+** (fatal: a global rendezvous). Any removal sets the slowdown; the first one
+** since the pipelines were formed (running node, standby or one still
+** starting) also adds half its remaining time to the step in flight: "plus
+** half the failure-to-next-step time once" (RESILIENCE.md §6). */
+static int bamboo_failover(art_ctx *c, double t, int k)
+{
+    if (k >= 0 && bamboo_take_over(c, k)) {
+        c->out->fatal_failures++;
+        return bamboo_rdv(c, t, 1);
     }
     int first = c->slow == 1;
     c->slow = c->prm->bamboo_slowdown;
@@ -588,7 +602,15 @@ static int bamboo_event(art_ctx *c, const aev *e)
         c->slot[e->node] = -1;
         c->listed[e->node] = 0;
         if (c->started) o->acc_ms[ART_FALLBACK] += c->cur_step_ms * c->slow;
-        if (c->status == S_RDV) return was_listed ? bamboo_rdv(c, e->t_ms, c->rdv_global) : 0;
+        if (c->status == S_RDV) {
+            /* the old pipelines stand until the rendezvous ends: losing one
+            ** of their nodes is checked as a failover (rule 13) */
+            if (k >= 0 && bamboo_take_over(c, k)) {
+                o->fatal_failures++;
+                return bamboo_rdv(c, e->t_ms, 1);
+            }
+            return was_listed ? bamboo_rdv(c, e->t_ms, c->rdv_global) : 0;
+        }
         if (c->status != S_RUNNING) return 0;
         return bamboo_failover(c, e->t_ms, k);
     }
