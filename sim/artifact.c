@@ -28,7 +28,9 @@
 **     since the pipelines were formed also half the step's remaining time; a global
 **     rendezvous lists nodes in the order they became ready, a local one in
 **     the order they were added; pipelines are laid out stage-major, and
-**     they stand until a rendezvous ends (a removal meanwhile is failed over).
+**     they stand until a rendezvous ends (a removal meanwhile is failed over);
+**     a fatal failure while training books its restart and stops training
+**     until a node is ready, whose global rendezvous books another.
 */
 #include "artifact.h"
 
@@ -192,6 +194,7 @@ typedef struct {
     int *add_seq, *ready_seq; /* node ids in order of add / of ready (dict order) */
     int n_add_seq, n_ready_seq;
     int P, overloaded, rdv_global;
+    double rdv_t0_ms;         /* when the current rendezvous (re)started */
     double slow;
 } art_ctx;
 
@@ -470,7 +473,10 @@ static int bamboo_rdv(art_ctx *c, double t, int global)
     double pause_ms;
     if (global) {
         pause_ms = c->prm->bamboo_fatal_ms;
-        c->out->acc_ms[ART_RESTART] += pause_ms;
+        /* a global rendezvous takes its list after the removals of the
+        ** millisecond it starts in: they do not charge it again (rule 15) */
+        if (!(c->status == S_RDV && c->rdv_global && t == c->rdv_t0_ms))
+            c->out->acc_ms[ART_RESTART] += pause_ms;
     } else {
         oracle_table_row r;
         row(c, n_ready(c), &r);
@@ -481,6 +487,7 @@ static int bamboo_rdv(art_ctx *c, double t, int global)
     c->ver++;
     c->status = S_RDV;
     c->rdv_global = global;
+    c->rdv_t0_ms = t;
     return apush(&c->h, t + pause_ms, global ? EV_RDV_GLOBAL : EV_RDV_LOCAL, -1, c->ver);
 }
 
@@ -555,16 +562,22 @@ static int bamboo_take_over(art_ctx *c, int k)
     return 0;
 }
 
-/* A removal while training: a running node's predecessor takes its stage
-** (fatal: a global rendezvous). Any removal sets the slowdown; the first one
-** since the pipelines were formed (running node, standby or one still
-** starting) also adds half its remaining time to the step in flight: "plus
-** half the failure-to-next-step time once" (RESILIENCE.md §6). */
+/* A removal while training: a running node's predecessor takes its stage.
+** Fatal: the restart is booked, but training stops (the step in flight is
+** lost, the slowdown gone) until a node becomes ready, which starts the
+** global rendezvous (rule 15). Any other removal sets the slowdown; the
+** first one since the pipelines were formed (running node, standby or one
+** still starting) also adds half its remaining time to the step in flight:
+** "plus half the failure-to-next-step time once" (RESILIENCE.md §6). */
 static int bamboo_failover(art_ctx *c, double t, int k)
 {
     if (k >= 0 && bamboo_take_over(c, k)) {
         c->out->fatal_failures++;
-        return bamboo_rdv(c, t, 1);
+        c->out->acc_ms[ART_RESTART] += c->prm->bamboo_fatal_ms;
+        c->status = S_STOPPED;
+        c->slow = 1;
+        c->ver++;
+        return 0;
     }
     int first = c->slow == 1;
     c->slow = c->prm->bamboo_slowdown;
@@ -602,17 +615,15 @@ static int bamboo_event(art_ctx *c, const aev *e)
         c->slot[e->node] = -1;
         c->listed[e->node] = 0;
         if (c->started) o->acc_ms[ART_FALLBACK] += c->cur_step_ms * c->slow;
-        if (c->status == S_RDV) {
-            /* the old pipelines stand until the rendezvous ends: losing one
-            ** of their nodes is checked as a failover (rule 13) */
-            if (k >= 0 && bamboo_take_over(c, k)) {
-                o->fatal_failures++;
-                return bamboo_rdv(c, e->t_ms, 1);
-            }
-            return was_listed ? bamboo_rdv(c, e->t_ms, c->rdv_global) : 0;
+        if (c->status == S_RUNNING) return bamboo_failover(c, e->t_ms, k);
+        /* the old pipelines stand until a rendezvous ends, or while stopped
+        ** after a fatal failure: losing one of their nodes is checked as a
+        ** failover (rules 13, 15); stopped, a fatal one is only counted */
+        if (k >= 0 && bamboo_take_over(c, k)) {
+            o->fatal_failures++;
+            return c->status == S_RDV ? bamboo_rdv(c, e->t_ms, 1) : 0;
         }
-        if (c->status != S_RUNNING) return 0;
-        return bamboo_failover(c, e->t_ms, k);
+        return c->status == S_RDV && was_listed ? bamboo_rdv(c, e->t_ms, c->rdv_global) : 0;
     }
     case EV_STEP: {
         if (e->ver != c->ver || c->status != S_RUNNING) return 0;

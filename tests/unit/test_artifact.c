@@ -118,11 +118,12 @@ static const struct {
     {"scale_p3", "GPT-3-6_7b", "varuna", 0.0769},
     /* Oobleck 6.7B on scale_gcp: 4 steps too many (111 vs 107), same span */
     {"scale_gcp", "GPT-3-6_7b", "oobleck", 0.0374},
-    /* Bamboo on scale_p3: 12 and 19 steps too many (a stall of ~2,100-2,700 s
-    ** is missing); fatal failures now right (test_bamboo_fatal_on_scale_traces) */
-    {"scale_p3", "BERT-large", "bamboo", 0.0369},  /* 0.0417 before rule 13, 0.0476 before
-                                                   ** the once-only extension */
-    {"scale_p3", "GPT-2-ours", "bamboo", 0.0350},  /* 0.0345, 0.0466 */
+    /* Bamboo on scale_p3 GPT-2: samples/s 1.04% high, 5 steps too many (its
+    ** stalls are 650 s shorter than the artifact's); counts right
+    ** (test_bamboo_counts_on_scale_traces) */
+    {"scale_p3", "GPT-2-ours", "bamboo", 0.0104},  /* 0.0350 before rule 15, 0.0345 before
+                                                   ** rules 13-14, 0.0466 before the
+                                                   ** once-only extension */
 };
 enum { N_KNOWN_GAPS = sizeof known_gaps / sizeof known_gaps[0] };
 
@@ -209,12 +210,16 @@ static void test_ready_node_not_in_its_rendezvous(void **state)
     assert_int_equal((long)(res.acc_ms[ART_FALLBACK] / 1e12), 1);
 }
 
-/* Rules 13 and 14 (Bamboo): a removal during a rendezvous is a failover check
-** on the pipelines that still stand, and pipelines are laid out stage-major.
-** They make the global restarts the artifact counts come out: fatal failures
-** on scale_gcp BERT-large 2, GPT-2 3, scale_p3 BERT-large 8, GPT-2 11
-** (oobleck_sim_results.csv). Before them: 3, 2, 4, 2. Asserted within 1. */
-static void test_bamboo_fatal_on_scale_traces(void **state)
+/* Rules 13-15 (Bamboo): a removal during a rendezvous, or while stopped, is a
+** failover check on the pipelines that still stand; pipelines are laid out
+** stage-major; a fatal failure while training books its restart and stops
+** until a node is ready, whose global rendezvous books another. They make
+** the artifact's counts come out on the four running scale rows
+** (oobleck_sim_results.csv): fatal failures exactly (scale_gcp BERT-large 2,
+** GPT-2 3; scale_p3 8, 11; before the rules 3, 2, 4, 2), and the restart
+** time, 30 s per global rendezvous, within one rendezvous (5, 6, 16, 20 of
+** them; before: 4, 5, 12, 18 at the same fatal counts without rule 15). */
+static void test_bamboo_counts_on_scale_traces(void **state)
 {
     (void)state;
     static const char *const traces[] = {"scale_gcp", "scale_gcp", "scale_p3", "scale_p3"};
@@ -223,10 +228,13 @@ static void test_bamboo_fatal_on_scale_traces(void **state)
         art_result res;
         ref_row r = replay_row(traces[i], models[i], "bamboo", &res);
         long want = (long)r.v[2];
-        if (labs((long)res.fatal_failures - want) > 1)
-            print_error("%s %s: %ld fatal failures, artifact %ld\n", r.trace, r.model,
-                        (long)res.fatal_failures, want);
-        assert_true(labs((long)res.fatal_failures - want) <= 1);
+        double restart_ms = r.v[6];
+        if ((long)res.fatal_failures != want || fabs(res.acc_ms[ART_RESTART] - restart_ms) > 30000)
+            print_error("%s %s: %ld fatal failures, restart %.0f ms; artifact %ld, %.0f ms\n",
+                        r.trace, r.model, (long)res.fatal_failures, res.acc_ms[ART_RESTART], want,
+                        restart_ms);
+        assert_int_equal(res.fatal_failures, want);
+        assert_true(fabs(res.acc_ms[ART_RESTART] - restart_ms) <= 30000);
     }
 }
 
@@ -281,7 +289,7 @@ static void test_artifact_rows(void **state)
         n_match++;
     }
     assert_int_equal(n_gap, N_KNOWN_GAPS);
-    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 78 rows */
+    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 79 rows */
     oracle_table_free(tbl);
 }
 
@@ -320,7 +328,7 @@ int main(void)
         cmocka_unit_test(test_readme_vector_oobleck),
         cmocka_unit_test(test_span_ends_at_last_step),
         cmocka_unit_test(test_ready_node_not_in_its_rendezvous),
-        cmocka_unit_test(test_bamboo_fatal_on_scale_traces),
+        cmocka_unit_test(test_bamboo_counts_on_scale_traces),
     };
     return RUN_TESTS("artifact", tests);
 }
