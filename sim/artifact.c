@@ -22,7 +22,8 @@
 **   - Varuna: the first start waits its restart minus the checkpoint; a
 **     checkpoint is folded into the step that follows it (after every 10th
 **     scheduled step and at each restart after a removal) and fails if a
-**     removal comes before that step ends;
+**     removal comes before that step ends; samples/s is the time-weighted
+**     mean of a step plot from the first rendezvous's start;
 **   - Bamboo: any removal while training costs the current step (times the
 **     slowdown already in force) and sets the x1.5 slowdown, the first one
 **     since the pipelines were formed also half the step's remaining time; a global
@@ -184,6 +185,7 @@ typedef struct {
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
     int k_since_ckpt, have_ckpt;
     long n_sched;
+    double first_rdv_ms;      /* when the first rendezvous began (-1: not yet) */
     double prev_ms, *ser_x, *ser_y;
     int n_ser, cap_ser;
     /* Bamboo */
@@ -342,8 +344,8 @@ static int oobleck_event(art_ctx *c, const aev *e)
 
 /* ---- Varuna --------------------------------------------------------------------- */
 
-/* Append a throughput point (time, samples/s); Varuna's series holds every
-** step twice. */
+/* Append a throughput point (time, samples/s). Varuna's series is a step
+** plot: two points per completed step (rule 16). */
 static int series_add(art_ctx *c, double t, double y)
 {
     if (c->n_ser == c->cap_ser) {
@@ -414,11 +416,17 @@ static int varuna_event(art_ctx *c, const aev *e)
         if (!node_ready_restarts(c, e)) return 0;
         /* the first start waits for its restart (minus the checkpoint) */
         p = pause_ms(c, n_ready(c), !c->started, &ck);
+        if (!c->started && c->first_rdv_ms < 0) c->first_rdv_ms = e->t_ms;
         o->acc_ms[ART_RESTART] += p - ck;
         return start_rdv(c, e->t_ms, c->started ? 0 : p - ck);
     case EV_RDV_GLOBAL: {
         if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
-        if (c->n_ser == 0 && series_add(c, e->t_ms, 0)) return -1;
+        /* the series (and the throughput span) begins when the first
+        ** rendezvous began, not when it ended */
+        if (c->n_ser == 0) {
+            c->first_ms = c->first_rdv_ms >= 0 ? c->first_rdv_ms : e->t_ms;
+            if (series_add(c, c->first_ms, 0)) return -1;
+        }
         /* after a removal the restart begins with a checkpoint */
         double t = o->fatal_failures > 0 ? varuna_ckpt(c, e->t_ms) : e->t_ms;
         return varuna_schedule(c, t);
@@ -452,9 +460,10 @@ static int varuna_event(art_ctx *c, const aev *e)
         o->steps_done++;
         c->k_since_ckpt++;
         c->last_ms = e->t_ms;
-        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0);
+        /* a step plot: (previous completion, y) and (this completion, y) */
+        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0), px = c->prev_ms;
         c->prev_ms = e->t_ms;
-        if (series_add(c, e->t_ms, y) || series_add(c, e->t_ms, y)) return -1;
+        if (series_add(c, px, y) || series_add(c, e->t_ms, y)) return -1;
         double t = e->t_ms;
         if (c->n_sched % c->prm->ckpt_every_steps == 0) t = varuna_ckpt(c, t);
         return varuna_schedule(c, t);
@@ -662,7 +671,7 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model,
                  .prm = prm, .out = out, .batch = r.global_batch_samples, .slow = 1,
-                 .burst_t_ms = -1, .rdv_trigger = -1};
+                 .burst_t_ms = -1, .rdv_trigger = -1, .first_rdv_ms = -1};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
         if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;

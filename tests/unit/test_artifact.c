@@ -91,31 +91,35 @@ static const struct {
     const char *trace, *model, *system;
     double worst;
 } known_gaps[] = {
-    /* Varuna: the fallback rule on removals and failed checkpoints */
-    {"6h", "GPT-3-6_7b", "varuna", 0.0239},
-    {"3h", "GPT-3-6_7b", "varuna", 0.0151},
+    /* Varuna: the fallback rule on removals and failed checkpoints (values
+    ** before the step-plot series and the span from the first rendezvous's
+    ** start in comments where they moved) */
+    {"6h", "GPT-3-6_7b", "varuna", 0.0223},          /* 0.0239 */
+    {"3h", "GPT-3-6_7b", "varuna", 0.0231},          /* 0.0151 */
     {"1h", "BERT-large", "varuna", 0.0200},
     {"1h", "GPT-3-2_7b", "varuna", 0.0158},
-    {"1h", "GPT-3-6_7b", "varuna", 0.0755},
-    {"30m", "BERT-large", "varuna", 0.0238},
+    {"30m", "BERT-large", "varuna", 0.0161},         /* 0.0238 */
     {"30m", "GPT-3-medium", "varuna", 0.0582},
     {"30m", "GPT-3-2_7b", "varuna", 0.0611},
-    {"30m", "GPT-3-6_7b", "varuna", 0.1037},
-    {"10m", "BERT-large", "varuna", 0.0333},
+    {"30m", "GPT-3-6_7b", "varuna", 0.2441},         /* 0.1037 */
+    {"10m", "BERT-large", "varuna", 0.0151},         /* 0.0333 */
     {"10m", "GPT-2-ours", "varuna", 0.0125},
-    {"10m", "GPT-3-medium", "varuna", 0.1108},
-    {"10m", "GPT-3-2_7b", "varuna", 0.3396},
-    {"10m", "GPT-3-6_7b", "varuna", 1.4492},
-    {"scale_gcp", "BERT-large", "varuna", 0.0231},   /* 0.0609 before rule 11 */
-    {"scale_gcp", "GPT-2-ours", "varuna", 0.0159},   /* 0.0420 */
-    {"scale_gcp", "GPT-3-medium", "varuna", 0.0173}, /* 0.0237 */
-    {"scale_gcp", "GPT-3-2_7b", "varuna", 2.1724},   /* 2.7036 */
-    {"scale_gcp", "GPT-3-6_7b", "varuna", 0.3717},   /* 0.3748 */
-    {"scale_p3", "BERT-large", "varuna", 0.0452},
-    {"scale_p3", "GPT-2-ours", "varuna", 0.0353},
-    {"scale_p3", "GPT-3-medium", "varuna", 0.0358},
-    {"scale_p3", "GPT-3-2_7b", "varuna", 3.2195},
-    {"scale_p3", "GPT-3-6_7b", "varuna", 0.0769},
+    {"10m", "GPT-3-medium", "varuna", 0.0682},       /* 0.1108 */
+    /* breakdown and samples/s within 1% (0.0095; was 0.3396), but by
+    ** compensation: 67 steps against 79, 25 checkpoints against 22 and 4
+    ** failed ones, so not counted as reproduced */
+    {"10m", "GPT-3-2_7b", "varuna", 0.0095},
+    {"10m", "GPT-3-6_7b", "varuna", 0.5413},         /* 1.4492 */
+    {"scale_gcp", "BERT-large", "varuna", 0.0228},   /* 0.0231; 0.0609 before rule 11 */
+    {"scale_gcp", "GPT-2-ours", "varuna", 0.0159},   /* 0.0420 before rule 11 */
+    {"scale_gcp", "GPT-3-medium", "varuna", 0.0173}, /* 0.0237 before rule 11 */
+    {"scale_gcp", "GPT-3-2_7b", "varuna", 1.8026},   /* 2.1724 */
+    {"scale_gcp", "GPT-3-6_7b", "varuna", 0.3717},
+    {"scale_p3", "BERT-large", "varuna", 0.0456},    /* 0.0452 */
+    {"scale_p3", "GPT-2-ours", "varuna", 0.0358},    /* 0.0353 */
+    {"scale_p3", "GPT-3-medium", "varuna", 0.0363},  /* 0.0358 */
+    {"scale_p3", "GPT-3-2_7b", "varuna", 2.9240},    /* 3.2195 */
+    {"scale_p3", "GPT-3-6_7b", "varuna", 0.0758},    /* 0.0769 */
     /* Oobleck 6.7B on scale_gcp: 4 steps too many (111 vs 107), same span */
     {"scale_gcp", "GPT-3-6_7b", "oobleck", 0.0374},
     /* Bamboo on scale_p3 GPT-2: samples/s 1.04% high, 5 steps too many (its
@@ -238,6 +242,22 @@ static void test_bamboo_counts_on_scale_traces(void **state)
     }
 }
 
+/* Varuna's samples/s is the time-weighted mean of a step plot: each completed
+** step adds (previous completion, y) and (this completion, y), y = B / its
+** interval, and the span starts when the first rendezvous began (45 s, the
+** ready time), not when it ended. The artifact's 10m GPT-3 6.7B value shows
+** the span: 0.2551 = 2 x 1024 / (8,074.6 s - 45.0 s), two surviving steps.
+** Its 1h GPT-3 6.7B row, whose accumulators we reproduce, then comes out at
+** 2.6881 against 2.6885 samples/s (2.8915 before, 7.5% off: the lost steps'
+** points kept their width). */
+static void test_varuna_series(void **state)
+{
+    (void)state;
+    art_result res;
+    ref_row r = replay_row("1h", "GPT-3-6_7b", "varuna", &res);
+    assert_true(fabs(res.avg_samples_per_s - r.v[0]) <= 5e-4 * r.v[0]);
+}
+
 static void test_artifact_rows(void **state)
 {
     (void)state;
@@ -289,7 +309,7 @@ static void test_artifact_rows(void **state)
         n_match++;
     }
     assert_int_equal(n_gap, N_KNOWN_GAPS);
-    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 79 rows */
+    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 80 rows */
     oracle_table_free(tbl);
 }
 
@@ -329,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_span_ends_at_last_step),
         cmocka_unit_test(test_ready_node_not_in_its_rendezvous),
         cmocka_unit_test(test_bamboo_counts_on_scale_traces),
+        cmocka_unit_test(test_varuna_series),
     };
     return RUN_TESTS("artifact", tests);
 }
