@@ -198,6 +198,7 @@ typedef struct {
     int P, overloaded, rdv_global;
     double rdv_t0_ms;         /* when the current rendezvous (re)started */
     double slow;
+    double booked_ms;         /* the step in flight as booked (useful + redundant) */
 } art_ctx;
 
 static int n_ready(const art_ctx *c)
@@ -544,6 +545,7 @@ static int bamboo_fresh(art_ctx *c, double t)
         return 1;
     }
     c->ver++;
+    c->booked_ms = c->cur_step_ms;
     c->out->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * c->cur_step_ms;
     c->out->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * c->cur_step_ms;
     c->step_end_ms = t + c->cur_step_ms;
@@ -574,15 +576,20 @@ static int bamboo_take_over(art_ctx *c, int k)
 /* A removal while training: a running node's predecessor takes its stage.
 ** Fatal: the restart is booked, but training stops (the step in flight is
 ** lost, the slowdown gone) until a node becomes ready, which starts the
-** global rendezvous (rule 15). Any other removal sets the slowdown; the
-** first one since the pipelines were formed (running node, standby or one
-** still starting) also adds half its remaining time to the step in flight:
-** "plus half the failure-to-next-step time once" (RESILIENCE.md §6). */
+** global rendezvous (rule 15); the lost step is taken back out of useful and
+** redundant (rule 17). Any other removal sets the slowdown; the first one
+** since the pipelines were formed (running node, standby or one still
+** starting) also adds half its remaining time to the step in flight: "plus
+** half the failure-to-next-step time once" (RESILIENCE.md §6). */
 static int bamboo_failover(art_ctx *c, double t, int k)
 {
     if (k >= 0 && bamboo_take_over(c, k)) {
         c->out->fatal_failures++;
         c->out->acc_ms[ART_RESTART] += c->prm->bamboo_fatal_ms;
+        /* the lost step is not booked (rule 17) */
+        c->out->acc_ms[ART_USEFUL] -= c->prm->bamboo_useful_frac * c->booked_ms;
+        c->out->acc_ms[ART_REDUNDANT] -= (1 - c->prm->bamboo_useful_frac) * c->booked_ms;
+        c->booked_ms = 0;
         c->status = S_STOPPED;
         c->slow = 1;
         c->ver++;
@@ -643,6 +650,7 @@ static int bamboo_event(art_ctx *c, const aev *e)
             (PS - over + wait) / S > c->P)
             return bamboo_rdv(c, e->t_ms, 0);
         double st = c->cur_step_ms * c->slow;
+        c->booked_ms = st;
         o->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * st;
         o->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * st;
         c->step_end_ms = e->t_ms + st;
