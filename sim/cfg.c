@@ -238,44 +238,34 @@ static void blame_source(const load_ctx *lc, cfg_error *err)
     }
 }
 
-/* Keys that give one quantity in different units (run_cfg.c accepts one of
-** each group). A --set of one replaces the others the file gives, so that
-** `--set failures.job_mtbf_h=3` works on a config with node_mtbf_h; two of
-** them given by --set still conflict (the section's reader says so). */
-static const char *const alternative_keys[][5] = {
-    {"failures.node_mtbf_h", "failures.gpu_mtbf_h", "failures.job_mtbf_h",
-     "failures.failures_per_1000_node_days", NULL},
-};
-
-/* Does "key=value" set exactly 'key'? */
-static int item_sets(const char *item, const char *key)
+/* Does "key=value" set exactly failures.<key>? */
+static int item_sets_rate(const char *item, const char *key)
 {
+    static const char prefix[] = "failures.";
     size_t n = strlen(key);
-    return strncmp(item, key, n) == 0 && item[n] == '=';
+    return strncmp(item, prefix, sizeof prefix - 1) == 0 &&
+           strncmp(item + sizeof prefix - 1, key, n) == 0 && item[sizeof prefix - 1 + n] == '=';
 }
 
-/* Before applying ov->items[i]: remove from 'root' the alternatives of its
-** key that no earlier item set (not for "key=null", which only unsets). */
-static void drop_alternatives(cJSON *root, const cfg_overrides *ov, int i)
+/* The failure-rate keys (run_cfg_rate_keys) give one quantity in different
+** units. Before applying ov->items[i], if it sets one of them, remove from
+** 'root' the others that no earlier item set, so that `--set
+** failures.job_mtbf_h=3` works on a config with node_mtbf_h; two given by
+** --set still conflict (the section's reader says so). "key=null" only
+** unsets. */
+static void drop_other_rates(cJSON *root, const cfg_overrides *ov, int i)
 {
-    const int n_groups = (int)(sizeof alternative_keys / sizeof alternative_keys[0]);
     const char *eq = strchr(ov->items[i], '=');
-    if (!eq || strcmp(eq + 1, "null") == 0) return;
-    for (int g = 0; g < n_groups; g++) {
-        const char *const *keys = alternative_keys[g];
-        int in_group = 0;
-        for (int k = 0; keys[k]; k++) in_group |= item_sets(ov->items[i], keys[k]);
-        if (!in_group) continue;
-        for (int k = 0; keys[k]; k++) {
-            int set_before = item_sets(ov->items[i], keys[k]);
-            for (int j = 0; j < i && !set_before; j++) set_before = item_sets(ov->items[j], keys[k]);
-            if (set_before) continue;
-            const char *dot = strchr(keys[k], '.');   /* "section.key" */
-            char section[64];
-            snprintf(section, sizeof section, "%.*s", (int)(dot - keys[k]), keys[k]);
-            cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, section);
-            if (cJSON_IsObject(obj)) cJSON_DeleteItemFromObjectCaseSensitive(obj, dot + 1);
-        }
+    int is_rate = 0;
+    for (int k = 0; k < RUN_CFG_N_RATE_KEYS; k++)
+        is_rate |= item_sets_rate(ov->items[i], run_cfg_rate_keys[k]);
+    cJSON *failures = cJSON_GetObjectItemCaseSensitive(root, "failures");
+    if (!is_rate || !eq || strcmp(eq + 1, "null") == 0 || !cJSON_IsObject(failures)) return;
+    for (int k = 0; k < RUN_CFG_N_RATE_KEYS; k++) {
+        int set_before = 0;
+        for (int j = 0; j <= i && !set_before; j++)
+            set_before = item_sets_rate(ov->items[j], run_cfg_rate_keys[k]);
+        if (!set_before) cJSON_DeleteItemFromObjectCaseSensitive(failures, run_cfg_rate_keys[k]);
     }
 }
 
@@ -284,7 +274,7 @@ static int apply_all_overrides(cJSON *root, const cfg_overrides *ov, load_ctx *l
                                cfg_error *err)
 {
     for (int i = 0; ov && i < ov->n; i++) {
-        drop_alternatives(root, ov, i);
+        drop_other_rates(root, ov, i);
         if (apply_override(root, ov->items[i], lc, err)) return -1;
     }
     return 0;

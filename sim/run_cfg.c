@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const run_cfg_rate_keys[RUN_CFG_N_RATE_KEYS] = {
+    "node_mtbf_h", "gpu_mtbf_h", "job_mtbf_h", "failures_per_1000_node_days"};
+
 #define H 3600.0
 #define GB 1e9
 #define MB 1e6
@@ -81,15 +84,14 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
     cfgj_nonneg(&o, "startup_s", &start, f->startup_s, 0);
     long seed;
     cfgj_int(&o, "seed", &seed, (long)f->seed, 0, 0, 4294967295L);
-    /* one of three ways to give the rate */
-    static const char *const rates[] = {"node_mtbf_h", "gpu_mtbf_h", "job_mtbf_h",
-                                        "failures_per_1000_node_days"};
+    /* one of four ways to give the rate */
     char given[128] = "";
     int n_rates = 0;
-    for (int i = 0; i < 4; i++)
-        if (cfgj_has(&o, rates[i])) {
+    for (int i = 0; i < RUN_CFG_N_RATE_KEYS; i++)
+        if (cfgj_has(&o, run_cfg_rate_keys[i])) {
             size_t len = strlen(given);
-            snprintf(given + len, sizeof given - len, "%s%s", n_rates++ ? " and " : "", rates[i]);
+            snprintf(given + len, sizeof given - len, "%s%s", n_rates++ ? " and " : "",
+                     run_cfg_rate_keys[i]);
         }
     if (n_rates > 1)
         return cfgj_release(&o),

@@ -46,6 +46,11 @@ typedef struct {
 ** 30 days). */
 void run_config_defaults(run_config *c);
 
+/* The keys of `failures` that each give the failure rate (a config gives
+** one of them). */
+enum { RUN_CFG_N_RATE_KEYS = 4 };
+extern const char *const run_cfg_rate_keys[RUN_CFG_N_RATE_KEYS];
+
 /* Parse the `failures` and `resilience` objects (either may be NULL: that
 ** section keeps its defaults) found in 'file'. 0, or -1 with err set (file,
 ** JSON path, message). Relative trace paths are resolved against the
