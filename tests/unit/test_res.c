@@ -127,9 +127,17 @@ static void test_no_failures_goodput(void **state)
         assert_rel(sum, r.wall_s, 1e-9); /* every second in one bucket */
         assert_close(r.bucket_s[RUN_B_REWORK], 0, 1e-9);
         assert_close(r.bucket_s[RUN_B_RESTART], 0, 1e-9);
-        if (k == RES_CKPT) assert_true(ovh > 0.01);     /* 120 s every ~38 min */
-        if (k == RES_BAMBOO) assert_true(ovh > 0);      /* FRC exceeds the bubble */
-        if (k == RES_OOBLECK) assert_true(ovh < 0.02);  /* only the 3-hourly fallback */
+        /* The overhead itself, from the settings (C = 120e9 B / 1e9 B/s = 120 s):
+        ** ckpt, varuna  Young with the configured M = 6 h: tau = sqrt(2 C M)
+        **               = sqrt(2 x 120 x 21600) = 2276.8 s, C / (tau + C) = 0.050066
+        ** inmem         a remote write every 3 h: 120 / (10800 + 120) = 0.010989
+        ** oobleck       the 3-hourly fallback checkpoint only: 0.010989 too
+        ** bamboo        the fallback plus its redundant forward work, which this
+        **               test does not derive: only bounded below by the fallback */
+        double tau = sqrt(2 * 120 * 21600.0), want = 120 / (tau + 120), fb = 120 / (10800 + 120.0);
+        if (k == RES_CKPT || k == RES_VARUNA) assert_rel(ovh, want, 1e-12);
+        if (k == RES_INMEM || k == RES_OOBLECK) assert_rel(ovh, fb, 1e-12);
+        if (k == RES_BAMBOO) assert_true(ovh > fb + 0.01);  /* FRC exceeds the bubble */
         run_result_free(&r);
         res_free(s);
     }
@@ -205,9 +213,23 @@ static void test_idle_nodes_are_spares(void **state)
         assert_non_null(strstr(r0.plan, "PP 16 x DP 1"));
         assert_rel(ri.goodput_frac, r0.goodput_frac, 1e-12);
         assert_close(ri.bucket_s[RUN_B_RESTART], 0, 1e-9);
-        assert_true(rj.bucket_s[RUN_B_RESTART] > 30);      /* detection + restart */
+        /* The job node's failure at 3600 s, from the settings. Iteration of the
+        ** analytic oracle (PP 16: 2 layers a stage on 8 GPUs at 90%): it =
+        ** (m + p - 1) x 2 x (fwd + bwd) / (8 x 0.9) = 79 x 2 x 0.03 / 7.2 = 0.65833 s.
+        ** ckpt, varuna  roll back to the last checkpoint: tau = 2276.8 s rounds up
+        **               to 3459 whole iterations, then C = 120 s; the checkpoint is
+        **               done at 3459 it + 120 = 2397.2 s: rework 3600 - 2397.2 =
+        **               1202.8 s; restart detect 30 + restart 600 + load 120 = 750 s
+        ** inmem         loses only the iteration in flight (3600 - floor(3600/it) it
+        **               = 0.233 s) and restarts in 30 + 600 + the shard's retrieval
+        **               (120e9 B / 16 nodes / 50e9 B/s = 0.15 s) = 630.15 s */
+        double it = 79 * 2 * 0.030 / 7.2;
+        double rework = kinds[i] == RES_INMEM ? 3600 - floor(3600 / it) * it
+                                              : 3600 - (ceil(sqrt(2 * 120 * 21600.0) / it) * it + 120);
+        double restart = kinds[i] == RES_INMEM ? 630.15 : 750;
+        assert_close(rj.bucket_s[RUN_B_REWORK], rework, 1e-6);
+        assert_close(rj.bucket_s[RUN_B_RESTART], restart, 1e-6);
         assert_close(rj.bucket_s[RUN_B_WAITING], 0, 1e-9);    /* a spare took node3's place */
-        assert_true(rj.goodput_frac > 0.9 * r0.goodput_frac);
         run_result_free(&r0);
         run_result_free(&ri);
         run_result_free(&rj);
