@@ -56,15 +56,22 @@ static void test_params_table1(void **state)
     }
 }
 
-/* Executed and model FLOPs counted GEMM by GEMM equal Megatron's formulas. */
+/* Executed and model FLOPs counted GEMM by GEMM equal Megatron's formulas,
+** written out here (SC'21 App. A) rather than taken from cost_megatron_flops,
+** which is checked against the same expressions. */
 static void test_flops_megatron(void **state)
 {
     (void)state;
     cfg_experiment e;
     load(&e, TEST_PATH("configs/papers/megatron_sc21/145.6b.json"), 0, NULL);
-    double B = e.parallel.global_batch_size;
-    assert_rel(cost_executed_flops(&e), cost_megatron_flops(&e.model, B, 1), 1e-12);
-    assert_rel(cost_model_flops(&e), cost_megatron_flops(&e.model, B, 0), 1e-12);
+    double B = e.parallel.global_batch_size, s = e.model.seq_len, l = e.model.layers;
+    double h = e.model.hidden, V = e.model.vocab;
+    double full = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+    double none = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
+    assert_rel(cost_executed_flops(&e), full, 1e-12);
+    assert_rel(cost_model_flops(&e), none, 1e-12);
+    assert_rel(cost_megatron_flops(&e.model, B, 1), full, 1e-12);
+    assert_rel(cost_megatron_flops(&e.model, B, 0), none, 1e-12);
     cfg_free(&e);
 }
 
@@ -92,6 +99,7 @@ static void test_activation_bytes(void **state)
     static const char *const none[] = {"parallel.recompute=\"none\""};
     static const char *const sp[] = {"parallel.recompute=\"none\"", "parallel.sequence_parallel=true"};
     static const char *const sel[] = {"parallel.recompute=\"selective\"", "parallel.sequence_parallel=true"};
+    static const char *const sel_tp[] = {"parallel.recompute=\"selective\"", "parallel.sequence_parallel=false"};
     static const char *const full[] = {"parallel.recompute=\"full\""};
     cfg_experiment e;
     load(&e, cfg, 1, none);
@@ -104,6 +112,9 @@ static void test_activation_bytes(void **state)
     cfg_free(&e);
     load(&e, cfg, 2, sel);
     assert_rel(cost_layer_act_bytes(&e), 34 * sbh / t, 1e-12);
+    cfg_free(&e);
+    load(&e, cfg, 2, sel_tp); /* Table 2's "selective, tensor parallel" row */
+    assert_rel(cost_layer_act_bytes(&e), sbh * (10 + 24 / t), 1e-12);
     cfg_free(&e);
     load(&e, cfg, 1, full);
     assert_rel(cost_layer_act_bytes(&e), 2 * sbh, 1e-12);
