@@ -91,6 +91,34 @@ static void test_fbw_flops(void **state)
     cfg_free(&e);
 }
 
+/* Memory-bound time of a layer's ops from the per-kernel byte table of
+** cost.c's header (16-bit values, 1-byte masks; forward / backward bytes per
+** element): softmax 4/6 and dropout 5/5 on the b(a/t)s^2 scores; two
+** layernorms 4/6 and two bias-dropout-adds 7/7 on T h elements each (T = sb,
+** divided by t with sequence parallelism); GeLU 4/6 on T f/t elements. W has
+** no memory-bound kernel. 145.6B: TP 8, no recomputation, no SP. */
+static void test_layer_mem_bytes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"parallel.recompute=\"none\"",
+                                       "parallel.sequence_parallel=false"};
+    cfg_experiment e;
+    load(&e, TEST_PATH("configs/papers/megatron_sc21/145.6b.json"), 2, sets);
+    cost_op f, b, w;
+    cost_layer_ops(&e, &f, &b, &w);
+    double s = e.model.seq_len, h = e.model.hidden, a = e.model.heads, ff = e.model.ffn_hidden;
+    double t = e.parallel.tp, T = s * e.parallel.microbatch_size;
+    double probs = e.parallel.microbatch_size * a / t * s * s, ln = 2 * T * h, bda = 2 * T * h;
+    double bw = e.cluster.gpu.hbm_bytes_per_s * e.cluster.gpu.mem_eff;
+    assert_true(t > 1);
+    double fwd = probs * (4 + 5) + ln * 4 + bda * 7 + T * ff / t * 4;
+    double bwd = probs * (6 + 5) + ln * 6 + bda * 7 + T * ff / t * 6;
+    assert_rel(f.mem_s, fwd / bw, 1e-12);
+    assert_rel(b.mem_s, bwd / bw, 1e-12);
+    assert_close(w.mem_s, 0, 0);
+    cfg_free(&e);
+}
+
 /* Activation memory per layer, Korthikanti et al. Table 2. */
 static void test_activation_bytes(void **state)
 {
@@ -161,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_params_table1),
         cmocka_unit_test(test_flops_megatron),
         cmocka_unit_test(test_fbw_flops),
+        cmocka_unit_test(test_layer_mem_bytes),
         cmocka_unit_test(test_activation_bytes),
         cmocka_unit_test(test_state_bytes),
         cmocka_unit_test(test_gemm_roofline),
