@@ -119,6 +119,40 @@ static void test_layer_mem_bytes(void **state)
     cfg_free(&e);
 }
 
+/* Tensor-parallel collectives of a layer (Shoeybi et al. 2019, Fig. 4; SC'21
+** §2.3): two all-reduces of the T x h activations (16-bit: 2sbh bytes) in the
+** forward (after attention and after the MLP), two in the backward; full
+** recomputation repeats the forward's two in the backward; none at TP 1. */
+static void test_tp_collectives(void **state)
+{
+    (void)state;
+    static const char *const none[] = {"parallel.recompute=\"none\""};
+    static const char *const full[] = {"parallel.recompute=\"full\""};
+    static const char *const tp1[] = {"parallel.recompute=\"none\"", "parallel.tp=1",
+                                      "parallel.dp=192", "parallel.schedule=\"1f1b\"",
+                                      "parallel.virtual_stages=1"};
+    const char *cfg = TEST_PATH("configs/papers/megatron_sc21/145.6b.json"); /* TP 8 */
+    cfg_experiment e;
+    cost_op f, b, w;
+    load(&e, cfg, 1, none);
+    cost_layer_ops(&e, &f, &b, &w);
+    double sbh = e.model.seq_len * e.parallel.microbatch_size * e.model.hidden;
+    assert_int_equal(f.n_tp_colls, 2);
+    assert_int_equal(b.n_tp_colls, 2);
+    assert_int_equal(w.n_tp_colls, 0);
+    assert_rel(f.tp_bytes, 2 * sbh, 1e-12);
+    assert_rel(b.tp_bytes, 2 * sbh, 1e-12);
+    cfg_free(&e);
+    load(&e, cfg, 1, full);
+    cost_layer_ops(&e, &f, &b, &w);
+    assert_int_equal(b.n_tp_colls, 4);
+    cfg_free(&e);
+    load(&e, cfg, 5, tp1);
+    cost_layer_ops(&e, &f, &b, &w);
+    assert_int_equal(f.n_tp_colls + b.n_tp_colls, 0);
+    cfg_free(&e);
+}
+
 /* Activation memory per layer, Korthikanti et al. Table 2. */
 static void test_activation_bytes(void **state)
 {
@@ -190,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_flops_megatron),
         cmocka_unit_test(test_fbw_flops),
         cmocka_unit_test(test_layer_mem_bytes),
+        cmocka_unit_test(test_tp_collectives),
         cmocka_unit_test(test_activation_bytes),
         cmocka_unit_test(test_state_bytes),
         cmocka_unit_test(test_gemm_roofline),
