@@ -174,6 +174,57 @@ static void test_random(void **state)
     assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
 }
 
+/* Random with repairs: 20 nodes, node MTBF 1000 s, two components of weights
+** 3 : 1 with exponential repairs of mean 100 s and 1000 s, horizon 500000 s.
+** Each failure brings its node back exactly repair_s later and the node
+** fails again only after that (an alternating renewal process). Expected:
+**   cause shares 0.75 / 0.25: binomial sigma sqrt(.75 x .25 / N) = 0.005
+**   mean repair per cause 100 s and 1000 s: exponential sigma mean / sqrt(n)
+**   failures 20 x 500000 / cycle, cycle = 1000 + (.75 x 100 + .25 x 1000)
+**     = 1325 s: 7547; renewal sigma sqrt(N var(cycle)) / mean(cycle) = 78
+**     (var = 1000^2 + E[R^2] - E[R]^2 = 1e6 + 515000 - 105625)
+** Tolerances are 4 sigma. */
+static void test_random_repairs(void **state)
+{
+    (void)state;
+    fail_random_cfg c;
+    fail_random_defaults(&c);
+    c.node_mtbf_s = 1000;
+    c.n_components = 2;
+    c.comp[0].weight = 3;
+    c.comp[0].repair_s = 100;
+    c.comp[1].weight = 1;
+    c.comp[1].repair_s = 1000;
+    c.horizon_s = 500000;
+    char err[256];
+    fail_source *a = fail_random_new(&c, 20, 3, err, sizeof err);
+    assert_non_null(a);
+    double back[20], rep_sum[2] = {0, 0};
+    int n_cause[2] = {0, 0}, n = 0;
+    for (int i = 0; i < 20; i++) back[i] = -1; /* -1: up */
+    fail_event e;
+    while (fail_next(a, &e)) {
+        assert_in_range(e.node, 0, 19);
+        if (e.kind == FAIL_EV_FAIL) {
+            assert_true(back[e.node] < 0);           /* a down node does not fail */
+            assert_in_range(e.cause, 0, 1);
+            back[e.node] = e.t_s + e.repair_s;
+            n_cause[e.cause]++;
+            rep_sum[e.cause] += e.repair_s;
+            n++;
+        } else {
+            assert_true(back[e.node] >= 0);
+            assert_close(e.t_s, back[e.node], 0);    /* back exactly repair_s later */
+            back[e.node] = -1;
+        }
+    }
+    fail_free(a);
+    assert_close(n, 7547, 4 * 78);
+    assert_close((double)n_cause[0] / n, 0.75, 4 * sqrt(0.75 * 0.25 / n));
+    assert_close(rep_sum[0] / n_cause[0], 100, 4 * 100 / sqrt(n_cause[0]));
+    assert_close(rep_sum[1] / n_cause[1], 1000, 4 * 1000 / sqrt(n_cause[1]));
+}
+
 /* Defaults: Llama 3, 419 interruptions in 54 days on 2048 nodes -> job MTBF
 ** 54*24/419 = 3.09 h at 2048 nodes. */
 static void test_defaults(void **state)
@@ -194,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_trace_errors),
         cmocka_unit_test(test_failure_csv),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_random_repairs),
         cmocka_unit_test(test_defaults),
     };
     return RUN_TESTS("failure", tests);
