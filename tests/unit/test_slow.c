@@ -206,6 +206,19 @@ static void test_noise(void **state)
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += c->op_scale[i];
     assert_close(sum / n, 1, 5 * 0.0025);
+    /* and the spread is sigma's: ln f ~ N(-s^2/2, s^2), so the log-factors'
+    ** mean is -0.02 (standard error 0.2 / sqrt(6400) = 0.0025) and their
+    ** standard deviation 0.2 (standard error 0.2 / sqrt(2 x 6400) = 0.0018);
+    ** 5 standard errors each (a mean-only check accepted any sigma) */
+    double sl = 0, sl2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = log(c->op_scale[i]);
+        sl += x;
+        sl2 += x * x;
+    }
+    double ml = sl / n, sdl = sqrt(sl2 / n - ml * ml);
+    assert_close(ml, -0.02, 5 * 0.0025);
+    assert_close(sdl, 0.2, 5 * 0.0018);
     /* same seed, same factors */
     assert_memory_equal(c->op_scale, g.sp.classes.op_scale, n * sizeof(double));
     unload(&g);
