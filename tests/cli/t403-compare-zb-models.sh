@@ -3,7 +3,7 @@
 # Sec. 5) on its four models (configs/papers/zero_bubble, m = 4p):
 #   samples/s ZB-2p > ZB-1p > 1F1B; bubble rate 1F1B > ZB-1p >= ZB-2p;
 #   peak activation memory: ZB-2p 2x 1F1B in microbatches (2p vs p, paper Table 1
-#   memory model), ZB-V 1x (ZB-V: 28.3B has no 2-chunk split, 62 layers < 64
+#   memory model), ZB-V 1x in microbatches, ~1x in bytes (ZB-V: 28.3B has no 2-chunk split, 62 layers < 64
 #   virtual stages). In bytes the ZB-2p ratio is at least 1.6 and at most
 #   2p/(p-1): 1F1B's largest stage is stage 1 (p-1 microbatches of a full stage;
 #   stage 0 holds p of a stage one layer lighter) and ZB-2p holds at most 2p
@@ -30,7 +30,11 @@ for mp in 1.5b:8 6.2b:8 14.6b:16 28.3b:32; do
         >/dev/null 2>&1
     rv=$(awk -F, -v a="$(col 1f1b 5)" 'NR == 2 { print $5 / a }' "$TMP/$model-v.csv")
     mv=$(awk -F, -v a="$(col 1f1b 6)" 'NR == 2 { print $6 / a }' "$TMP/$model-v.csv")
-    check "$model: ZB-V ~1x 1F1B's activation memory (bytes $rv, microbatches $mv in [0.8, 1.25])" \
-        "within '$rv' 0.8 1.25 && within '$mv' 0.8 1.25"
+    # in microbatches exactly 1: ZB-V's peak is p, as 1F1B's (SCHEDULES.md §8);
+    # in bytes only near 1: the lighter_ends split makes the chunks of the
+    # peak's microbatches 1 or 2 layers, so [0.8, 1.25] is a sanity bound,
+    # not a derived value (measured 1.095, 1.143, 1.044)
+    check "$model: ZB-V 1x 1F1B's microbatches in flight ($mv), ~1x its activation bytes ($rv in [0.8, 1.25])" \
+        "within '$rv' 0.8 1.25 && near '$mv' 1 1e-12"
 done
 check "28.3B has no 2-chunk config (62 layers < 64 virtual stages)" "[ ! -e '$DIR/28.3b-v2.json' ]"
