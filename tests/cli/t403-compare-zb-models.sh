@@ -3,8 +3,8 @@
 # Sec. 5) on its four models (configs/papers/zero_bubble, m = 4p):
 #   samples/s ZB-2p > ZB-1p > 1F1B; bubble rate 1F1B > ZB-1p >= ZB-2p;
 #   peak activation memory: ZB-2p 2x 1F1B in microbatches (2p vs p, paper Table 1
-#   memory model), ZB-V 1x in microbatches, ~1x in bytes (ZB-V: 28.3B has no 2-chunk split, 62 layers < 64
-#   virtual stages). In bytes the ZB-2p ratio is at least 1.6 and at most
+#   memory model), ZB-V 1x in microbatches, ~1x in bytes (ZB-V: 28.3B has no
+#   2-chunk split, 62 layers < 64 virtual stages). In bytes the ZB-2p ratio is at least 1.6 and at most
 #   2p/(p-1): 1F1B's largest stage is stage 1 (p-1 microbatches of a full stage;
 #   stage 0 holds p of a stage one layer lighter) and ZB-2p holds at most 2p
 #   microbatches of a full stage: 2.29 at p = 8, 2.13 at p = 16, 2.06 at p = 32
