@@ -216,6 +216,25 @@ static void test_mem_peak_weighted(void **state)
     assert_close(sched_mem_peak(&s, &c, 0, w31, n_live), 27, 0);
     assert_close(n_live[0], 8, 0);
     assert_close(n_live[1], 3, 0);
+    /* n_live is taken at the *first* instant of the peak (sched.h). The list
+    ** above reaches each peak again later with the same mix, so a hand list
+    ** on one device, 2 chunks, no split backward (B frees 1): F0.0 (1,0)
+    ** F0.1 (1,1) B0.1 (1,0) F1.0 (2,0): peak 2 first at (1,1), again at (2,0) */
+    {
+        sched_t h;
+        assert_int_equal(sched_alloc(&h, SCHED_1F1B, 1, 2, 2, SCHED_PLACE_INTERLEAVED, 0, 8), 0);
+        sched_push(&h, 0, SCHED_OP_F, 0, 0);
+        sched_push(&h, 0, SCHED_OP_F, 0, 1);
+        sched_push(&h, 0, SCHED_OP_B, 0, 1);
+        sched_push(&h, 0, SCHED_OP_F, 1, 0);
+        double hb[3 * 2];
+        sched_costs hc;
+        sched_costs_uniform(&hc, hb, 2, 1, 1, 1, 0);
+        assert_close(sched_mem_peak(&h, &hc, 0, NULL, n_live), 2, 0);
+        assert_close(n_live[0], 1, 0);
+        assert_close(n_live[1], 1, 0);
+        sched_free(&h);
+    }
     /* 1F1B, one chunk: device d holds p-d microbatches at its peak */
     sched_timing_free(&t);
     sched_free(&s);
