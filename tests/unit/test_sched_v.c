@@ -180,9 +180,12 @@ static void test_v_peaks(void **state)
 /* ZB-V's mem_limit is in microbatches (2 chunk units each). The peak stays
 ** within it; from p up (the default, 1F1B's memory) the bubble is 0 at
 ** m = 3p. Below p the authors' greedy fails an assertion; ours skips a
-** forward that does not fit, which trades bubble for memory (measured
-** p=4, m=12: limit 2 -> bubble 35, 3 -> 16, 3.5 -> 7 chunk ops). A limit
-** under one chunk's activation is an error. */
+** forward that does not fit, which trades bubble for memory. The bubbles
+** below p (p=4, m=12: limit 2 -> 35, 3 -> 16, 3.5 -> 7 chunk ops) are
+** regression values of our own generator, recorded when it was written: no
+** reference exists for them (the authors' code refuses these limits), so
+** they pin the behaviour, they do not validate it. A limit under one chunk's
+** activation is an error. */
 static void test_zbv_mem_limit(void **state)
 {
     (void)state;
