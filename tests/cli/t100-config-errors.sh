@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..18
+echo 1..21
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -32,6 +32,18 @@ check "TP*PP*DP != GPUs: names the product, the cluster size and the DP that fit
 run "$ROOT/configs/experiments/default.json" --set cluster.nodes=24 --set parallel.global_batch_size=192 --set parallel.dp=null
 check "... and with dp left out (--set parallel.dp=null) it is derived (24 nodes: DP 2)" \
     "[ $rc -eq 0 ] && grep -q 'TP 8, PP 12, DP 2,' '$TMP/out'"
+
+# a NIC of 1e300 Gb/s (1e309 B/s per node: inf) aborted SimGrid (exit 134),
+# 1e-300 TFLOP/s deadlocked it, an abstract op of 1e300 s too
+run "$ROOT/configs/experiments/default.json" --set cluster.inter_node.nic_Gbps=1e300
+check "a huge NIC rate: a range error, not a SimGrid abort" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.inter_node.nic_Gbps=1e300: \$.cluster.inter_node.nic_Gbps: must be between 0.001 and 1e+06, got 1e+300\$'"
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.peak_tflops.bf16=1e-300
+check "a tiny GPU peak: a range error, not an engine deadlock" \
+    "[ $rc -eq 1 ] && one_line && says 'peak_tflops.bf16: must be between 0.001 and 1e+06, got 1e-300\$'"
+run "$GOOD" --set model.t_f=1e300
+check "an abstract op of 1e300 s: a range error" \
+    "[ $rc -eq 1 ] && one_line && says '\$.model.t_f: must be between 0 and 1e+06, got 1e+300\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
 check "layers not divisible by PP*v: names the model file" \
