@@ -69,6 +69,16 @@ static void add_blame(load_ctx *lc, const char *path, const char *file)
     lc->n_blame++;
 }
 
+static int path_within(const char *path, const char *prefix);
+
+/* The latest recorded source of 'path', else 'dflt'. */
+static const char *source_of(const load_ctx *lc, const char *path, const char *dflt)
+{
+    for (int i = lc ? lc->n_blame - 1 : -1; i >= 0; i--)
+        if (path_within(path, lc->blame_path[i])) return lc->blame_file[i];
+    return dflt;
+}
+
 /* ======================================================================
 ** Resolving names and paths
 ** ====================================================================== */
@@ -150,7 +160,12 @@ static int inline_ref(cJSON *parent, const char *key, const char *dir, const cha
         cJSON_Delete(loaded);
         return cfg_fail(err, resolved, "$", "expected a JSON object");
     }
-    if (ext && overlay(loaded, v, path, from_file, lc)) {
+    /* the subtree now comes from this file, also after a --set that named
+    ** it; the keys an "extends" overlays come from where the object was
+    ** written, and are recorded after, so they win */
+    const char *over_file = source_of(lc, path, from_file);
+    add_blame(lc, path, resolved);
+    if (ext && overlay(loaded, v, path, over_file, lc)) {
         cJSON_Delete(loaded);
         return cfg_fail(err, from_file, path, "out of memory");
     }
@@ -237,9 +252,19 @@ static int path_within(const char *path, const char *prefix)
 
 static void blame_source(const load_ctx *lc, cfg_error *err)
 {
+    /* a GPU file's errors are in its own coordinates ("$.memory_GB"), its
+    ** overrides under "$.cluster.gpu" */
+    char merged[CFGJ_PATH_MAX];
+    const char *path = err->path;
+    if (lc->gpu_file[0] && !strcmp(err->file, lc->gpu_file) && err->path[0] == '$') {
+        snprintf(merged, sizeof merged, "$.cluster.gpu%s", err->path + 1);
+        path = merged;
+    }
     for (int i = lc->n_blame - 1; i >= 0; i--) {
-        if (path_within(err->path, lc->blame_path[i])) {
+        if (path_within(path, lc->blame_path[i])) {
+            if (path == merged && !strcmp(lc->blame_file[i], lc->gpu_file)) return;
             snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
+            if (path == merged) snprintf(err->path, sizeof err->path, "%s", merged);
             return;
         }
     }

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..21
+echo 1..24
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -44,6 +44,19 @@ check "a tiny GPU peak: a range error, not an engine deadlock" \
 run "$GOOD" --set model.t_f=1e300
 check "an abstract op of 1e300 s: a range error" \
     "[ $rc -eq 1 ] && one_line && says '\$.model.t_f: must be between 0 and 1e+06, got 1e+300\$'"
+
+# errors named the file the bad value did not come from
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.memory_GB=-1
+check "--set of a GPU key is blamed on the --set (not on a100-80g.json)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu.memory_GB=-1: \$.cluster.gpu.memory_GB: must be > 0, got -1\$'"
+printf '{ "layers": 96, "hidden": -5, "heads": 96, "seq_len": 2048, "vocab": 51200 }\n' >"$TMP/badmodel.json"
+run "$ROOT/configs/experiments/default.json" --set model="$TMP/badmodel.json"
+check "--set model=FILE: an error inside FILE names FILE" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/badmodel.json: \$.model.hidden: must be an integer between 1 and'"
+printf '{ "model": "gpt3-175b", "cluster": { "extends": "selene", "nodes": 12,\n  "gpu": { "extends": "a100-80g", "memory_GB": -3 } },\n  "parallel": { "tp": 8, "pp": 12, "global_batch_size": 96 } }\n' >"$TMP/gpu-ext.json"
+run "$TMP/gpu-ext.json"
+check "a GPU 'extends' overlay in the experiment is blamed on it (not on selene.json)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/gpu-ext.json: \$.cluster.gpu.memory_GB: must be > 0, got -3\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
 check "layers not divisible by PP*v: names the model file" \
