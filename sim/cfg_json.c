@@ -33,6 +33,7 @@ int cfg_fail(cfg_error *e, const char *file, const char *path, const char *fmt, 
 
 /* ---- files ------------------------------------------------------------ */
 
+/* Whole file, NUL-terminated; NULL with errno set (a directory: EISDIR). */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -42,9 +43,10 @@ static char *read_file(const char *path, size_t *len)
     while (buf) {
         size_t k = fread(buf + n, 1, cap - n, f);
         n += k;
+        if (ferror(f)) { free(buf); buf = NULL; break; }
         if (n < cap) break;
         char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) { free(buf); buf = NULL; break; }
+        if (!nb) { free(buf); buf = NULL; errno = ENOMEM; break; }
         buf = nb;
         cap *= 2;
     }
@@ -62,6 +64,11 @@ cJSON *cfgj_load_file(const char *path, cfg_error *err)
     char *text = read_file(path, &len);
     if (!text) {
         cfg_fail(err, path, "", "cannot read file: %s", strerror(errno));
+        return NULL;
+    }
+    if (len == strspn(text, " \t\r\n")) {
+        cfg_fail(err, path, "", "the file is empty (expected a JSON object)");
+        free(text);
         return NULL;
     }
     const char *end = NULL;

@@ -158,6 +158,10 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
         L->row.pause_s = v[4] / 1000.0;
         L->row.ckpt_s = v[5] / 1000.0;
     }
+    if (ferror(f)) { /* a directory reads as an error, not as an empty file */
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto fail;
+    }
     fclose(f);
     if (t->n == 0) {
         snprintf(err, errlen, "%s: no table rows", path);

@@ -15,6 +15,7 @@
 #include "errmsg.h"
 #include "numparse.h"
 
+#include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -299,6 +300,9 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         }
         sq->file_len[sq->n_file++] = v;
     }
+    if (!rc && ferror(f)) /* a directory reads as an error, not as an empty file */
+        rc = cfg_fail(err, file, json_path, "cannot read the sequence-length file: %s",
+                      strerror(errno));
     fclose(f);
     if (!rc && sq->n_file == 0)
         rc = cfg_fail(err, file, json_path, "no sequence lengths in the file");

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..24
+echo 1..26
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -94,6 +94,15 @@ check "a plan that does not fit: stage, sizes and the GPU" \
 
 run "$TMP/absent.json"
 check "missing file" "[ $rc -eq 1 ] && one_line && says 'absent.json: cannot read file'"
+# both were "malformed JSON at line 1, column 1 (unexpected end of file)"
+mkdir "$TMP/dir.json"
+run "$TMP/dir.json"
+check "a directory as CONFIG: says so" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/dir.json: cannot read file: Is a directory\$'"
+printf ' \n' >"$TMP/empty.json"
+run "$ROOT/configs/experiments/default.json" --set model="$TMP/empty.json"
+check "an empty referenced model file: names it and says it is empty" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/empty.json: the file is empty (expected a JSON object)\$'"
 
 run
 check "no config: usage error (exit 2)" "[ $rc -eq 2 ] && says 'missing CONFIG'"

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..36
+echo 1..37
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -37,6 +37,16 @@ printf '0,add,node1\n0,add,node2\n60000,remove,node1\n90000,dropped,node2\n' >"$
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bad.csv" >/dev/null 2>"$TMP/err"
 rc=$?
 check "malformed trace line: its line number" "[ $rc -eq 1 ] && grep -q 'bad.csv:4:' '$TMP/err'"
+# a directory read as an empty trace (spot trace, failure CSV source, table)
+mkdir "$TMP/dir.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/dir.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+"$BIN" resilience "$CFG" --quiet --set failures.source=csv --set failures.trace="$TMP/dir.csv" >/dev/null 2>"$TMP/err2"
+rc2=$?
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" --table "$TMP/dir.csv" --quiet >/dev/null 2>"$TMP/err3"
+rc3=$?
+check "a directory as trace, failure CSV or table: 'Is a directory' (was 'empty trace')" \
+    "[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] && cat '$TMP/err' '$TMP/err2' '$TMP/err3' >'$TMP/errs' && [ \$(grep -c '^dtsim resilience: .*dir.csv: cannot read: Is a directory\$' '$TMP/errs') -eq 3 ] && [ \$(wc -l <'$TMP/errs') -eq 3 ]"
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck,varuna --quiet >"$TMP/e" 2>&1
 check "table oracle, corrected accounting" "grep -q '^oobleck ' '$TMP/e' && grep -q '^varuna ' '$TMP/e'"
 printf '# spot trace\n0,add,node1\n\n60000,remove,node1\n90000,remove,node1\n' >"$TMP/gone.csv"

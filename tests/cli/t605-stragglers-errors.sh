@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..13
+echo 1..14
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -35,6 +35,10 @@ bad '{"seqlen":{"distribution":"file","file":"stragglers-bad-lengths.txt","conte
 bad '{"seqlen":{"distribution":"file","file":"stragglers-hex-lengths.txt","context":4096}}' \
     "stragglers-hex-lengths.txt:3: \$.stragglers.seqlen.file: expected a sequence length >= 1 (tokens), got '0x400'" \
     "hexadecimal length: refused (strtod read 0x400 as 1024)"
+mkdir "$TMP/lengths"
+bad '{"seqlen":{"distribution":"file","file":"'"$TMP/lengths"'","context":4096}}' \
+    "lengths: \$.stragglers.seqlen.file: cannot read the sequence-length file: Is a directory" \
+    "a directory as length file: says so (was 'no sequence lengths in the file')"
 bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":1,"context":2048,"mean":3}}' "\$.stragglers.seqlen.mean: unknown key 'mean'" \
     "a key of another distribution is unknown"
 "$BIN" run "$CFG" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 \
