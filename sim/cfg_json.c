@@ -198,6 +198,12 @@ static int wrong(cfgj_obj *o, const char *key, const char *want, const cJSON *v)
     if (cJSON_IsString(v))
         return cfg_fail(o->err, o->file, p, "expected %s, got the string \"%s\"", want,
                         v->valuestring);
+    /* cJSON reads 1e999 as inf */
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+        return cfg_fail(o->err, o->file, p, "expected %s, got a number out of range (beyond "
+                        "+-1.8e308)", want);
+    if (cJSON_IsNumber(v))
+        return cfg_fail(o->err, o->file, p, "expected %s, got %.15g", want, v->valuedouble);
     return cfg_fail(o->err, o->file, p, "expected %s, got %s", want, type_name(v));
 }
 

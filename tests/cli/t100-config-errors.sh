@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..26
+echo 1..28
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -25,6 +25,15 @@ check "unknown key: its path and the known keys" \
 run "$GOOD" --set 'parallel.pp="four"'
 check "wrong type: path and what was expected" \
     "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got the string \"four\"'"
+
+# "expected a number, got a number": cJSON reads 1e999 as inf
+sed 's/"t_f": 1.0/"t_f": 1e999/' "$GOOD" >"$TMP/inf.json"
+run "$TMP/inf.json"
+check "a number beyond a double (1e999): says out of range" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/inf.json: \$.model.t_f: expected a number, got a number out of range (beyond +-1.8e308)\$'"
+run "$GOOD" --set parallel.pp=4.5
+check "a fraction for an integer: shows the value" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got 4.5\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
 check "TP*PP*DP != GPUs: names the product, the cluster size and the DP that fits" \
