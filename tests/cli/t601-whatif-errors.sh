@@ -9,7 +9,7 @@ ROW=0,0,0,1,forward-compute,0,1,0,0,0,0
 run() { "$BIN" whatif "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 
-echo 1..9
+echo 1..10
 printf '%s\n%s\n0,0,0,1,forward-computer,1,1,1,0,1,0\n' "$HDR" "$ROW" >"$TMP/badtype.csv"
 run "$TMP/badtype.csv"
 check "unknown op type: exit 1, one line with file:3" \
@@ -37,6 +37,10 @@ check "missing file: exit 1, names it" "[ $rc -eq 1 ] && grep -q 'absent.csv: No
 
 run "$TMP/dup.csv" --bogus
 check "unknown option: exit 2" "[ $rc -eq 2 ]"
+# was "unknown or incomplete option '--top'" and the whole help on stderr
+run "$TMP/dup.csv" --top
+check "--top without its value (last argument): says so, exit 2" \
+    "[ $rc -eq 2 ] && head -1 '$TMP/err' | grep -q '^dtsim whatif: --top needs a value\$' && [ \$(wc -l <'$TMP/err') -eq 2 ]"
 run
 check "no trace: exit 2" "[ $rc -eq 2 ]"
 
