@@ -229,7 +229,11 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
         }
         cJSON *child = cJSON_GetObjectItemCaseSensitive(node, tok);
         if (!child) {
+            /* a key the --set made up: its errors ("unknown key") are the --set's */
             child = cJSON_AddObjectToObject(node, tok);
+            char what[CFGJ_FILE_MAX];
+            snprintf(what, sizeof what, "--set %s", item);
+            add_blame(lc, path, what);
         } else if (!cJSON_IsObject(child)) {
             cJSON_Delete(value);
             return cfg_fail(err, "--set", path, "cannot set '%s': %s is not an object", item, path);
