@@ -205,6 +205,9 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
     if (klen >= sizeof key) return cfg_fail(err, "--set", "", "key too long in '%s'", item);
     memcpy(key, item, klen);
     key[klen] = 0;
+    /* strtok would read "parallel..pp" and ".parallel.pp" as parallel.pp */
+    if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, ".."))
+        return cfg_fail(err, "--set", "", "empty key in '%s'", item);
     cJSON *value = cfgj_parse_value(eq + 1);
     if (!value) value = cJSON_CreateString(eq + 1);
     if (!value) return cfg_fail(err, "--set", "", "out of memory");

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..29
+echo 1..30
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -58,6 +58,9 @@ check "an abstract op of 1e300 s: a range error" \
 run "$ROOT/configs/experiments/default.json" --set cluster.gpu.memory_GB=-1
 check "--set of a GPU key is blamed on the --set (not on a100-80g.json)" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu.memory_GB=-1: \$.cluster.gpu.memory_GB: must be > 0, got -1\$'"
+run "$GOOD" --set parallel..pp=2
+check "--set key with an empty part: an error (it was read as parallel.pp)" \
+    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set: empty key in 'parallel..pp=2'\\$\""
 run "$GOOD" --set parallel.shedule.kind=1
 check "--set under a key that does not exist: the unknown key is the --set's (was the file's)" \
     "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set parallel.shedule.kind=1: \\\$.parallel.shedule: unknown key 'shedule'\""
