@@ -183,6 +183,11 @@ static int parse_schemes(const char *list, int artifact, int *out, int *n)
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
     *n = 0;
+    /* strtok skips empty names: "ckpt," and "ckpt,,inmem" were accepted */
+    if (list[0] == ',' || (list[0] && list[strlen(list) - 1] == ',') || strstr(list, ",,")) {
+        fprintf(stderr, "dtsim resilience: --schemes '%s' has an empty name\n", list);
+        return -1;
+    }
     for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
         int k = artifact ? art_system_of(s) : res_kind_of(s);
         for (int i = 0; k >= 0 && i < *n; i++)

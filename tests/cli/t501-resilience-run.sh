@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..37
+echo 1..38
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -97,6 +97,10 @@ edited dup 's/"ckpt", "inmem"/"ckpt", "ckpt"/'
 rc2=$?
 check "a scheme listed twice: config (JSON path) and --schemes" \
     "[ $rc -eq 1 ] && grep -q 'dup.json: \$.resilience.schemes\[1\]: scheme .ckpt. is listed twice' '$TMP/err' && [ $rc2 -eq 2 ] && grep -q \"names 'ckpt' twice\" '$TMP/err2'"
+"$BIN" resilience "$CFG" --quiet --schemes ckpt, >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--schemes with an empty name (ckpt,): usage error (strtok skipped it)" \
+    "[ $rc -eq 2 ] && grep -q \"^dtsim resilience: --schemes 'ckpt,' has an empty name\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"
 "$BIN" resilience --model GPT-3-2_7b --artifact --failure-trace "$ROOT/traces/spot/1h.csv" --csv "$TMP/art.csv" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
