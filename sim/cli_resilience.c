@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "eng_oracle.h"
 #include "failure.h"
+#include "numparse.h"
 #include "res.h"
 #include "run.h"
 #include "run_cfg.h"
@@ -215,7 +216,8 @@ static int is_failure_csv(const char *path)
     FILE *f = fopen(path, "r");
     char line[128] = "";
     if (!f) return 0;
-    while (fgets(line, sizeof line, f) && (line[0] == '#' || line[0] == '\n')) {}
+    if (fgets(line, sizeof line, f)) num_strip_bom(line);
+    while ((line[0] == '#' || line[0] == '\n') && fgets(line, sizeof line, f)) {}
     fclose(f);
     return !strncmp(line, "time_s,", 7);
 }

@@ -304,7 +304,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
     double last_t = -INFINITY;
     char line[256];
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         if (!strchr(line, '\n') && !feof(f)) {
             snprintf(err, errlen, "%s:%d: line too long", path, lineno);
             goto fail;
@@ -475,7 +475,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
     memset(s->initial_up, 1, (size_t)n_nodes);
     s->n_initial = n_nodes;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#') continue;
         if (!header) {

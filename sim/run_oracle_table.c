@@ -108,7 +108,7 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
     int lineno = 0;
     if (!t) goto oom;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#' || !strncmp(line, "system,", 7)) continue;
         char *fl[8];

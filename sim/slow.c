@@ -267,7 +267,7 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
     char line[LEN_LINE_MAX], where[CFGJ_FILE_MAX + 16];
     int cap = 0, lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         snprintf(where, sizeof where, "%s:%d", file, lineno);
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {

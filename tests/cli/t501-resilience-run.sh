@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..38
+echo 1..39
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -97,6 +97,16 @@ edited dup 's/"ckpt", "inmem"/"ckpt", "ckpt"/'
 rc2=$?
 check "a scheme listed twice: config (JSON path) and --schemes" \
     "[ $rc -eq 1 ] && grep -q 'dup.json: \$.resilience.schemes\[1\]: scheme .ckpt. is listed twice' '$TMP/err' && [ $rc2 -eq 2 ] && grep -q \"names 'ckpt' twice\" '$TMP/err2'"
+# a spreadsheet's UTF-8 byte-order mark before line 1 ("time '<BOM>0' is not
+# a number", the mark invisible) and before a failure CSV's header
+printf '\357\273\2770,add,node1\n0,add,node2\n3600000,remove,node1\n' >"$TMP/bom.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bom.csv" --schemes ckpt >"$TMP/out" 2>"$TMP/err"
+rc=$?
+printf '\357\273\277time_s,node,cause,repair_s\n100,node1,gpu,60\n' >"$TMP/bomf.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bomf.csv" --schemes ckpt --duration-h 1 >"$TMP/out2" 2>&1
+rc2=$?
+check "a byte-order mark before a spot trace or a failure CSV is skipped" \
+    "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out' && [ ! -s '$TMP/err' ] && [ $rc2 -eq 0 ] && grep -q 'bomf.csv, one run' '$TMP/out2'"
 "$BIN" resilience "$CFG" --quiet --schemes ckpt, >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--schemes with an empty name (ckpt,): usage error (strtok skipped it)" \
