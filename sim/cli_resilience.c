@@ -160,6 +160,12 @@ missing:
         fprintf(stderr, "dtsim resilience: give either CONFIG.json or --model, not both\n");
         return -1;
     }
+    if (o->table && !o->model) {
+        /* it was ignored: the config's profile gives the iteration times */
+        fprintf(stderr, "dtsim resilience: --table applies to --model runs (CONFIG.json has "
+                        "its own profile)\n");
+        return -1;
+    }
     if (o->model && !o->trace) {
         /* the tables cover 15..30 nodes: the job size comes from the trace */
         fprintf(stderr, "dtsim resilience: --model%s needs --failure-trace\n",

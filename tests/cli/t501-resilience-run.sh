@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..39
+echo 1..40
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -115,6 +115,10 @@ check "--schemes with an empty name (ckpt,): usage error (strtok skipped it)" \
 rc=$?
 check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
     "[ $rc -eq 2 ] && grep -q 'do not apply' '$TMP/err' && [ ! -e '$TMP/art.csv' ] && [ ! -s '$TMP/out' ]"
+"$BIN" resilience "$CFG" --quiet --duration-h 1 --table "$TMP/absent.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--table with a CONFIG: usage error (it was silently ignored)" \
+    "[ $rc -eq 2 ] && grep -q '^dtsim resilience: --table applies to --model runs' '$TMP/err' && [ ! -s '$TMP/out' ]"
 # Extreme but well-formed numbers (found by fuzzing; each was undefined
 # behaviour in run.c's iteration count or a meaningless run):
 edited slowdisk 's/"storage_write_gbps": 1/"storage_write_gbps": 1e-300/' --duration-h 10
