@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..40
+echo 1..41
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -180,3 +180,7 @@ check "--set failures=null: the section's defaults, as in experiment configs (wa
 rc=$?
 check "dtsim run --quiet with failure sections: no table on stdout, JSON with the overrides" \
     "[ $rc -eq 0 ] && [ ! -s '$TMP/out' ] && grep -q '\"overrides\":.*failures.duration_h=12' '$TMP/q.json'"
+"$BIN" run "$ROOT/configs/experiments/resilience-gpt3-175b.json" --iterations 5 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "dtsim run --iterations of an experiment with failures: usage error (it was silently ignored)" \
+    "[ $rc -eq 2 ] && grep -q '^dtsim run: --trace, --export-trace, --iterations and --allow-oom apply to one iteration' '$TMP/err' && [ ! -s '$TMP/out' ]"
