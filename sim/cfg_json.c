@@ -33,7 +33,11 @@ int cfg_fail(cfg_error *e, const char *file, const char *path, const char *fmt, 
 
 /* ---- files ------------------------------------------------------------ */
 
-/* Whole file, NUL-terminated; NULL with errno set (a directory: EISDIR). */
+/* No config comes near this; /dev/zero would take all memory. */
+#define CFGJ_MAX_FILE_BYTES ((size_t)64 << 20)
+
+/* Whole file, NUL-terminated; NULL with errno set (a directory: EISDIR,
+** more than CFGJ_MAX_FILE_BYTES: EFBIG). */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -45,6 +49,7 @@ static char *read_file(const char *path, size_t *len)
         n += k;
         if (ferror(f)) { free(buf); buf = NULL; break; }
         if (n < cap) break;
+        if (cap >= CFGJ_MAX_FILE_BYTES) { free(buf); buf = NULL; errno = EFBIG; break; }
         char *nb = realloc(buf, 2 * cap + 1);
         if (!nb) { free(buf); buf = NULL; errno = ENOMEM; break; }
         buf = nb;
@@ -63,7 +68,11 @@ cJSON *cfgj_load_file(const char *path, cfg_error *err)
     size_t len = 0;
     char *text = read_file(path, &len);
     if (!text) {
-        cfg_fail(err, path, "", "cannot read file: %s", strerror(errno));
+        if (errno == EFBIG)
+            cfg_fail(err, path, "", "cannot read file: larger than %zu MiB, not a config",
+                     CFGJ_MAX_FILE_BYTES >> 20);
+        else
+            cfg_fail(err, path, "", "cannot read file: %s", strerror(errno));
         return NULL;
     }
     if (len == strspn(text, " \t\r\n")) {

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..30
+echo 1..31
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -114,6 +114,10 @@ mkdir "$TMP/dir.json"
 run "$TMP/dir.json"
 check "a directory as CONFIG: says so" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/dir.json: cannot read file: Is a directory\$'"
+# /dev/zero as a config was read until memory ran out (a 24 GB machine)
+run /dev/zero
+check "an endless file (/dev/zero): refused past 64 MiB" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: /dev/zero: cannot read file: larger than 64 MiB, not a config\$'"
 printf ' \n' >"$TMP/empty.json"
 run "$ROOT/configs/experiments/default.json" --set model="$TMP/empty.json"
 check "an empty referenced model file: names it and says it is empty" \
