@@ -34,6 +34,13 @@ static const char *const topo_names[1] = {"fat_tree"};
 
 #define GB 1e9
 #define US 1e-6
+/* Hardware numbers in the file's units (TFLOP/s, GB/s, Gb/s, GB, us) above
+** HW_MAX, or rates below HW_RATE_MIN, are unit slips that take SimGrid out
+** of its numeric range (1e300 Gb/s aborted it, 1e-300 TFLOP/s deadlocked
+** it); so are abstract op times above OP_MAX_S. */
+#define HW_MAX 1e6
+#define HW_RATE_MIN 1e-3
+#define OP_MAX_S 1e6
 
 const char *cfg_home(void)
 {
@@ -60,6 +67,16 @@ static void add_blame(load_ctx *lc, const char *path, const char *file)
     snprintf(lc->blame_path[lc->n_blame], CFGJ_PATH_MAX, "%s", path);
     snprintf(lc->blame_file[lc->n_blame], CFGJ_FILE_MAX, "%s", file);
     lc->n_blame++;
+}
+
+static int path_within(const char *path, const char *prefix);
+
+/* The latest recorded source of 'path', else 'dflt'. */
+static const char *source_of(const load_ctx *lc, const char *path, const char *dflt)
+{
+    for (int i = lc ? lc->n_blame - 1 : -1; i >= 0; i--)
+        if (path_within(path, lc->blame_path[i])) return lc->blame_file[i];
+    return dflt;
 }
 
 /* ======================================================================
@@ -143,7 +160,12 @@ static int inline_ref(cJSON *parent, const char *key, const char *dir, const cha
         cJSON_Delete(loaded);
         return cfg_fail(err, resolved, "$", "expected a JSON object");
     }
-    if (ext && overlay(loaded, v, path, from_file, lc)) {
+    /* the subtree now comes from this file, also after a --set that named
+    ** it; the keys an "extends" overlays come from where the object was
+    ** written, and are recorded after, so they win */
+    const char *over_file = source_of(lc, path, from_file);
+    add_blame(lc, path, resolved);
+    if (ext && overlay(loaded, v, path, over_file, lc)) {
         cJSON_Delete(loaded);
         return cfg_fail(err, from_file, path, "out of memory");
     }
@@ -183,6 +205,9 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
     if (klen >= sizeof key) return cfg_fail(err, "--set", "", "key too long in '%s'", item);
     memcpy(key, item, klen);
     key[klen] = 0;
+    /* strtok would read "parallel..pp" and ".parallel.pp" as parallel.pp */
+    if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, ".."))
+        return cfg_fail(err, "--set", "", "empty key in '%s'", item);
     cJSON *value = cfgj_parse_value(eq + 1);
     if (!value) value = cJSON_CreateString(eq + 1);
     if (!value) return cfg_fail(err, "--set", "", "out of memory");
@@ -207,7 +232,11 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
         }
         cJSON *child = cJSON_GetObjectItemCaseSensitive(node, tok);
         if (!child) {
+            /* a key the --set made up: its errors ("unknown key") are the --set's */
             child = cJSON_AddObjectToObject(node, tok);
+            char what[CFGJ_FILE_MAX];
+            snprintf(what, sizeof what, "--set %s", item);
+            add_blame(lc, path, what);
         } else if (!cJSON_IsObject(child)) {
             cJSON_Delete(value);
             return cfg_fail(err, "--set", path, "cannot set '%s': %s is not an object", item, path);
@@ -230,9 +259,19 @@ static int path_within(const char *path, const char *prefix)
 
 static void blame_source(const load_ctx *lc, cfg_error *err)
 {
+    /* a GPU file's errors are in its own coordinates ("$.memory_GB"), its
+    ** overrides under "$.cluster.gpu" */
+    char merged[CFGJ_PATH_MAX];
+    const char *path = err->path;
+    if (lc->gpu_file[0] && !strcmp(err->file, lc->gpu_file) && err->path[0] == '$') {
+        snprintf(merged, sizeof merged, "$.cluster.gpu%s", err->path + 1);
+        path = merged;
+    }
     for (int i = lc->n_blame - 1; i >= 0; i--) {
-        if (path_within(err->path, lc->blame_path[i])) {
+        if (path_within(path, lc->blame_path[i])) {
+            if (path == merged && !strcmp(lc->blame_file[i], lc->gpu_file)) return;
             snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
+            if (path == merged) snprintf(err->path, sizeof err->path, "%s", merged);
             return;
         }
     }
@@ -303,6 +342,15 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
 ** Sections
 ** ====================================================================== */
 
+/* After the key's value v was read: a nonzero v must lie in [min, max]. */
+static int check_range(cfgj_obj *o, const char *key, double v, double min, double max)
+{
+    if (o->err->failed || v == 0 || (v >= min && v <= max)) return 0;
+    char p[CFGJ_PATH_MAX];
+    cfgj_child_path(o, key, p, sizeof p);
+    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", min, max, v);
+}
+
 static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_gpu *g,
                     cfg_error *err)
 {
@@ -318,20 +366,26 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     cfgj_str(&o, "notes", src, sizeof src, "", 0);
     if (cfgj_obj_member(&o, "peak_tflops", &peak, 1) == 1) {
         cfgj_pos(&peak, "bf16", &tf_bf16, 0, 1);
+        check_range(&peak, "bf16", tf_bf16, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "fp16", &tf_fp16, tf_bf16, 0, 0, INFINITY);
+        check_range(&peak, "fp16", tf_fp16, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "fp8", &tf_fp8, 0, 0, 0, INFINITY);
+        check_range(&peak, "fp8", tf_fp8, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "tf32", &tf_tf32, 0, 0, 0, INFINITY); /* documented, not simulated */
         cfgj_close(&peak, "bf16, fp16, fp8, tf32");
     }
     cfgj_pos(&o, "memory_GB", &mem_gb, 0, 1);
+    check_range(&o, "memory_GB", mem_gb, 0, HW_MAX);
     cfgj_pos(&o, "memory_bandwidth_GBps", &bw_gbps, 0, 1);
+    check_range(&o, "memory_bandwidth_GBps", bw_gbps, HW_RATE_MIN, HW_MAX);
     cfgj_pos(&o, "nvlink_GBps", &nvl_gbps, 0, 1);
+    check_range(&o, "nvlink_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
     if (cfgj_obj_member(&o, "efficiency", &eff, 1) == 1) {
         cfgj_num(&eff, "gemm_max", &g->gemm_eff_max, 0, 1, 1e-3, 1);
         cfgj_num(&eff, "gemm_half_outputs", &g->gemm_half_outputs, 0, 1, 0, INFINITY);
         cfgj_num(&eff, "memory", &g->mem_eff, 0, 1, 1e-3, 1);
-        cfgj_nonneg(&eff, "kernel_launch_us", &launch_us, 0, 1);
-        cfgj_nonneg(&eff, "reserved_memory_GB", &reserved_gb, 0, 0);
+        cfgj_num(&eff, "kernel_launch_us", &launch_us, 0, 1, 0, HW_MAX);
+        cfgj_num(&eff, "reserved_memory_GB", &reserved_gb, 0, 0, 0, HW_MAX);
         cfgj_str(&eff, "calibration", src, sizeof src, "", 0);
         cfgj_close(&eff, "gemm_max, gemm_half_outputs, memory, kernel_launch_us, "
                          "reserved_memory_GB, calibration");
@@ -378,9 +432,11 @@ static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_err
     m->kind = (cfg_model_kind)kind;
     if (m->kind == MODEL_ABSTRACT) {
         cfgj_pos(&o, "t_f", &m->t_f_s, 0, 1);
+        check_range(&o, "t_f", m->t_f_s, 0, OP_MAX_S);
         cfgj_pos(&o, "t_b", &m->t_b_s, 0, 1);
-        cfgj_nonneg(&o, "t_w", &m->t_w_s, 0, 0);
-        cfgj_nonneg(&o, "t_comm", &m->t_comm_s, 0, 0);
+        check_range(&o, "t_b", m->t_b_s, 0, OP_MAX_S);
+        cfgj_num(&o, "t_w", &m->t_w_s, 0, 0, 0, OP_MAX_S);
+        cfgj_num(&o, "t_comm", &m->t_comm_s, 0, 0, 0, OP_MAX_S);
         cfgj_int(&o, "layers", &layers, 0, 0, 1, 1L << 20);
         m->layers = (int)layers;
         return cfgj_close(&o, "kind, name, source, t_f, t_b, t_w, t_comm, layers");
@@ -446,14 +502,16 @@ static int read_cluster(const cJSON *json, const load_ctx *lc, cfg_cluster *c, c
     double nvl_eff = 1, nic_eff = 1;
     if (cfgj_obj_member(&o, "intra_node", &intra, 0) == 1) {
         cfgj_pos(&intra, "bandwidth_GBps", &nvl_gbps, 0, 0);
-        cfgj_nonneg(&intra, "latency_us", &nvl_lat_us, 0.7, 0);
+        check_range(&intra, "bandwidth_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
+        cfgj_num(&intra, "latency_us", &nvl_lat_us, 0.7, 0, 0, HW_MAX);
         cfgj_num(&intra, "efficiency", &nvl_eff, 1, 0, 0.01, 1);
         cfgj_close(&intra, "bandwidth_GBps, latency_us, efficiency");
     }
     if (cfgj_obj_member(&o, "inter_node", &inter, 1) == 1) {
         cfgj_pos(&inter, "nic_Gbps", &nic_gbit, 0, 1);
+        check_range(&inter, "nic_Gbps", nic_gbit, HW_RATE_MIN, HW_MAX);
         cfgj_int(&inter, "nics_per_node", &nics, gpn, 0, 1, 1024);
-        cfgj_nonneg(&inter, "latency_us", &nic_lat_us, 1.0, 0);
+        cfgj_num(&inter, "latency_us", &nic_lat_us, 1.0, 0, 0, HW_MAX);
         cfgj_num(&inter, "efficiency", &nic_eff, 1, 0, 0.01, 1);
         cfgj_close(&inter, "nic_Gbps, nics_per_node, latency_us, efficiency");
     }

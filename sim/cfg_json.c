@@ -33,6 +33,11 @@ int cfg_fail(cfg_error *e, const char *file, const char *path, const char *fmt, 
 
 /* ---- files ------------------------------------------------------------ */
 
+/* No config comes near this; /dev/zero would take all memory. */
+#define CFGJ_MAX_FILE_BYTES ((size_t)64 << 20)
+
+/* Whole file, NUL-terminated; NULL with errno set (a directory: EISDIR,
+** more than CFGJ_MAX_FILE_BYTES: EFBIG). */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -42,9 +47,11 @@ static char *read_file(const char *path, size_t *len)
     while (buf) {
         size_t k = fread(buf + n, 1, cap - n, f);
         n += k;
+        if (ferror(f)) { free(buf); buf = NULL; break; }
         if (n < cap) break;
+        if (cap >= CFGJ_MAX_FILE_BYTES) { free(buf); buf = NULL; errno = EFBIG; break; }
         char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) { free(buf); buf = NULL; break; }
+        if (!nb) { free(buf); buf = NULL; errno = ENOMEM; break; }
         buf = nb;
         cap *= 2;
     }
@@ -61,7 +68,16 @@ cJSON *cfgj_load_file(const char *path, cfg_error *err)
     size_t len = 0;
     char *text = read_file(path, &len);
     if (!text) {
-        cfg_fail(err, path, "", "cannot read file: %s", strerror(errno));
+        if (errno == EFBIG)
+            cfg_fail(err, path, "", "cannot read file: larger than %zu MiB, not a config",
+                     CFGJ_MAX_FILE_BYTES >> 20);
+        else
+            cfg_fail(err, path, "", "cannot read file: %s", strerror(errno));
+        return NULL;
+    }
+    if (len == strspn(text, " \t\r\n")) {
+        cfg_fail(err, path, "", "the file is empty (expected a JSON object)");
+        free(text);
         return NULL;
     }
     const char *end = NULL;
@@ -191,6 +207,12 @@ static int wrong(cfgj_obj *o, const char *key, const char *want, const cJSON *v)
     if (cJSON_IsString(v))
         return cfg_fail(o->err, o->file, p, "expected %s, got the string \"%s\"", want,
                         v->valuestring);
+    /* cJSON reads 1e999 as inf */
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+        return cfg_fail(o->err, o->file, p, "expected %s, got a number out of range (beyond "
+                        "+-1.8e308)", want);
+    if (cJSON_IsNumber(v))
+        return cfg_fail(o->err, o->file, p, "expected %s, got %.15g", want, v->valuedouble);
     return cfg_fail(o->err, o->file, p, "expected %s, got %s", want, type_name(v));
 }
 

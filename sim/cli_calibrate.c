@@ -121,6 +121,12 @@ static int load_set(const char *path, fit_ctx *fc, cfg_error *err)
             cfg_fail(err, path, ip, "need min < max and min <= start <= max");
             break;
         }
+        /* the later --set would win: one parameter fitted twice over */
+        for (int k = 0; k < i && !err->failed; k++)
+            if (!strcmp(fc->param[k].key, f->key))
+                cfg_fail(err, path, ip, "key '%s' is given twice (also in %s[%d])", f->key, pp,
+                         k);
+        if (err->failed) break;
         fc->n_params++;
     }
     i = 0;
@@ -378,6 +384,9 @@ int cli_calibrate(int argc, char **argv)
         }
     }
     if (!set) return cli_usage_error("calibrate", "missing SET.json");
+    /* the fit takes minutes: fail before it, not after */
+    const char *outs[] = {csv};
+    if (cli_outputs_writable("calibrate", outs, 1)) return CLI_ERR;
     fit_ctx fc; /* ~40 KB */
     memset(&fc, 0, sizeof fc);
     cfg_error err;

@@ -36,6 +36,12 @@ int cli_outputs_writable(const char *cmd, const char *const *paths, int n)
 {
     for (int i = 0; i < n; i++) {
         if (!paths[i] || !strcmp(paths[i], "-")) continue;
+        /* "--json --quiet" would write a file named --quiet */
+        if (!strncmp(paths[i], "--", 2)) {
+            fprintf(stderr, "dtsim %s: cannot write %s: an option, not a file name (the option "
+                    "before it lacks its value)\n", cmd, paths[i]);
+            return -1;
+        }
         FILE *f = fopen(paths[i], "a");
         if (!f) {
             fprintf(stderr, "dtsim %s: cannot write %s: %s\n", cmd, paths[i], strerror(errno));

@@ -20,7 +20,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_config_error(const cfg_error *err);
 /* Fail before a long run, not after it, when an output file cannot be
 ** written: each non-NULL path other than "-" (stdout) is created, or kept as
-** is. Prints "dtsim CMD: cannot write PATH: reason"; 0 or -1. */
+** is; a path starting with "--" is an option that took the place of a
+** missing value. Prints "dtsim CMD: cannot write PATH: reason"; 0 or -1. */
 int cli_outputs_writable(const char *cmd, const char *const *paths, int n);
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int cli_parse_int(const char *s, long lo, long hi, int *out);

@@ -156,6 +156,8 @@ static int add_axis(compare_args *a, const char *arg)
     if (klen >= sizeof ax->key)
         return cli_usage_error("compare", "--vary key too long in '%s'", arg);
     memcpy(ax->key, arg, klen);
+    if (ax->key[0] == '.' || ax->key[klen - 1] == '.' || strstr(ax->key, ".."))
+        return cli_usage_error("compare", "--vary key '%s' has an empty part", ax->key);
     for (int k = 0; k < a->n_axes; k++)
         if (!strcmp(a->axes[k].key, ax->key))
             return cli_usage_error("compare", "--vary %s is given twice", ax->key);
@@ -168,6 +170,12 @@ static int add_axis(compare_args *a, const char *arg)
     char err[512];
     if (split_values(eq + 1, ax, err, sizeof err))
         return cli_usage_error("compare", "--vary %s: %s", ax->key, err);
+    /* the same variant twice is a typo, not a comparison */
+    for (int i = 0; i < ax->n; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(ax->values[i], ax->values[j]))
+                return cli_usage_error("compare", "--vary %s: value '%s' is given twice",
+                                       ax->key, ax->values[i]);
     return 0;
 }
 

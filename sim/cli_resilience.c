@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "eng_oracle.h"
 #include "failure.h"
+#include "numparse.h"
 #include "res.h"
 #include "run.h"
 #include "run_cfg.h"
@@ -159,6 +160,12 @@ missing:
         fprintf(stderr, "dtsim resilience: give either CONFIG.json or --model, not both\n");
         return -1;
     }
+    if (o->table && !o->model) {
+        /* it was ignored: the config's profile gives the iteration times */
+        fprintf(stderr, "dtsim resilience: --table applies to --model runs (CONFIG.json has "
+                        "its own profile)\n");
+        return -1;
+    }
     if (o->model && !o->trace) {
         /* the tables cover 15..30 nodes: the job size comes from the trace */
         fprintf(stderr, "dtsim resilience: --model%s needs --failure-trace\n",
@@ -183,6 +190,11 @@ static int parse_schemes(const char *list, int artifact, int *out, int *n)
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
     *n = 0;
+    /* strtok skips empty names: "ckpt," and "ckpt,,inmem" were accepted */
+    if (list[0] == ',' || (list[0] && list[strlen(list) - 1] == ',') || strstr(list, ",,")) {
+        fprintf(stderr, "dtsim resilience: --schemes '%s' has an empty name\n", list);
+        return -1;
+    }
     for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
         int k = artifact ? art_system_of(s) : res_kind_of(s);
         for (int i = 0; k >= 0 && i < *n; i++)
@@ -210,7 +222,8 @@ static int is_failure_csv(const char *path)
     FILE *f = fopen(path, "r");
     char line[128] = "";
     if (!f) return 0;
-    while (fgets(line, sizeof line, f) && (line[0] == '#' || line[0] == '\n')) {}
+    if (fgets(line, sizeof line, f)) num_strip_bom(line);
+    while ((line[0] == '#' || line[0] == '\n') && fgets(line, sizeof line, f)) {}
     fclose(f);
     return !strncmp(line, "time_s,", 7);
 }

@@ -91,9 +91,10 @@ int cli_run(int argc, char **argv)
         /* a whole training run with failures: the run level, iteration times
         ** from the engine (same as `dtsim resilience CONFIG`) */
         cfg_free(&e);
-        if (trace_path || export_path)
-            return cli_usage_error("run", "--trace and --export-trace describe one iteration; "
-                                   "this config simulates a run with failures");
+        if (trace_path || export_path || iterations || allow_oom)
+            return cli_usage_error("run", "--trace, --export-trace, --iterations and --allow-oom "
+                                   "apply to one iteration; this config simulates a run with "
+                                   "failures");
         return cli_run_resilience(config, &ov, json_path, quiet);
     }
     if (!iterations) iterations = e.engine.iterations;

@@ -79,9 +79,11 @@ int cli_whatif(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+        } else if ((!strcmp(argv[i], "--json") || !strcmp(argv[i], "--top")) && i + 1 >= argc) {
+            return cli_usage_error("whatif", "%s needs a value", argv[i]);
+        } else if (!strcmp(argv[i], "--json")) {
             json = argv[++i];
-        } else if (!strcmp(argv[i], "--top") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--top")) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
             if (*end || end == argv[i] || v < 0 || v > 1000000) {
@@ -90,9 +92,7 @@ int cli_whatif(int argc, char **argv)
             }
             top = (int)v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "dtsim whatif: unknown or incomplete option '%s'\n\n", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_usage_error("whatif", "unknown option '%s'", argv[i]);
         } else if (!trace) {
             trace = argv[i];
         } else {

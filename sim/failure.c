@@ -304,7 +304,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
     double last_t = -INFINITY;
     char line[256];
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         if (!strchr(line, '\n') && !feof(f)) {
             snprintf(err, errlen, "%s:%d: line too long", path, lineno);
             goto fail;
@@ -349,6 +349,10 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
             v = nv;
         }
         v[n++] = (fail_trace_line){.t_s = t / 1000.0, .add = add, .node = id, .lineno = lineno};
+    }
+    if (ferror(f)) { /* a directory reads as an error, not as an empty file */
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto fail;
     }
     fclose(f);
     if (n == 0) {
@@ -471,7 +475,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
     memset(s->initial_up, 1, (size_t)n_nodes);
     s->n_initial = n_nodes;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#') continue;
         if (!header) {
@@ -543,6 +547,10 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
             fail_event a = {.t_s = t + rep, .kind = FAIL_EV_ARRIVE, .node = id, .cause = -1};
             if (list_push(s, &cap, a)) goto oom;
         }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto fail;
     }
     if (!header) {
         snprintf(err, errlen, "%s: empty failure CSV (no header)", path);

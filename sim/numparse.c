@@ -22,3 +22,9 @@ int num_parse_decimal(const char *s, double *out)
     *out = v;
     return 0;
 }
+
+void num_strip_bom(char *line)
+{
+    static const char bom[] = "\xef\xbb\xbf";
+    if (!strncmp(line, bom, 3)) memmove(line, line + 3, strlen(line + 3) + 1);
+}

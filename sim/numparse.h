@@ -4,7 +4,8 @@
 ** Owns the one rule every CSV reader (failure traces, throughput tables,
 ** per-op traces) applies to a numeric field: the whole field is a finite
 ** decimal number. strtod alone also takes leading blanks, hexadecimal
-** ("0x10" = 16), "inf" and "nan". Owns no state.
+** ("0x10" = 16), "inf" and "nan". Also the UTF-8 byte-order mark that
+** spreadsheets write before a CSV's first line. Owns no state.
 */
 #ifndef DTSIM_NUMPARSE_H
 #define DTSIM_NUMPARSE_H
@@ -13,5 +14,9 @@
 ** *out; 0, or -1 if it is anything else (empty, blanks, hex, inf, nan,
 ** trailing text, out of range). */
 int num_parse_decimal(const char *s, double *out);
+
+/* Remove a leading UTF-8 byte-order mark from 'line' in place (call on the
+** first line; it is invisible in error messages). */
+void num_strip_bom(char *line);
 
 #endif

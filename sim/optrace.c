@@ -283,6 +283,7 @@ optrace *optrace_load_csv(const char *path, char *err, size_t err_len)
         if (eol > p && eol[-1] == '\r') eol--; /* tolerate CRLF */
         *eol = '\0';
         if (lineno == 1) {
+            num_strip_bom(p);
             if (strcmp(p, CSV_HEADER)) {
                 errmsg_set(err, err_len, "%s:1: missing header: expected '%s'", path, CSV_HEADER);
                 goto fail;

@@ -108,7 +108,7 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
     int lineno = 0;
     if (!t) goto oom;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#' || !strncmp(line, "system,", 7)) continue;
         char *fl[8];
@@ -157,6 +157,10 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
         L->row.idle_nodes = (int)v[3];
         L->row.pause_s = v[4] / 1000.0;
         L->row.ckpt_s = v[5] / 1000.0;
+    }
+    if (ferror(f)) { /* a directory reads as an error, not as an empty file */
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto fail;
     }
     fclose(f);
     if (t->n == 0) {

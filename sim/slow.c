@@ -15,6 +15,7 @@
 #include "errmsg.h"
 #include "numparse.h"
 
+#include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -28,9 +29,25 @@
 
 #define LEN_LINE_MAX 256
 
+/* Speed and bandwidth factors beyond a thousandfold are typos (a GPU at
+** 1e-300 of its speed deadlocked the engine). */
+#define SLOW_FACTOR_MIN 1e-3
+#define SLOW_FACTOR_MAX 1e3
+
 /* ======================================================================
 ** Parsing
 ** ====================================================================== */
+
+/* "factor" of 'o' (> 0, required) within [SLOW_FACTOR_MIN, SLOW_FACTOR_MAX]. */
+static int read_factor(cfgj_obj *o, double *out)
+{
+    if (cfgj_pos(o, "factor", out, 1, 1)) return -1;
+    if (*out >= SLOW_FACTOR_MIN && *out <= SLOW_FACTOR_MAX) return 0;
+    char p[CFGJ_PATH_MAX];
+    cfgj_child_path(o, "factor", p, sizeof p);
+    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", SLOW_FACTOR_MIN,
+                    SLOW_FACTOR_MAX, *out);
+}
 
 static int n_gpus_of(const cfg_experiment *e)
 {
@@ -84,9 +101,9 @@ static int parse_profile(cfgj_obj *o, slow_device *d)
         if (!(d->time_s[i] >= 0) || (i > 0 && !(d->time_s[i] > d->time_s[i - 1])))
             return cfg_fail(o->err, o->file, path, "[%d]: times must be >= 0 and increasing, "
                             "got %g", i, d->time_s[i]);
-        if (!(d->factor_pt[i] > 0) || !isfinite(d->factor_pt[i]))
-            return cfg_fail(o->err, o->file, path, "[%d]: expected a factor > 0, got %g", i,
-                            d->factor_pt[i]);
+        if (!(d->factor_pt[i] >= SLOW_FACTOR_MIN && d->factor_pt[i] <= SLOW_FACTOR_MAX))
+            return cfg_fail(o->err, o->file, path, "[%d]: expected a factor between %g and %g, "
+                            "got %g", i, SLOW_FACTOR_MIN, SLOW_FACTOR_MAX, d->factor_pt[i]);
     }
     return 0;
 }
@@ -111,7 +128,7 @@ static int parse_devices(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
         if (!o.err->failed && has_f + has_p != 1)
             cfg_fail(o.err, o.file, o.path, "give exactly one of \"factor\" or \"profile\"");
         else if (has_f)
-            cfgj_pos(&o, "factor", &d->factor, 1, 1);
+            read_factor(&o, &d->factor);
         else if (!o.err->failed)
             parse_profile(&o, d);
         if (o.err->failed) {
@@ -200,7 +217,7 @@ static int parse_links(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
         } else {
             cfgj_int(&o, "leaf", &idx, 0, 1, 0, n_leaf - 1);
         }
-        cfgj_pos(&o, "factor", &f, 1, 1);
+        read_factor(&o, &f);
         if (o.err->failed) {
             cfgj_release(&o);
             return -1;
@@ -266,7 +283,7 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
     char line[LEN_LINE_MAX], where[CFGJ_FILE_MAX + 16];
     int cap = 0, lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
+        if (++lineno == 1) num_strip_bom(line);
         snprintf(where, sizeof where, "%s:%d", file, lineno);
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
@@ -299,6 +316,9 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         }
         sq->file_len[sq->n_file++] = v;
     }
+    if (!rc && ferror(f)) /* a directory reads as an error, not as an empty file */
+        rc = cfg_fail(err, file, json_path, "cannot read the sequence-length file: %s",
+                      strerror(errno));
     fclose(f);
     if (!rc && sq->n_file == 0)
         rc = cfg_fail(err, file, json_path, "no sequence lengths in the file");

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..18
+echo 1..31
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -26,12 +26,52 @@ run "$GOOD" --set 'parallel.pp="four"'
 check "wrong type: path and what was expected" \
     "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got the string \"four\"'"
 
+# "expected a number, got a number": cJSON reads 1e999 as inf
+sed 's/"t_f": 1.0/"t_f": 1e999/' "$GOOD" >"$TMP/inf.json"
+run "$TMP/inf.json"
+check "a number beyond a double (1e999): says out of range" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/inf.json: \$.model.t_f: expected a number, got a number out of range (beyond +-1.8e308)\$'"
+run "$GOOD" --set parallel.pp=4.5
+check "a fraction for an integer: shows the value" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got 4.5\$'"
+
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
 check "TP*PP*DP != GPUs: names the product, the cluster size and the DP that fits" \
     "[ $rc -eq 1 ] && one_line && says 'default.json: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs (12 nodes x 8): dp = 2 fits, or leave dp out to derive it'"
 run "$ROOT/configs/experiments/default.json" --set cluster.nodes=24 --set parallel.global_batch_size=192 --set parallel.dp=null
 check "... and with dp left out (--set parallel.dp=null) it is derived (24 nodes: DP 2)" \
     "[ $rc -eq 0 ] && grep -q 'TP 8, PP 12, DP 2,' '$TMP/out'"
+
+# a NIC of 1e300 Gb/s (1e309 B/s per node: inf) aborted SimGrid (exit 134),
+# 1e-300 TFLOP/s deadlocked it, an abstract op of 1e300 s too
+run "$ROOT/configs/experiments/default.json" --set cluster.inter_node.nic_Gbps=1e300
+check "a huge NIC rate: a range error, not a SimGrid abort" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.inter_node.nic_Gbps=1e300: \$.cluster.inter_node.nic_Gbps: must be between 0.001 and 1e+06, got 1e+300\$'"
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.peak_tflops.bf16=1e-300
+check "a tiny GPU peak: a range error, not an engine deadlock" \
+    "[ $rc -eq 1 ] && one_line && says 'peak_tflops.bf16: must be between 0.001 and 1e+06, got 1e-300\$'"
+run "$GOOD" --set model.t_f=1e300
+check "an abstract op of 1e300 s: a range error" \
+    "[ $rc -eq 1 ] && one_line && says '\$.model.t_f: must be between 0 and 1e+06, got 1e+300\$'"
+
+# errors named the file the bad value did not come from
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.memory_GB=-1
+check "--set of a GPU key is blamed on the --set (not on a100-80g.json)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu.memory_GB=-1: \$.cluster.gpu.memory_GB: must be > 0, got -1\$'"
+run "$GOOD" --set parallel..pp=2
+check "--set key with an empty part: an error (it was read as parallel.pp)" \
+    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set: empty key in 'parallel..pp=2'\\$\""
+run "$GOOD" --set parallel.shedule.kind=1
+check "--set under a key that does not exist: the unknown key is the --set's (was the file's)" \
+    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set parallel.shedule.kind=1: \\\$.parallel.shedule: unknown key 'shedule'\""
+printf '{ "layers": 96, "hidden": -5, "heads": 96, "seq_len": 2048, "vocab": 51200 }\n' >"$TMP/badmodel.json"
+run "$ROOT/configs/experiments/default.json" --set model="$TMP/badmodel.json"
+check "--set model=FILE: an error inside FILE names FILE" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/badmodel.json: \$.model.hidden: must be an integer between 1 and'"
+printf '{ "model": "gpt3-175b", "cluster": { "extends": "selene", "nodes": 12,\n  "gpu": { "extends": "a100-80g", "memory_GB": -3 } },\n  "parallel": { "tp": 8, "pp": 12, "global_batch_size": 96 } }\n' >"$TMP/gpu-ext.json"
+run "$TMP/gpu-ext.json"
+check "a GPU 'extends' overlay in the experiment is blamed on it (not on selene.json)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/gpu-ext.json: \$.cluster.gpu.memory_GB: must be > 0, got -3\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
 check "layers not divisible by PP*v: names the model file" \
@@ -69,6 +109,19 @@ check "a plan that does not fit: stage, sizes and the GPU" \
 
 run "$TMP/absent.json"
 check "missing file" "[ $rc -eq 1 ] && one_line && says 'absent.json: cannot read file'"
+# both were "malformed JSON at line 1, column 1 (unexpected end of file)"
+mkdir "$TMP/dir.json"
+run "$TMP/dir.json"
+check "a directory as CONFIG: says so" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/dir.json: cannot read file: Is a directory\$'"
+# /dev/zero as a config was read until memory ran out (a 24 GB machine)
+run /dev/zero
+check "an endless file (/dev/zero): refused past 64 MiB" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: /dev/zero: cannot read file: larger than 64 MiB, not a config\$'"
+printf ' \n' >"$TMP/empty.json"
+run "$ROOT/configs/experiments/default.json" --set model="$TMP/empty.json"
+check "an empty referenced model file: names it and says it is empty" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/empty.json: the file is empty (expected a JSON object)\$'"
 
 run
 check "no config: usage error (exit 2)" "[ $rc -eq 2 ] && says 'missing CONFIG'"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..14
+echo 1..16
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -18,6 +18,12 @@ check "report has every key the issue lists" \
     "for k in iteration_time_s tokens_per_s tflops_per_gpu mfu bubble_fraction bubble_ratio peak_memory_bytes fits_in_memory; do grep -q \"\\\"\$k\\\":\" '$TMP/a.json' || exit 1; done"
 check "trace: F/B slices with microbatch ids on per-stage threads, comm threads named" \
     "grep -q '\"name\":\"F7\",\"cat\":\"compute\"' '$TMP/a.trace' && grep -q '\"name\":\"B0\"' '$TMP/a.trace' && grep -q 'stage 3 PP recv' '$TMP/a.trace'"
+"$BIN" run "$ABS" --set model.t_comm=0.25 >"$TMP/out" 2>/dev/null
+check "the summary echoes each abstract time (t_comm was printed as t_f)" \
+    "grep -q '^  model    abstract: t_f 1.000 s, t_b 1.500 s, t_w 500.000 ms, t_comm 250.000 ms per' '$TMP/out'"
+(cd "$TMP" && "$BIN" run "$ABS" --json --quiet >"$TMP/out" 2>"$TMP/err"); rc=$?
+check "--json --quiet (--json's value missing): error, no file named --quiet written" \
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q '^dtsim run: cannot write --quiet: an option, not a file name' '$TMP/err' && [ ! -e '$TMP/--quiet' ] && [ ! -s '$TMP/out' ]"
 
 # A real model: the default experiment twice, byte for byte.
 "$BIN" run "$ROOT/configs/experiments/default.json" --json "$TMP/d1.json" --trace "$TMP/d1.trace" >"$TMP/o1" 2>/dev/null

@@ -10,7 +10,7 @@
 D=$ROOT/configs/papers/megatron_sc21
 GM=cluster.gpu.efficiency.gemm_max
 GH=cluster.gpu.efficiency.gemm_half_outputs
-echo 1..11
+echo 1..13
 cases=""
 for c in 1.7b 18.4b 145.6b; do
     "$BIN" run "$D/$c.json" --quiet --json "$TMP/$c.json" --set $GM=0.65 --set $GH=3e6 \
@@ -62,3 +62,12 @@ check "a metric the report lacks: exit 1, \$.metric named" \
 bad_set 5 "s#$D/18.4b.json#$D/nosuch.json#"
 check "a missing case config: exit 1, \$.cases[1] named, one error from the run" \
     "[ $rc -eq 1 ] && grep -q 'bad5.json: \\$.cases\\[1\\]' '$TMP/e5.txt' && [ \$(grep -c 'cannot read file' '$TMP/e5.txt') -eq 1 ]"
+# both used to run the whole fit: a parameter listed twice (the later --set
+# won), and a --csv that could not be written (the fit's result was lost)
+bad_set 6 "s/\"key\": \"$GH\"/\"key\": \"$GM\"/"
+check "a parameter key listed twice: exit 1, \$.parameters[1] named, before the fit" \
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/e6.txt') -eq 1 ] && grep -q \"bad6.json: \\$.parameters\\[1\\]: key '$GM' is given twice (also in \\$.parameters\\[0\\])\" '$TMP/e6.txt'"
+"$BIN" calibrate "$TMP/set.json" --csv "$TMP/no/such/dir/fit.csv" >"$TMP/out7.txt" 2>"$TMP/e7.txt"
+rc=$?
+check "an unwritable --csv: exit 1 before the fit (no progress, no table)" \
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/e7.txt') -eq 1 ] && grep -q '^dtsim calibrate: cannot write .*fit.csv: No such file or directory\$' '$TMP/e7.txt' && [ ! -s '$TMP/out7.txt' ]"

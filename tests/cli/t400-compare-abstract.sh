@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/compare-abstract16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
-echo 1..17
+echo 1..19
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/j1.csv" \
     >"$TMP/j1.txt" 2>"$TMP/j1.err"
 rc=$?
@@ -80,3 +80,11 @@ check "bad value: its row says why, the others are simulated, exit 1" \
 "$BIN" compare "$CFG" --vary parallel.pp=2 --jobs 0 >/dev/null 2>&1; d=$?
 check "usage errors exit 2: no --vary, unbalanced bracket, empty value, --jobs 0" \
     "[ $a$b$c$d = 2222 ]"
+# both were accepted: a key with an empty part (read as parallel.pp, and
+# each row said "invalid"), and one variant twice
+"$BIN" compare "$CFG" --vary parallel..pp=2,4 >"$TMP/out" 2>"$TMP/err"; a=$?
+check "--vary key with an empty part: usage error naming the key" \
+    "[ $a -eq 2 ] && grep -q \"^dtsim compare: --vary key 'parallel..pp' has an empty part\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" compare "$CFG" --vary parallel.pp=2,4,2 >"$TMP/out" 2>"$TMP/err"; a=$?
+check "--vary value given twice: usage error naming it" \
+    "[ $a -eq 2 ] && grep -q \"^dtsim compare: --vary parallel.pp: value '2' is given twice\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..36
+echo 1..41
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -37,6 +37,16 @@ printf '0,add,node1\n0,add,node2\n60000,remove,node1\n90000,dropped,node2\n' >"$
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bad.csv" >/dev/null 2>"$TMP/err"
 rc=$?
 check "malformed trace line: its line number" "[ $rc -eq 1 ] && grep -q 'bad.csv:4:' '$TMP/err'"
+# a directory read as an empty trace (spot trace, failure CSV source, table)
+mkdir "$TMP/dir.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/dir.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+"$BIN" resilience "$CFG" --quiet --set failures.source=csv --set failures.trace="$TMP/dir.csv" >/dev/null 2>"$TMP/err2"
+rc2=$?
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" --table "$TMP/dir.csv" --quiet >/dev/null 2>"$TMP/err3"
+rc3=$?
+check "a directory as trace, failure CSV or table: 'Is a directory' (was 'empty trace')" \
+    "[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] && cat '$TMP/err' '$TMP/err2' '$TMP/err3' >'$TMP/errs' && [ \$(grep -c '^dtsim resilience: .*dir.csv: cannot read: Is a directory\$' '$TMP/errs') -eq 3 ] && [ \$(wc -l <'$TMP/errs') -eq 3 ]"
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck,varuna --quiet >"$TMP/e" 2>&1
 # a smoke test of the table oracle in the default (corrected) accounting: no
 # independent value for these rows, only the invariants checked above
@@ -95,10 +105,28 @@ edited dup 's/"ckpt", "inmem"/"ckpt", "ckpt"/'
 rc2=$?
 check "a scheme listed twice: config (JSON path) and --schemes" \
     "[ $rc -eq 1 ] && grep -q 'dup.json: \$.resilience.schemes\[1\]: scheme .ckpt. is listed twice' '$TMP/err' && [ $rc2 -eq 2 ] && grep -q \"names 'ckpt' twice\" '$TMP/err2'"
+# a spreadsheet's UTF-8 byte-order mark before line 1 ("time '<BOM>0' is not
+# a number", the mark invisible) and before a failure CSV's header
+printf '\357\273\2770,add,node1\n0,add,node2\n3600000,remove,node1\n' >"$TMP/bom.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bom.csv" --schemes ckpt >"$TMP/out" 2>"$TMP/err"
+rc=$?
+printf '\357\273\277time_s,node,cause,repair_s\n100,node1,gpu,60\n' >"$TMP/bomf.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bomf.csv" --schemes ckpt --duration-h 1 >"$TMP/out2" 2>&1
+rc2=$?
+check "a byte-order mark before a spot trace or a failure CSV is skipped" \
+    "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out' && [ ! -s '$TMP/err' ] && [ $rc2 -eq 0 ] && grep -q 'bomf.csv, one run' '$TMP/out2'"
+"$BIN" resilience "$CFG" --quiet --schemes ckpt, >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--schemes with an empty name (ckpt,): usage error (strtok skipped it)" \
+    "[ $rc -eq 2 ] && grep -q \"^dtsim resilience: --schemes 'ckpt,' has an empty name\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"
 "$BIN" resilience --model GPT-3-2_7b --artifact --failure-trace "$ROOT/traces/spot/1h.csv" --csv "$TMP/art.csv" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
     "[ $rc -eq 2 ] && grep -q 'do not apply' '$TMP/err' && [ ! -e '$TMP/art.csv' ] && [ ! -s '$TMP/out' ]"
+"$BIN" resilience "$CFG" --quiet --duration-h 1 --table "$TMP/absent.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--table with a CONFIG: usage error (it was silently ignored)" \
+    "[ $rc -eq 2 ] && grep -q '^dtsim resilience: --table applies to --model runs' '$TMP/err' && [ ! -s '$TMP/out' ]"
 # Extreme but well-formed numbers (found by fuzzing; each was undefined
 # behaviour in run.c's iteration count or a meaningless run):
 edited slowdisk 's/"storage_write_gbps": 1/"storage_write_gbps": 1e-300/' --duration-h 10
@@ -160,3 +188,7 @@ check "--set failures=null: the section's defaults, as in experiment configs (wa
 rc=$?
 check "dtsim run --quiet with failure sections: no table on stdout, JSON with the overrides" \
     "[ $rc -eq 0 ] && [ ! -s '$TMP/out' ] && grep -q '\"overrides\":.*failures.duration_h=12' '$TMP/q.json'"
+"$BIN" run "$ROOT/configs/experiments/resilience-gpt3-175b.json" --iterations 5 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "dtsim run --iterations of an experiment with failures: usage error (it was silently ignored)" \
+    "[ $rc -eq 2 ] && grep -q '^dtsim run: --trace, --export-trace, --iterations and --allow-oom apply to one iteration' '$TMP/err' && [ ! -s '$TMP/out' ]"

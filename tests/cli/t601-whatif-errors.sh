@@ -9,7 +9,7 @@ ROW=0,0,0,1,forward-compute,0,1,0,0,0,0
 run() { "$BIN" whatif "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 
-echo 1..9
+echo 1..11
 printf '%s\n%s\n0,0,0,1,forward-computer,1,1,1,0,1,0\n' "$HDR" "$ROW" >"$TMP/badtype.csv"
 run "$TMP/badtype.csv"
 check "unknown op type: exit 1, one line with file:3" \
@@ -37,6 +37,10 @@ check "missing file: exit 1, names it" "[ $rc -eq 1 ] && grep -q 'absent.csv: No
 
 run "$TMP/dup.csv" --bogus
 check "unknown option: exit 2" "[ $rc -eq 2 ]"
+# was "unknown or incomplete option '--top'" and the whole help on stderr
+run "$TMP/dup.csv" --top
+check "--top without its value (last argument): says so, exit 2" \
+    "[ $rc -eq 2 ] && head -1 '$TMP/err' | grep -q '^dtsim whatif: --top needs a value\$' && [ \$(wc -l <'$TMP/err') -eq 2 ]"
 run
 check "no trace: exit 2" "[ $rc -eq 2 ]"
 
@@ -46,3 +50,7 @@ awk -F, 'BEGIN { OFS = "," } NR == 2 { $10 = 999999999 } { print }' \
     "$ROOT/traces/stragglers/trace-ST.csv" >"$TMP/bigmb.csv"
 run "$TMP/bigmb.csv" --json "$TMP/bigmb.json"
 check "microbatch id 999999999: analysed (exit 0, a report)" "[ $rc -eq 0 ] && grep -q '\"slowdown\"' '$TMP/bigmb.json'"
+# a spreadsheet's UTF-8 byte-order mark before the header was "missing header"
+{ printf '\357\273\277'; cat "$ROOT/traces/stragglers/trace-ST.csv"; } >"$TMP/bom.csv"
+run "$TMP/bom.csv"
+check "a byte-order mark before the header is skipped" "[ $rc -eq 0 ] && grep -q '32 steps' '$TMP/out'"

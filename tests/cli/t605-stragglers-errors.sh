@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..13
+echo 1..16
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -25,6 +25,11 @@ bad '{"devices":[{"gpu":8,"factor":0.5}]}' '$.stragglers.devices[0].gpu: must be
 bad '{"devices":[{"gpu":1}]}' 'give exactly one of "factor" or "profile"' "device without a factor"
 bad '{"devices":[{"gpu":1,"profile":[[0,1],[0,0.5]]}]}' '$.stragglers.devices[0].profile: [1]: times must be >= 0 and increasing' \
     "profile times not increasing"
+# a GPU at 1e-300 of its speed was an engine deadlock ("internal error")
+bad '{"devices":[{"gpu":1,"factor":1e-300}]}' '$.stragglers.devices[0].factor: must be between 0.001 and 1000, got 1e-300' \
+    "speed factor 1e-300: a range error, not an engine deadlock"
+bad '{"devices":[{"gpu":1,"profile":[[0,1],[1,1e-300]]}]}' '$.stragglers.devices[0].profile: [1]: expected a factor between 0.001 and 1000, got 1e-300' \
+    "profile factor 1e-300: a range error"
 bad '{"noise":{"sigma":-1}}' '$.stragglers.noise.sigma: must be >= 0' "negative noise sigma"
 bad '{"links":[{"node":1,"factor":0}]}' '$.stragglers.links[0].factor: must be > 0' "zero link factor"
 bad '{"pauses":[{"gpu":1,"every":0,"duration_ms":5}]}' '$.stragglers.pauses[0].every: must be an integer between 1 and 1000' \
@@ -35,6 +40,10 @@ bad '{"seqlen":{"distribution":"file","file":"stragglers-bad-lengths.txt","conte
 bad '{"seqlen":{"distribution":"file","file":"stragglers-hex-lengths.txt","context":4096}}' \
     "stragglers-hex-lengths.txt:3: \$.stragglers.seqlen.file: expected a sequence length >= 1 (tokens), got '0x400'" \
     "hexadecimal length: refused (strtod read 0x400 as 1024)"
+mkdir "$TMP/lengths"
+bad '{"seqlen":{"distribution":"file","file":"'"$TMP/lengths"'","context":4096}}' \
+    "lengths: \$.stragglers.seqlen.file: cannot read the sequence-length file: Is a directory" \
+    "a directory as length file: says so (was 'no sequence lengths in the file')"
 bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":1,"context":2048,"mean":3}}' "\$.stragglers.seqlen.mean: unknown key 'mean'" \
     "a key of another distribution is unknown"
 "$BIN" run "$CFG" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 \

@@ -35,11 +35,24 @@ static void test_rejects_the_rest(void **state)
     }
 }
 
+static void test_strips_a_bom(void **state)
+{
+    (void)state;
+    char with[] = "\xef\xbb\xbf" "0,add,node1", without[] = "0,add,node1", part[] = "\xef\xbb" "x";
+    num_strip_bom(with);
+    num_strip_bom(without);
+    num_strip_bom(part);
+    assert_string_equal(with, "0,add,node1");
+    assert_string_equal(without, "0,add,node1");
+    assert_string_equal(part, "\xef\xbb" "x");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepts_decimals),
         cmocka_unit_test(test_rejects_the_rest),
+        cmocka_unit_test(test_strips_a_bom),
     };
     return RUN_TESTS("numparse", tests);
 }
