@@ -12,9 +12,12 @@
 **                           device); post gradient buckets; at the end wait
 **                           for the DP collectives, sync tied embeddings, step
 **                           the optimizer.
-**   DP actor (dev)          waits until every class posted bucket k, runs the
-**                           bucket's collective as one L07 ptask over the DP
-**                           group's hosts, releases the stage actors.
+**   DP actor (dev, cls)     waits until every class posted bucket k, exchanges
+**                           the bucket's per-rank volume with its peer actor
+**                           (or the next class's host), sleeps the latency
+**                           steps; when every class is done, releases the
+**                           stage actors (see dp_stream).
+**   DP peer actor (dev, cls) on another replica's host: the other end.
 ** One inbox per (class, destination, source) keeps each source's transfers in
 ** FIFO order, so a receiver never waits behind a message that is still in
 ** flight while another has arrived.
@@ -45,7 +48,10 @@
 #include <time.h>
 #include <unistd.h>
 
-XBT_LOG_NEW_DEFAULT_CATEGORY(dtsim_eng, "dtsim iteration engine");
+/* The dtsim root category (STYLE.md 8): DTSIM_SIMGRID_LOG=dtsim.thres:debug
+** reaches every engine file's subcategory. */
+XBT_LOG_NEW_CATEGORY(dtsim, "dtsim, the SimGrid side");
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(dtsim_eng, dtsim, "dtsim iteration engine");
 
 struct eng {
     const cfg_experiment *cfg; /* borrowed (outlives the engine): leaf layout */
