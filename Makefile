@@ -2,7 +2,8 @@
 #
 # Two layers, kept apart as in Lua's CORE_O/LIB_O:
 #   core   sim/*.c except the engine and the CLI: pure C (cJSON, GSL), no SimGrid.
-#   engine sim/eng*.c, sim/plat*.c: everything that calls SimGrid.
+#   engine sim/eng*.c, sim/plat*.c: everything that calls SimGrid, and the
+#          platform XML it loads (plat_xml.c itself calls no SimGrid).
 #   cli    sim/main.c, sim/cli_*.c: argument parsing, exit codes.
 # Unit tests tests/unit/test_<module>.c link the core only (test_eng_*.c also the
 # engine); CLI tests tests/cli/t*.sh run the binary. All speak TAP and run
