@@ -21,6 +21,7 @@
 
 typedef enum { ART_OOBLECK = 0, ART_BAMBOO, ART_VARUNA, ART_N_SYSTEMS } art_system;
 extern const char *const art_system_names[ART_N_SYSTEMS];
+/* System index of 'name' ("oobleck", "bamboo", "varuna"), -1 if unknown. */
 int art_system_of(const char *name);
 
 typedef enum {

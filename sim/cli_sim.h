@@ -4,9 +4,11 @@
 ** Owns the one code path from a loaded experiment to its metrics that
 ** `dtsim run` and every variant of `dtsim compare` follow: build the plan,
 ** refuse a plan that does not fit in GPU memory (unless allowed), create the
-** engine, simulate, compute the metrics. It prints nothing: failures come
-** back as a status and a message. SimGrid is initialised by it, so it can
-** run once per process (compare forks a child per variant).
+** engine, simulate, compute the metrics. It prints only the progress line
+** and, through cli_slow, the stragglers section's errors (both on stderr);
+** other failures come back as a status and a message. SimGrid is
+** initialised by it, so it can run once per process (compare forks a child
+** per variant).
 */
 #ifndef DTSIM_CLI_SIM_H
 #define DTSIM_CLI_SIM_H

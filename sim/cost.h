@@ -51,7 +51,7 @@ typedef struct {
 
 /* Memory of one device (pipeline rank), per GPU. */
 typedef struct {
-    double params;
+    double params;         /* parameters held (count) */
     double state_bytes;    /* weights + grads + optimizer */
     double act_bytes;      /* peak activations (schedule's peak in flight) */
     double other_bytes;    /* logits, working buffers, reserved workspace */

@@ -12,9 +12,12 @@
 **                           device); post gradient buckets; at the end wait
 **                           for the DP collectives, sync tied embeddings, step
 **                           the optimizer.
-**   DP actor (dev)          waits until every class posted bucket k, runs the
-**                           bucket's collective as one L07 ptask over the DP
-**                           group's hosts, releases the stage actors.
+**   DP actor (dev, cls)     waits until every class posted bucket k, exchanges
+**                           the bucket's per-rank volume with its peer actor
+**                           (or the next class's host), sleeps the latency
+**                           steps; when every class is done, releases the
+**                           stage actors (see dp_stream).
+**   DP peer actor (dev, cls) on another replica's host: the other end.
 ** One inbox per (class, destination, source) keeps each source's transfers in
 ** FIFO order, so a receiver never waits behind a message that is still in
 ** flight while another has arrived.
@@ -45,7 +48,10 @@
 #include <time.h>
 #include <unistd.h>
 
-XBT_LOG_NEW_DEFAULT_CATEGORY(dtsim_eng, "dtsim iteration engine");
+/* The dtsim root category (STYLE.md 8): DTSIM_SIMGRID_LOG=dtsim.thres:debug
+** reaches every engine file's subcategory. */
+XBT_LOG_NEW_CATEGORY(dtsim, "dtsim, the SimGrid side");
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(dtsim_eng, dtsim, "dtsim iteration engine");
 
 struct eng {
     const cfg_experiment *cfg; /* borrowed (outlives the engine): leaf layout */
@@ -469,20 +475,6 @@ static void compute(stage_actor *a, double seconds)
     if (seconds > 0) sg_actor_execute(seconds * PLAT_SPEED / a->speed);
 }
 
-/* Volume one GPU moves through its NVLink for 'n' ring all-reduces of
-** 'bytes' over the TP group: 2(t-1)/t * bytes each (with sequence
-** parallelism, a reduce-scatter plus an all-gather move the same). */
-static double tp_volume(const plan_t *p, int n, double bytes)
-{
-    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) / p->tp * bytes : 0;
-}
-
-/* Their 2(t-1) latency steps each (s). */
-static double tp_latency_s(const plan_t *p, int n)
-{
-    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) * p->tp_alpha_s : 0;
-}
-
 /* Post gradient bucket 'k' of this device for this class. When every class
 ** has posted it, each class's DP stream may start it. */
 static void post_bucket(stage_actor *a, int iter, int k)
@@ -509,8 +501,8 @@ static void run_op(stage_actor *a, int op_idx, const sched_op *op, int iter)
     int n_colls = plan_op_tp_colls(p, a->dev, op);
     double sec = plan_op_s(p, a->dev, op);
     if (a->op_scale) sec *= a->op_scale[(size_t)iter * (size_t)a->n_ops_stride + (size_t)op_idx];
-    sec += tp_latency_s(p, n_colls);
-    double vol = tp_volume(p, n_colls, p->tp_bytes[vs]);
+    sec += plan_tp_latency_s(p, n_colls);
+    double vol = plan_tp_bytes(p, n_colls, p->tp_bytes[vs]);
     int nb = p->n_buckets[a->dev];
     int last_grad = nb > 0 && a->last_grad_op[op->chunk] == op_idx;
     int type = op->kind == SCHED_OP_F ? TL_EV_F : op->kind == SCHED_OP_B ? TL_EV_B : TL_EV_W;
@@ -643,22 +635,6 @@ static void stage_main(int argc, char **argv)
 ** DP streams
 ** ====================================================================== */
 
-/* Per-rank volume and latency of one bucket's all-reduce over k ranks: a
-** ring moves 2(k-1)/k * S through each rank's link in each direction in
-** 2(k-1) steps; NCCL's double binary tree moves about 2S in 2*log2(k) steps.
-** 'auto' takes the faster of the two at the host's NIC bandwidth. */
-static void dp_cost(const plan_t *p, double bytes, double *vol, double *lat_s)
-{
-    int k = p->dp;
-    double ring_v = 2.0 * (k - 1) / k * bytes, ring_l = 2.0 * (k - 1) * p->dp_alpha_s;
-    double tree_v = 2.0 * bytes, tree_l = 2.0 * ceil(log2((double)k)) * p->dp_alpha_s;
-    double bw = p->dp_host_bytes_per_s;
-    int tree = p->dp_algorithm == COLL_TREE ||
-               (p->dp_algorithm == COLL_AUTO && tree_l + tree_v / bw < ring_l + ring_v / bw);
-    *vol = tree ? tree_v : ring_v;
-    *lat_s = tree ? tree_l : ring_l;
-}
-
 static void dp_main(int argc, char **argv)
 {
     (void)argc;
@@ -669,7 +645,7 @@ static void dp_main(int argc, char **argv)
     dp_device *dd = &r->dpd[d->dev];
     int nb = p->n_buckets[d->dev];
     double vol, lat;
-    dp_cost(p, p->grad_bytes[d->dev] / nb * p->tp, &vol, &lat);
+    plan_dp_allreduce(p, p->grad_bytes[d->dev] / nb * p->tp, &vol, &lat);
     sg_mailbox_set_receiver(sg_mailbox_get_name(d->box));
     for (int n = 0; n < r->iterations * nb; n++) {
         sg_sem_acquire(d->go);
@@ -697,7 +673,7 @@ static void dp_peer_main(int argc, char **argv)
     const plan_t *p = d->run->p;
     int nb = p->n_buckets[d->dev];
     double vol, lat;
-    dp_cost(p, p->grad_bytes[d->dev] / nb * p->tp, &vol, &lat);
+    plan_dp_allreduce(p, p->grad_bytes[d->dev] / nb * p->tp, &vol, &lat);
     sg_mailbox_set_receiver(sg_mailbox_get_name(d->peer_box));
     for (int n = 0; n < d->run->iterations * nb; n++) {
         sg_sem_acquire(d->peer_go);

@@ -6,9 +6,11 @@
 ** transformers. One actor per (pipeline rank, replica class) runs its op list:
 ** compute ops are SimGrid execs on its host (a TP group), TP collectives are
 ** transfers on the host's NVLink loopback, pipeline sends are real
-** communications between hosts, and one actor per pipeline rank runs the
-** data-parallel gradient collectives as L07 parallel tasks over the replicas'
-** hosts (SIMGRID-NOTES §5), overlapped with the backward when the plan says so.
+** communications between hosts, and per (pipeline rank, class) a DP actor and
+** a peer actor on another replica's host exchange each gradient bucket's
+** per-rank ring (or tree) volume, plus its latency steps as a sleep (no L07
+** ptasks: README "Performance"), overlapped with the backward when the plan
+** says so.
 ** Replicas that are identical (same slowness) form one class simulated once:
 ** with no stragglers the whole DP dimension costs one pipeline's actors.
 ** Classes may carry per-op duration factors and stalls (timeline.h, built by

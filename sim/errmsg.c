@@ -1,5 +1,5 @@
 /*
-** errmsg.c -- caller-owned error messages.
+** errmsg.c -- caller-owned error messages (pure layer).
 */
 #include "errmsg.h"
 

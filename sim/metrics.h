@@ -31,7 +31,8 @@ typedef struct {
     double iteration_s;
     double pipeline_s;
     double tokens_per_s, samples_per_s;
-    double tflops_per_gpu, mfu, hfu;
+    double tflops_per_gpu;        /* TFLOP/s (1e12 FLOP/s) */
+    double mfu, hfu;              /* fractions of peak, 0..1 */
     double bubble_fraction, bubble_ratio, zb_bubble_rate, mean_bubble_s;
     double exposed_comm_s;        /* mean over devices */
     double peak_memory_bytes;     /* max over devices */

@@ -195,3 +195,32 @@ fail:
     plan_free(p);
     return -1;
 }
+
+/* ======================================================================
+** Collective volumes (what the engine moves and sleeps per collective)
+** ====================================================================== */
+
+double plan_tp_bytes(const plan_t *p, int n, double bytes)
+{
+    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) / p->tp * bytes : 0;
+}
+
+double plan_tp_latency_s(const plan_t *p, int n)
+{
+    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) * p->tp_alpha_s : 0;
+}
+
+/* A ring moves 2(k-1)/k * S through each rank's link in each direction in
+** 2(k-1) steps; NCCL's double binary tree moves about 2S in 2*log2(k) steps.
+** 'auto' takes the faster of the two at the host's NIC bandwidth. */
+void plan_dp_allreduce(const plan_t *p, double bytes, double *vol_bytes, double *lat_s)
+{
+    int k = p->dp;
+    double ring_v = 2.0 * (k - 1) / k * bytes, ring_l = 2.0 * (k - 1) * p->dp_alpha_s;
+    double tree_v = 2.0 * bytes, tree_l = 2.0 * ceil(log2((double)k)) * p->dp_alpha_s;
+    double bw = p->dp_host_bytes_per_s;
+    int tree = p->dp_algorithm == COLL_TREE ||
+               (p->dp_algorithm == COLL_AUTO && tree_l + tree_v / bw < ring_l + ring_v / bw);
+    *vol_bytes = tree ? tree_v : ring_v;
+    *lat_s = tree ? tree_l : ring_l;
+}

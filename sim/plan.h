@@ -71,10 +71,21 @@ typedef struct {
 int plan_build(const cfg_experiment *e, plan_t *out, char *err, size_t errlen);
 void plan_free(plan_t *p);
 
-/* Seconds of the backward op the engine runs for 'op' on device 'dev':
+/* Seconds of the op the engine runs for 'op' on device 'dev':
 ** F -> f_s, B -> b_s (+ w_s when the schedule does not split), W -> w_s. */
 double plan_op_s(const plan_t *p, int dev, const sched_op *op);
 /* TP collectives issued by that op. */
 int plan_op_tp_colls(const plan_t *p, int dev, const sched_op *op);
+
+/* Bytes one GPU moves through its NVLink for 'n' ring all-reduces of 'bytes'
+** each over the TP group: 2(t-1)/t * bytes each (with sequence parallelism a
+** reduce-scatter plus an all-gather move the same); and their 2(t-1)
+** latency steps each (s). Both 0 when tp == 1 or n == 0. */
+double plan_tp_bytes(const plan_t *p, int n, double bytes);
+double plan_tp_latency_s(const plan_t *p, int n);
+/* Per-rank volume (bytes, each direction) and latency (s) of one DP
+** all-reduce of 'bytes' over the plan's dp ranks: ring, tree, or the faster
+** of the two at dp_host_bytes_per_s (dp_algorithm). */
+void plan_dp_allreduce(const plan_t *p, double bytes, double *vol_bytes, double *lat_s);
 
 #endif

@@ -4,7 +4,8 @@
 ** Owns every byte dtsim writes about a simulated iteration. It reads the
 ** experiment, the plan, the metrics and the timeline and writes them; it
 ** computes nothing new (metrics.c does). Output is deterministic: no wall-clock
-** times, no addresses, numbers printed with cJSON's fixed formatting.
+** times, no addresses; JSON numbers in cJSON's formatting, text and trace
+** numbers in fixed printf formats.
 */
 #ifndef DTSIM_REP_H
 #define DTSIM_REP_H

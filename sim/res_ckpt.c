@@ -148,6 +148,7 @@ int res_members_fill(res_members *m, const run_ctx *rc, int want)
 
 void res_members_free(res_members *m)
 {
+    if (!m) return;
     free(m->in);
     m->in = NULL;
     m->n_in = 0;

@@ -3,8 +3,9 @@
 **
 ** RESILIENCE.md §2 (Wang et al. SOSP'23): every iteration a checkpoint to
 ** CPU memory, copied to m peers (groups of m consecutive job slots, or a
-** ring), scheduled into idle network time: steady overhead 0. A remote
-** checkpoint every inmem_remote_interval_s (cost: state / write bandwidth).
+** ring), scheduled into idle network time: free. A remote checkpoint every
+** inmem_remote_interval_s (cost: state / write bandwidth) is the whole
+** steady overhead.
 ** A failure loses the iteration in flight and costs detection + restart +
 ** retrieval of one node's shard from a peer (state / nodes / peer bandwidth);
 ** if every holder of some shard is down at once (all m members of a group,

@@ -102,10 +102,10 @@ void sched_costs_uniform(sched_costs *c, double *buf, int n_vs,
 typedef struct {
     int p;
     double **start, **end;    /* [p][n_ops[d]] seconds */
-    double makespan;          /* last end over all devices */
-    double *dev_first_start;  /* [p] start of the device's first op */
-    double *dev_last_end;     /* [p] end of its last op */
-    double *dev_busy;         /* [p] sum of its op durations */
+    double makespan;          /* last end over all devices (s) */
+    double *dev_first_start;  /* [p] start of the device's first op (s) */
+    double *dev_last_end;     /* [p] end of its last op (s) */
+    double *dev_busy;         /* [p] sum of its op durations (s) */
     double *dev_peak_mem;     /* [p] peak live activation, chunk units (m_f, m_b, m_w) */
 } sched_timing;
 

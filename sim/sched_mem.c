@@ -3,9 +3,9 @@
 ** (pure layer, part of the schedule module; see sched.h for the contract).
 **
 ** The peak of the curve equals sched_mem_peak (and sched_timing.dev_peak_mem),
-** which depends on the op order alone; the curve adds when it happens, so the
-** engine can draw a memory counter track and the cost model can check a
-** byte budget over time.
+** which depends on the op order alone and is what plan.c uses for memory;
+** the curve adds when it happens (used by the tests; the trace's memory
+** counter, rep.c, applies the same convention to the simulated timeline).
 */
 #include "sched.h"
 
