@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..31
+echo 1..32
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -118,6 +118,11 @@ check "a directory as CONFIG: says so" \
 run /dev/zero
 check "an endless file (/dev/zero): refused past 64 MiB" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: /dev/zero: cannot read file: larger than 64 MiB, not a config\$'"
+# stragglers in a run with failures were dropped without a word (the run
+# level times nominal iterations): refused, with the way out
+run "$ROOT/configs/experiments/straggler-paper-injected.json" --set 'failures={"node_mtbf_h":100}'
+check "stragglers with failures: refused, naming \$.stragglers" \
+    "[ $rc -eq 1 ] && one_line && says 'straggler-paper-injected.json: \$.stragglers: a run with failures does not model stragglers.*--set stragglers=null'"
 printf ' \n' >"$TMP/empty.json"
 run "$ROOT/configs/experiments/default.json" --set model="$TMP/empty.json"
 check "an empty referenced model file: names it and says it is empty" \
