@@ -77,6 +77,7 @@ static void usage(FILE *out)
         "  --jobs N     simulations run in parallel (default 2)\n"
         "  --loo        also fit once per case without it and predict it (leave-one-out)\n"
         "  --csv FILE   per-case results of the final fit as CSV\n"
+        "  -h, --help   this help\n"
         "\n"
         "Example: dtsim calibrate configs/papers/megatron_sc21/calibration.json\n");
 }

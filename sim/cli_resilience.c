@@ -54,9 +54,11 @@ static void usage(FILE *f)
             "useful, rework, restart, checkpoint, reconfig, degraded, waiting; then the\n"
             "plan each scheme starts with (shape, checkpointing, pipelines).\n"
             "\n"
-            "CONFIG.json has a 'profile' (analytic per-layer costs) and optional 'failures'\n"
-            "and 'resilience' sections (docs/resilience.md). --model uses the Oobleck\n"
-            "artifact's throughput table (tests/data/oobleck_sim_tput.csv) instead.\n"
+            "CONFIG.json is an experiment config (model, cluster, parallel: iteration times\n"
+            "simulated on SimGrid, README.md \"Configuration\") or has a 'profile' (analytic\n"
+            "per-layer costs); both take optional 'failures' and 'resilience' sections\n"
+            "(docs/resilience.md). --model uses the Oobleck artifact's throughput table\n"
+            "(tests/data/oobleck_sim_tput.csv) instead.\n"
             "\n"
             "options:\n"
             "  --set KEY=VALUE       override a config value by its dotted path (repeatable),\n"
@@ -74,7 +76,10 @@ static void usage(FILE *f)
             "  --artifact            artifact-compatible replay (its accounting quirks)\n"
             "  --csv FILE            throughput over time (samples/s per bin, one column a scheme)\n"
             "  --json FILE           the results as JSON\n"
-            "  --quiet               no progress line on stderr\n");
+            "  --quiet               no progress line on stderr\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "exit status: 0 success, 1 invalid input or failed run, 2 usage error\n");
 }
 
 static int parse_args(int argc, char **argv, cli_opts *o)
