@@ -22,14 +22,14 @@ static const char *fmt_time(double s, char *buf, size_t len)
 
 void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics *m)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], cm[32];
     const cfg_parallel *par = &e->parallel;
     fprintf(out, "dtsim: %s\n", e->name[0] ? e->name : e->file);
     if (e->overrides[0]) fprintf(out, "  with     --set %s\n", e->overrides);
     if (p->abstract)
         fprintf(out, "  model    abstract: t_f %s, t_b %s, t_w %s, t_comm %s per microbatch and stage\n",
                 fmt_time(e->model.t_f_s, a, sizeof a), fmt_time(e->model.t_b_s, b, sizeof b),
-                fmt_time(e->model.t_w_s, c, sizeof c), fmt_time(e->model.t_comm_s, a, sizeof a));
+                fmt_time(e->model.t_w_s, c, sizeof c), fmt_time(e->model.t_comm_s, cm, sizeof cm));
     else
         fprintf(out, "  model    %s: %d layers, hidden %d, %d heads, seq %d, vocab %d, %.2fB params\n",
                 e->model.name, e->model.layers, e->model.hidden, e->model.heads,

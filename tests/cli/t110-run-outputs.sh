@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..14
+echo 1..15
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -54,3 +54,6 @@ check "--set: the report's second line and the JSON name the overrides" \
 "$BIN" run "$ABS" --json "$TMP/n.json" >"$TMP/out" 2>/dev/null
 check "without --set: no 'with' line, no overrides key" \
     "! grep -q '^  with ' '$TMP/out' && ! grep -q overrides '$TMP/n.json'"
+"$BIN" run "$ABS" --set model.t_comm=0.25 >"$TMP/out" 2>/dev/null
+check "abstract summary: each of t_f, t_b, t_w, t_comm its own value (t_comm showed t_f's)" \
+    "grep -q '^  model    abstract: t_f 1.000 s, t_b 1.500 s, t_w 500.000 ms, t_comm 250.000 ms per' '$TMP/out'"
