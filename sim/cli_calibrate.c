@@ -77,6 +77,7 @@ static void usage(FILE *out)
         "  --jobs N     simulations run in parallel (default 2)\n"
         "  --loo        also fit once per case without it and predict it (leave-one-out)\n"
         "  --csv FILE   per-case results of the final fit as CSV\n"
+        "  -h, --help   this help\n"
         "\n"
         "Example: dtsim calibrate configs/papers/megatron_sc21/calibration.json\n");
 }
@@ -420,7 +421,9 @@ int cli_calibrate(int argc, char **argv)
     }
     if (out) fprintf(out, "config,published,simulated,rel_error%s\n", loo ? ",loo_simulated,loo_rel_error" : "");
     double sum = 0, max = 0;
-    double loo_sim[MAX_CASES];
+    double loo_sim[MAX_CASES], full_sim[MAX_CASES];
+    /* the leave-one-out fits overwrite last_sim: the table shows the full fit's */
+    memcpy(full_sim, fc.last_sim, sizeof full_sim);
     for (int i = 0; loo && i < fc.n_cases; i++) {
         double xi[MAX_PARAMS];
         fc.skip = i;
@@ -431,6 +434,7 @@ int cli_calibrate(int argc, char **argv)
         loo_sim[i] = one.last_sim[i];
         fprintf(stderr, "dtsim calibrate: leave-one-out %d/%d done\n", i + 1, fc.n_cases);
     }
+    memcpy(fc.last_sim, full_sim, sizeof full_sim);
     printf("  %-44s %10s %10s %8s%s\n", "case", "published", "simulated", "error",
            loo ? "  leave-one-out" : "");
     double loo_sum = 0, loo_max = 0;

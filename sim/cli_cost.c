@@ -26,7 +26,11 @@ static void usage(FILE *out)
         "input-gradient (B) and weight-gradient (W) ops on one GPU, split into GEMM,\n"
         "memory-bound and kernel-launch time, with the TP collectives they issue; then\n"
         "the memory of each pipeline rank. Useful to see why a plan is slow or does\n"
-        "not fit before running it.\n");
+        "not fit before running it.\n"
+        "\n"
+        "options:\n"
+        "  --set KEY=VALUE   override a config value by its dotted path (repeatable)\n"
+        "  -h, --help        this help\n");
 }
 
 static void print_op(const char *name, const cost_op *o)

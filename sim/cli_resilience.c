@@ -17,6 +17,7 @@
 #include "eng_oracle.h"
 #include "failure.h"
 #include "numparse.h"
+#include "rep.h"
 #include "res.h"
 #include "run.h"
 #include "run_cfg.h"
@@ -38,7 +39,7 @@
 typedef struct {
     const char *config, *trace, *model, *table, *csv, *json, *schemes;
     int artifact, runs, quiet;
-    int no_table;                 /* `dtsim run --quiet`: no table on stdout (JSON only) */
+    int no_table;                 /* `dtsim run --quiet`, `--json -`: no table on stdout */
     long seed;
     double duration_h;
     cfg_overrides ov;             /* --set items (borrowed from argv) */
@@ -55,9 +56,11 @@ static void usage(FILE *f)
             "useful, rework, restart, checkpoint, reconfig, degraded, waiting; then the\n"
             "plan each scheme starts with (shape, checkpointing, pipelines).\n"
             "\n"
-            "CONFIG.json has a 'profile' (analytic per-layer costs) and optional 'failures'\n"
-            "and 'resilience' sections (docs/resilience.md). --model uses the Oobleck\n"
-            "artifact's throughput table (tests/data/oobleck_sim_tput.csv) instead.\n"
+            "CONFIG.json is an experiment config (model, cluster, parallel: iteration times\n"
+            "simulated on SimGrid, README.md \"Configuration\") or has a 'profile' (analytic\n"
+            "per-layer costs); both take optional 'failures' and 'resilience' sections\n"
+            "(docs/resilience.md). --model uses the Oobleck artifact's throughput table\n"
+            "(tests/data/oobleck_sim_tput.csv) instead.\n"
             "\n"
             "options:\n"
             "  --set KEY=VALUE       override a config value by its dotted path (repeatable),\n"
@@ -74,8 +77,11 @@ static void usage(FILE *f)
             "  --table FILE          throughput table (default tests/data/oobleck_sim_tput.csv)\n"
             "  --artifact            artifact-compatible replay (its accounting quirks)\n"
             "  --csv FILE            throughput over time (samples/s per bin, one column a scheme)\n"
-            "  --json FILE           the results as JSON\n"
-            "  --quiet               no progress line on stderr\n");
+            "  --json FILE           the results as JSON ('-' = stdout instead of the table)\n"
+            "  --quiet               no progress line on stderr\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "exit status: 0 success, 1 invalid input or failed run, 2 usage error\n");
 }
 
 static int parse_args(int argc, char **argv, cli_opts *o)
@@ -228,6 +234,9 @@ static int is_failure_csv(const char *path)
     return !strncmp(line, "time_s,", 7);
 }
 
+static void table_printf(const cli_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- artifact mode ---------------------------------------------------------- */
 
 static int run_artifact(const cli_opts *o, const oracle_table *tbl)
@@ -246,11 +255,11 @@ static int run_artifact(const cli_opts *o, const oracle_table *tbl)
     art_params prm;
     art_params_for(&prm, o->model, o->trace);
     cJSON *js = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(js, "systems");
-    printf("artifact-compatible replay: %s on %s (fractions of the accumulators' sum)\n", o->model,
-           o->trace);
-    printf("%-8s %10s %7s %5s", "system", "samples/s", "steps", "fatal");
-    for (int a = 0; a < ART_N_ACC; a++) printf(" %10s", art_acc_names[a]);
-    printf("\n");
+    table_printf(o, "artifact-compatible replay: %s on %s (fractions of the accumulators' sum)\n",
+                 o->model, o->trace);
+    table_printf(o, "%-8s %10s %7s %5s", "system", "samples/s", "steps", "fatal");
+    for (int a = 0; a < ART_N_ACC; a++) table_printf(o, " %10s", art_acc_names[a]);
+    table_printf(o, "\n");
     int rc = CLI_OK;
     for (int k = 0; k < n_sys; k++) {
         art_result r;
@@ -261,31 +270,25 @@ static int run_artifact(const cli_opts *o, const oracle_table *tbl)
         }
         double sum = 0;
         for (int a = 0; a < ART_N_ACC; a++) sum += r.acc_ms[a];
-        printf("%-8s %10.4f %7ld %5d", art_system_names[sys[k]], r.avg_samples_per_s, r.steps_done,
-               r.fatal_failures);
+        table_printf(o, "%-8s %10.4f %7ld %5d", art_system_names[sys[k]], r.avg_samples_per_s,
+                     r.steps_done, r.fatal_failures);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "system", art_system_names[sys[k]]);
         cJSON_AddNumberToObject(e, "avg_samples_per_s", r.avg_samples_per_s);
         cJSON_AddNumberToObject(e, "steps_done", (double)r.steps_done);
         cJSON_AddNumberToObject(e, "fatal_failures", r.fatal_failures);
         for (int a = 0; a < ART_N_ACC; a++) {
-            printf(" %10.4f", sum > 0 ? r.acc_ms[a] / sum : 0);
+            table_printf(o, " %10.4f", sum > 0 ? r.acc_ms[a] / sum : 0);
             char key[32];
             snprintf(key, sizeof key, "%s_ms", art_acc_names[a]);
             cJSON_AddNumberToObject(e, key, r.acc_ms[a]);
         }
-        printf("\n");
+        table_printf(o, "\n");
         cJSON_AddItemToArray(arr, e);
     }
-    if (rc == CLI_OK && o->json) {
-        char *txt = cJSON_Print(js);
-        FILE *f = fopen(o->json, "w");
-        if (!f || !txt || fputs(txt, f) < 0) {
-            fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json);
-            rc = CLI_ERR;
-        }
-        if (f) fclose(f);
-        cJSON_free(txt);
+    if (rc == CLI_OK && o->json && rep_write_json_file(o->json, js)) {
+        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json);
+        rc = CLI_ERR;
     }
     cJSON_Delete(js);
     free(L);
@@ -315,9 +318,8 @@ static void mean_ci(const double *x, int n, double *mean, double *half)
     *half = n > 1 ? gsl_cdf_tdist_Pinv(0.975, n - 1) * gsl_stats_sd(x, 1, (size_t)n) / sqrt(n) : 0;
 }
 
-/* printf for the results table, which `dtsim run --quiet` leaves out. */
-static void table_printf(const cli_opts *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* printf for the results table, which `dtsim run --quiet` and `--json -`
+** (the JSON on stdout instead) leave out. */
 static void table_printf(const cli_opts *o, const char *fmt, ...)
 {
     if (o->no_table) return;
@@ -580,12 +582,9 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
         snprintf(name, sizeof name, "%s:", res_names[out->kinds[k]]);
         table_printf(o, "  %-9s %s\n", name, out->plans[k]);
     }
-    if (o->json) {
-        char *txt = cJSON_Print(js);
-        FILE *f = fopen(o->json, "w");
-        if (!f || !txt || fputs(txt, f) < 0) { fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json); code = CLI_ERR; }
-        if (f) fclose(f);
-        cJSON_free(txt);
+    if (o->json && rep_write_json_file(o->json, js)) {
+        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json);
+        code = CLI_ERR;
     }
     cJSON_Delete(js);
     return code;
@@ -708,6 +707,7 @@ int cli_resilience(int argc, char **argv)
     cli_opts o;
     int p = parse_args(argc, argv, &o);
     if (p) return p > 0 ? CLI_OK : CLI_USAGE;
+    if (o.json && !strcmp(o.json, "-")) o.no_table = 1; /* the JSON on stdout instead */
     const char *outs[] = {o.json, o.csv};
     if (cli_outputs_writable("resilience", outs, 2)) return CLI_ERR;
     char err[1024];

@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "--json FILE  also write the results as JSON to FILE ('-' = stdout, then\n"
             "             the summary is not printed)\n"
             "--top N      workers to list in the summary (default %d, 0 = all)\n"
-            "--help       this text\n"
+            "-h, --help   this text\n"
             "\n"
             "Exit status: 0 ok, 1 bad trace (the message names file and line), 2 usage.\n",
             WHATIF_TOP_DEFAULT);

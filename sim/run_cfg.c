@@ -79,7 +79,10 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
     cfgj_str(&o, "trace", trace, sizeof trace, "", f->source != RUN_SRC_RANDOM);
     if (trace[0]) resolve(file, trace, f->trace_path, sizeof f->trace_path);
     double dur_h, det, start;
-    cfgj_num(&o, "duration_h", &dur_h, f->duration_s / H, 0, 0, RUN_MAX_DURATION_H);
+    /* a trace or failure CSV runs to its last line unless a length is given
+    ** (as with --failure-trace); 0 = that */
+    cfgj_num(&o, "duration_h", &dur_h, f->source == RUN_SRC_RANDOM ? f->duration_s / H : 0, 0, 0,
+             RUN_MAX_DURATION_H);
     cfgj_nonneg(&o, "detection_s", &det, f->detect_s, 0);
     cfgj_nonneg(&o, "startup_s", &start, f->startup_s, 0);
     long seed;

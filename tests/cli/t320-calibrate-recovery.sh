@@ -10,7 +10,7 @@
 D=$ROOT/configs/papers/megatron_sc21
 GM=cluster.gpu.efficiency.gemm_max
 GH=cluster.gpu.efficiency.gemm_half_outputs
-echo 1..13
+echo 1..14
 cases=""
 for c in 1.7b 18.4b 145.6b; do
     "$BIN" run "$D/$c.json" --quiet --json "$TMP/$c.json" --set $GM=0.65 --set $GH=3e6 \
@@ -35,6 +35,11 @@ check "CSV: a header and 3 cases" "[ \$(wc -l <'$TMP/fit.csv') -eq 4 ]"
 worst=$(awk -F, 'NR > 1 { e = $4 < 0 ? -$4 : $4; if (e > m) m = e } END { print m + 0 }' "$TMP/fit.csv")
 check "every case within 0.1% after the fit (worst $worst)" "near '$worst' 0 0.001"
 check "progress lines on stderr" "grep -q 'iteration 1, rms relative error' '$TMP/err.txt'"
+# --loo: the simulated and error columns stay the full fit's (the
+# leave-one-out fits overwrote them with their last evaluation)
+"$BIN" calibrate "$TMP/set.json" --loo --csv "$TMP/loo.csv" >/dev/null 2>&1
+check "--loo: same simulated values as without it, plus the leave-one-out columns" \
+    "[ \"\$(cut -d, -f1-4 '$TMP/loo.csv')\" = \"\$(cat '$TMP/fit.csv')\" ] && head -1 '$TMP/loo.csv' | grep -q ',loo_simulated,loo_rel_error\$'"
 
 # bad sets: one error naming the file and the JSON path, non-zero exit
 # bad_set N SED-EXPR: calibrate set.json edited by SED-EXPR as badN.json;
