@@ -63,8 +63,7 @@ void cfgj_release(cfgj_obj *o);
 int cfgj_has(cfgj_obj *o, const char *key);
 
 /* Numbers. A missing member takes 'def' unless 'required'. The value must lie
-** in [min, max] (use -INFINITY/INFINITY for open ends); 'gt_min' makes the
-** lower bound strict (> min). */
+** in [min, max] (use -INFINITY/INFINITY for open ends; cfgj_pos for > 0). */
 int cfgj_num(cfgj_obj *o, const char *key, double *out, double def, int required,
              double min, double max);
 int cfgj_pos(cfgj_obj *o, const char *key, double *out, double def, int required); /* > 0 */

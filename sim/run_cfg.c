@@ -66,6 +66,20 @@ static int parse_components(cfgj_obj *o, fail_random_cfg *r, cfg_error *err)
     return 0;
 }
 
+/* A failure rate: an MTBF in hours ('is_mtbf') or failures per 1000
+** node-days, > 0 and at most one failure per second (RUN_MIN_MTBF_H). */
+static int read_mtbf_h(cfgj_obj *o, const char *file, const char *key, int is_mtbf, double *v,
+                       cfg_error *err)
+{
+    if (cfgj_pos(o, key, v, 0, 1)) return -1;
+    double mtbf_h = is_mtbf ? *v : 1000.0 * 24.0 / *v;
+    if (mtbf_h >= RUN_MIN_MTBF_H) return 0;
+    char path[CFGJ_PATH_MAX];
+    snprintf(path, sizeof path, "$.failures.%s", key);
+    return cfg_fail(err, file, path, "%g is more than one failure per second (an MTBF of %.3g s)",
+                    *v, mtbf_h * 3600.0);
+}
+
 static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg_error *err)
 {
     static const char *const sources[] = {"random", "trace", "csv"};
@@ -102,14 +116,14 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
                         "%s each give the failure rate: keep one of node_mtbf_h, gpu_mtbf_h, "
                         "job_mtbf_h, failures_per_1000_node_days (set the others to null)", given);
     double v;
-    if (cfgj_has(&o, "job_mtbf_h") && !cfgj_pos(&o, "job_mtbf_h", &v, 0, 1))
+    if (cfgj_has(&o, "job_mtbf_h") && !read_mtbf_h(&o, file, "job_mtbf_h", 1, &v, err))
         f->job_mtbf_s = v * H;
-    if (cfgj_has(&o, "node_mtbf_h") && !cfgj_pos(&o, "node_mtbf_h", &v, 0, 1))
+    if (cfgj_has(&o, "node_mtbf_h") && !read_mtbf_h(&o, file, "node_mtbf_h", 1, &v, err))
         f->random.node_mtbf_s = v * H;
-    if (cfgj_has(&o, "gpu_mtbf_h") && !cfgj_pos(&o, "gpu_mtbf_h", &v, 0, 1))
+    if (cfgj_has(&o, "gpu_mtbf_h") && !read_mtbf_h(&o, file, "gpu_mtbf_h", 1, &v, err))
         f->gpu_mtbf_s = v * H;
     if (cfgj_has(&o, "failures_per_1000_node_days") &&
-        !cfgj_pos(&o, "failures_per_1000_node_days", &v, 0, 1))
+        !read_mtbf_h(&o, file, "failures_per_1000_node_days", 0, &v, err))
         f->random.node_mtbf_s = 1000.0 * 86400.0 / v; /* Meta RSC: 6.5 per 1000 node-days */
     cfgj_enum(&o, "distribution", dists, 2, &f->random.dist, FAIL_DIST_EXP, 0);
     cfgj_num(&o, "weibull_shape", &f->random.weibull_shape, 1.0, 0, FAIL_WEIBULL_MIN_SHAPE,

@@ -22,6 +22,10 @@ typedef enum { RUN_SRC_RANDOM = 0, RUN_SRC_TRACE, RUN_SRC_CSV } run_source;
 ** otherwise run for hours instead of failing at once). */
 #define RUN_MAX_DURATION_H (FAIL_MAX_TIME_S / 3600.0)
 
+/* Shortest MTBF accepted, hours (one second): below it every scheme only
+** ever restarts, and a typo such as 1e-30 would print a table of zeros. */
+#define RUN_MIN_MTBF_H (1.0 / 3600.0)
+
 typedef struct {
     int source;                   /* run_source */
     char trace_path[CFGJ_FILE_MAX]; /* TRACE / CSV file (relative paths: to the config's folder) */

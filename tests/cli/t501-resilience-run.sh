@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..41
+echo 1..44
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -160,6 +160,17 @@ check "--set failures.node_mtbf_h=24: same table as the edited config, the heade
 rc=$?
 check "--set with a bad value: the override and the JSON path named" \
     "[ $rc -eq 1 ] && grep -q 'resilience: --set failures.node_mtbf_h=-3: \$.failures.node_mtbf_h: must be > 0, got -3' '$TMP/err' && [ ! -s '$TMP/out' ]"
+# a rate above one failure per second (1e-300 h printed a table of zeros)
+"$BIN" resilience "$CFG" --quiet --set failures.node_mtbf_h=1e-300 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "an MTBF below one second: refused, with the MTBF in seconds" \
+    "[ $rc -eq 1 ] && grep -q '\$.failures.node_mtbf_h: 1e-300 is more than one failure per second (an MTBF of 3.6e-297 s)' '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" resilience "$CFG" --quiet --set failures.node_mtbf_h=null --set failures.failures_per_1000_node_days=1e8 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "... and 1e8 failures per 1000 node-days (an MTBF of 0.864 s)" \
+    "[ $rc -eq 1 ] && grep -q 'failures_per_1000_node_days: 1e+08 is more than one failure per second (an MTBF of 0.864 s)' '$TMP/err'"
+"$BIN" resilience "$CFG" --quiet --duration-h 1 --set failures.node_mtbf_h=0.0003 >"$TMP/out" 2>"$TMP/err"
+check "... while 1.08 s runs (goodput 0 for checkpoint-restart)" "grep -q '^ckpt  *0.0000' '$TMP/out'"
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" --set a=1 >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--set without a config (--model): usage error" \
