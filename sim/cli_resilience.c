@@ -102,10 +102,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--json")) TAKE(json);
         else if (!strcmp(a, "--set")) {
             if (!v) goto missing;
-            if (o->ov.n == CFG_MAX_OVERRIDES) {
-                fprintf(stderr, "dtsim resilience: too many --set\n");
-                return -1;
-            }
+            if (o->ov.n == CFG_MAX_OVERRIDES)
+                return cli_usage_error("resilience", "too many --set"), -1;
             o->ov.items[o->ov.n++] = v;
             i++;
         } else if (!strcmp(a, "--artifact")) o->artifact = 1;
@@ -114,79 +112,60 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             if (!v) goto missing;
             char *end;
             double x = strtod(v, &end);
-            if (*end || end == v || !isfinite(x)) {
-                fprintf(stderr, "dtsim resilience: %s: not a number: '%s'\n", a, v);
-                return -1;
-            }
+            if (*end || end == v || !isfinite(x))
+                return cli_usage_error("resilience", "%s: not a number: '%s'", a, v), -1;
             if (!strcmp(a, "--runs")) {
-                if (x < 1 || x > MAX_RUNS || x != (int)x) {
-                    fprintf(stderr, "dtsim resilience: --runs must be an integer in 1..%d\n", MAX_RUNS);
-                    return -1;
-                }
+                if (x < 1 || x > MAX_RUNS || x != (int)x)
+                    return cli_usage_error("resilience", "--runs must be an integer in 1..%d",
+                                           MAX_RUNS), -1;
                 o->runs = (int)x;
             } else if (!strcmp(a, "--seed")) {
-                if (x < 0 || x != floor(x) || x > 4294967295.0) {
-                    fprintf(stderr, "dtsim resilience: --seed must be a non-negative integer\n");
-                    return -1;
-                }
+                if (x < 0 || x != floor(x) || x > 4294967295.0)
+                    return cli_usage_error("resilience",
+                                           "--seed must be a non-negative integer"), -1;
                 o->seed = (long)x;
             } else {
-                if (!(x > 0) || x > RUN_MAX_DURATION_H) {
-                    fprintf(stderr, "dtsim resilience: --duration-h must be in (0, %g]\n",
-                            RUN_MAX_DURATION_H);
-                    return -1;
-                }
+                if (!(x > 0) || x > RUN_MAX_DURATION_H)
+                    return cli_usage_error("resilience", "--duration-h must be in (0, %g]",
+                                           RUN_MAX_DURATION_H), -1;
                 o->duration_h = x;
             }
             i++;
         } else if (a[0] == '-') {
-            fprintf(stderr, "dtsim resilience: unknown option '%s'\n", a);
-            return -1;
+            return cli_usage_error("resilience", "unknown option '%s'", a), -1;
         } else if (!o->config) {
             o->config = a;
         } else {
-            fprintf(stderr, "dtsim resilience: more than one config ('%s')\n", a);
-            return -1;
+            return cli_usage_error("resilience", "more than one config ('%s')", a), -1;
         }
         continue;
 missing:
-        fprintf(stderr, "dtsim resilience: %s needs a value\n", a);
-        return -1;
+        return cli_usage_error("resilience", "%s needs a value", a), -1;
 #undef TAKE
     }
-    if (!o->config && !o->model) {
-        fprintf(stderr, "dtsim resilience: give a CONFIG.json or --model (see --help)\n");
-        return -1;
-    }
-    if (o->ov.n && !o->config) {
-        fprintf(stderr, "dtsim resilience: --set needs a CONFIG.json (--model runs take none)\n");
-        return -1;
-    }
-    if (o->config && o->model) {
-        fprintf(stderr, "dtsim resilience: give either CONFIG.json or --model, not both\n");
-        return -1;
-    }
+    if (!o->config && !o->model)
+        return cli_usage_error("resilience", "give a CONFIG.json or --model"), -1;
+    if (o->ov.n && !o->config)
+        return cli_usage_error("resilience",
+                               "--set needs a CONFIG.json (--model runs take none)"), -1;
+    if (o->config && o->model)
+        return cli_usage_error("resilience", "give either CONFIG.json or --model, not both"), -1;
     if (o->table && !o->model) {
         /* it was ignored: the config's profile gives the iteration times */
-        fprintf(stderr, "dtsim resilience: --table applies to --model runs (CONFIG.json has "
-                        "its own profile)\n");
-        return -1;
+        return cli_usage_error("resilience", "--table applies to --model runs (CONFIG.json has "
+                               "its own profile)"), -1;
     }
     if (o->model && !o->trace) {
         /* the tables cover 15..30 nodes: the job size comes from the trace */
-        fprintf(stderr, "dtsim resilience: --model%s needs --failure-trace\n",
-                o->artifact ? " --artifact" : "");
-        return -1;
+        return cli_usage_error("resilience", "--model%s needs --failure-trace",
+                               o->artifact ? " --artifact" : ""), -1;
     }
-    if (o->artifact && (o->csv || o->runs > 1 || o->seed >= 0 || o->duration_h > 0)) {
-        fprintf(stderr, "dtsim resilience: --artifact replays the whole trace as the artifact "
-                        "does: --csv, --runs, --seed and --duration-h do not apply\n");
-        return -1;
-    }
-    if (o->artifact && !o->model) {
-        fprintf(stderr, "dtsim resilience: --artifact needs --model (it replays the artifact's tables)\n");
-        return -1;
-    }
+    if (o->artifact && (o->csv || o->runs > 1 || o->seed >= 0 || o->duration_h > 0))
+        return cli_usage_error("resilience", "--artifact replays the whole trace as the artifact "
+                               "does: --csv, --runs, --seed and --duration-h do not apply"), -1;
+    if (o->artifact && !o->model)
+        return cli_usage_error("resilience",
+                               "--artifact needs --model (it replays the artifact's tables)"), -1;
     return 0;
 }
 
@@ -197,28 +176,21 @@ static int parse_schemes(const char *list, int artifact, int *out, int *n)
     snprintf(buf, sizeof buf, "%s", list);
     *n = 0;
     /* strtok skips empty names: "ckpt," and "ckpt,,inmem" were accepted */
-    if (list[0] == ',' || (list[0] && list[strlen(list) - 1] == ',') || strstr(list, ",,")) {
-        fprintf(stderr, "dtsim resilience: --schemes '%s' has an empty name\n", list);
-        return -1;
-    }
+    if (list[0] == ',' || (list[0] && list[strlen(list) - 1] == ',') || strstr(list, ",,"))
+        return cli_usage_error("resilience", "--schemes '%s' has an empty name", list), -1;
     for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
         int k = artifact ? art_system_of(s) : res_kind_of(s);
         for (int i = 0; k >= 0 && i < *n; i++)
-            if (out[i] == k) {
-                fprintf(stderr, "dtsim resilience: --schemes names '%s' twice\n", s);
-                return -1;
-            }
-        if (k < 0 || *n >= RES_N_SCHEMES) {
-            fprintf(stderr, "dtsim resilience: unknown scheme '%s' (known: %s)\n", s,
-                    artifact ? "oobleck, bamboo, varuna" : "ckpt, inmem, oobleck, bamboo, varuna");
-            return -1;
-        }
+            if (out[i] == k)
+                return cli_usage_error("resilience", "--schemes names '%s' twice", s), -1;
+        if (k < 0 || *n >= RES_N_SCHEMES)
+            return cli_usage_error("resilience", "unknown scheme '%s' (known: %s)", s,
+                                   artifact ? "oobleck, bamboo, varuna"
+                                            : "ckpt, inmem, oobleck, bamboo, varuna"), -1;
         out[(*n)++] = k;
     }
-    if (*n == 0) {
-        fprintf(stderr, "dtsim resilience: --schemes is empty\n");
-        return -1;
-    }
+    if (*n == 0)
+        return cli_usage_error("resilience", "--schemes is empty"), -1;
     return 0;
 }
 

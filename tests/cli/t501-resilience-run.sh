@@ -117,8 +117,8 @@ check "a byte-order mark before a spot trace or a failure CSV is skipped" \
     "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out' && [ ! -s '$TMP/err' ] && [ $rc2 -eq 0 ] && grep -q 'bomf.csv, one run' '$TMP/out2'"
 "$BIN" resilience "$CFG" --quiet --schemes ckpt, >"$TMP/out" 2>"$TMP/err"
 rc=$?
-check "--schemes with an empty name (ckpt,): usage error (strtok skipped it)" \
-    "[ $rc -eq 2 ] && grep -q \"^dtsim resilience: --schemes 'ckpt,' has an empty name\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"
+check "--schemes with an empty name (ckpt,): usage error (strtok skipped it), with the help hint" \
+    "[ $rc -eq 2 ] && grep -q \"^dtsim resilience: --schemes 'ckpt,' has an empty name\$\" '$TMP/err' && grep -qx \"(see 'dtsim resilience --help')\" '$TMP/err' && [ ! -s '$TMP/out' ]"
 "$BIN" resilience --model GPT-3-2_7b --artifact --failure-trace "$ROOT/traces/spot/1h.csv" --csv "$TMP/art.csv" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--artifact with --csv: usage error, nothing written (it was silently ignored)" \
