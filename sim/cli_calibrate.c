@@ -415,10 +415,7 @@ int cli_calibrate(int argc, char **argv)
     printf("calibration: %s (%d cases, %d evaluations)\n", fc.name, fc.n_cases, fc.evals);
     for (int k = 0; k < fc.n_params; k++) printf("  %s = %.4g\n", fc.param[k].key, x[k]);
     FILE *out = csv ? fopen(csv, "w") : NULL;
-    if (csv && !out) {
-        fprintf(stderr, "dtsim calibrate: cannot write %s\n", csv);
-        return CLI_ERR;
-    }
+    if (csv && !out) return cli_write_failed("calibrate", csv);
     if (out) fprintf(out, "config,published,simulated,rel_error%s\n", loo ? ",loo_simulated,loo_rel_error" : "");
     double sum = 0, max = 0;
     double loo_sim[MAX_CASES], full_sim[MAX_CASES];
@@ -464,6 +461,6 @@ int cli_calibrate(int argc, char **argv)
     printf("  mean |error| %.2f%%, max |error| %.2f%%", 100 * sum / fc.n_cases, 100 * max);
     if (loo) printf("; leave-one-out mean %.2f%%, max %.2f%%", 100 * loo_sum / fc.n_cases, 100 * loo_max);
     printf("\n");
-    if (out) fclose(out);
+    if (out && (ferror(out) | fclose(out))) return cli_write_failed("calibrate", csv);
     return CLI_OK;
 }

@@ -52,6 +52,15 @@ int cli_outputs_writable(const char *cmd, const char *const *paths, int n)
     return 0;
 }
 
+int cli_write_failed(const char *cmd, const char *path)
+{
+    if (errno)
+        fprintf(stderr, "dtsim %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    else
+        fprintf(stderr, "dtsim %s: cannot write %s\n", cmd, path);
+    return CLI_ERR;
+}
+
 int cli_parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end;

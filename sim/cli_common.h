@@ -23,6 +23,9 @@ int cli_config_error(const cfg_error *err);
 ** is; a path starting with "--" is an option that took the place of a
 ** missing value. Prints "dtsim CMD: cannot write PATH: reason"; 0 or -1. */
 int cli_outputs_writable(const char *cmd, const char *const *paths, int n);
+/* Print "dtsim CMD: cannot write PATH: reason" (errno's, if the failed write
+** set it: clear errno before writing). Returns CLI_ERR. */
+int cli_write_failed(const char *cmd, const char *path);
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int cli_parse_int(const char *s, long lo, long hi, int *out);
 /* `dtsim run` of an experiment with failures/resilience sections: the run

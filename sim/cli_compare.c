@@ -854,14 +854,12 @@ int cli_compare(int argc, char **argv)
     int to_stdout = (a.csv_path && !strcmp(a.csv_path, "-")) ||
                     (a.json_path && !strcmp(a.json_path, "-"));
     if (!to_stdout) print_table(stdout, &a, vars, (int)n);
-    if (a.csv_path && write_csv(a.csv_path, &a, vars, (int)n)) {
-        fprintf(stderr, "dtsim: cannot write %s\n", a.csv_path);
-        rc = CLI_ERR;
-    }
-    if (a.json_path && write_json(a.json_path, &a, vars, (int)n)) {
-        fprintf(stderr, "dtsim: cannot write %s\n", a.json_path);
-        rc = CLI_ERR;
-    }
+    errno = 0;
+    if (a.csv_path && write_csv(a.csv_path, &a, vars, (int)n))
+        rc = cli_write_failed("compare", a.csv_path);
+    errno = 0;
+    if (a.json_path && write_json(a.json_path, &a, vars, (int)n))
+        rc = cli_write_failed("compare", a.json_path);
 out:
     for (int i = 0; vars && i < n; i++) variant_free(&vars[i], a.n_axes);
     free(vars);

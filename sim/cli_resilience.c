@@ -258,10 +258,9 @@ static int run_artifact(const cli_opts *o, const oracle_table *tbl)
         table_printf(o, "\n");
         cJSON_AddItemToArray(arr, e);
     }
-    if (rc == CLI_OK && o->json && rep_write_json_file(o->json, js)) {
-        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json);
-        rc = CLI_ERR;
-    }
+    errno = 0;
+    if (rc == CLI_OK && o->json && rep_write_json_file(o->json, js))
+        rc = cli_write_failed("resilience", o->json);
     cJSON_Delete(js);
     free(L);
     return rc;
@@ -554,10 +553,8 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
         snprintf(name, sizeof name, "%s:", res_names[out->kinds[k]]);
         table_printf(o, "  %-9s %s\n", name, out->plans[k]);
     }
-    if (o->json && rep_write_json_file(o->json, js)) {
-        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->json);
-        code = CLI_ERR;
-    }
+    errno = 0;
+    if (o->json && rep_write_json_file(o->json, js)) code = cli_write_failed("resilience", o->json);
     cJSON_Delete(js);
     return code;
 }
@@ -565,11 +562,9 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
 /* --csv: samples/s per bin of the first run, one column per scheme. */
 static int write_series(const cli_opts *o, const outcome *out)
 {
+    errno = 0;
     FILE *f = fopen(o->csv, "w");
-    if (!f) {
-        fprintf(stderr, "dtsim resilience: cannot write %s\n", o->csv);
-        return CLI_ERR;
-    }
+    if (!f) return cli_write_failed("resilience", o->csv);
     fprintf(f, "time_h");
     for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%s", res_names[out->kinds[k]]);
     fprintf(f, "\n");
@@ -578,7 +573,7 @@ static int write_series(const cli_opts *o, const outcome *out)
         for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%.6g", out->series[(size_t)b * out->n_kinds + k]);
         fprintf(f, "\n");
     }
-    fclose(f);
+    if (ferror(f) | fclose(f)) return cli_write_failed("resilience", o->csv);
     return CLI_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "rep.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,17 +119,13 @@ int cli_run(int argc, char **argv)
     cJSON *j = json_path ? rep_json(&e, p, &sim.met) : NULL;
     if (cli_slow_after_run(&sim.slow, sim.eng, p, res, export_path, quiet ? NULL : stdout, j))
         rc = CLI_ERR;
+    errno = 0;
     if (json_path) {
-        if (!j || rep_write_json_file(json_path, j)) {
-            fprintf(stderr, "dtsim: cannot write %s\n", json_path);
-            rc = CLI_ERR;
-        }
+        if (!j || rep_write_json_file(json_path, j)) rc = cli_write_failed("run", json_path);
         cJSON_Delete(j);
     }
-    if (trace_path && rep_write_trace(trace_path, p, res)) {
-        fprintf(stderr, "dtsim: cannot write %s\n", trace_path);
-        rc = CLI_ERR;
-    }
+    errno = 0;
+    if (trace_path && rep_write_trace(trace_path, p, res)) rc = cli_write_failed("run", trace_path);
     cli_sim_free(&sim);
     cfg_free(&e);
     return rc;

@@ -53,15 +53,16 @@ static int write_json(const char *dest, const char *path, const whatif_result *r
         fprintf(stderr, "dtsim whatif: out of memory building the JSON report\n");
         goto done;
     }
+    errno = 0;
     FILE *f = strcmp(dest, "-") ? fopen(dest, "w") : stdout;
     if (!f) {
-        fprintf(stderr, "dtsim whatif: %s: %s\n", dest, strerror(errno));
+        cli_write_failed("whatif", dest);
         goto done;
     }
     int bad = fprintf(f, "%s\n", text) < 0;
     if (f != stdout) bad |= fclose(f) != 0;
     else bad |= fflush(f) != 0;
-    if (bad) fprintf(stderr, "dtsim whatif: %s: write failed\n", dest);
+    if (bad) cli_write_failed("whatif", dest);
     rc = bad ? -1 : 0;
 done:
     cJSON_free(text);

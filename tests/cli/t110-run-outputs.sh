@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..16
+echo 1..17
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -45,6 +45,21 @@ for c in "run $ABS --json" "run $ABS --trace" "compare $ABS --vary parallel.pp=2
 done
 check "unwritable --json/--trace/--csv (run, compare, whatif): one line, exit 1, nothing simulated" \
     "[ \$(grep -c '^1 dtsim [a-z]*: cannot write .*/no/such/dir/out: No such file or directory\$' '$TMP/unwritable') -eq 4 ] && [ ! -s '$TMP/outs' ]"
+# ... and a write that fails later (a full disk) says why, for every writer
+if [ -w /dev/full ]; then
+    for c in "run $ABS --quiet --json" "run $ABS --quiet --trace" \
+             "compare $ABS --vary parallel.pp=2,4 --csv" "compare $ABS --vary parallel.pp=2,4 --json" \
+             "whatif $ROOT/traces/stragglers/trace-ST.csv --json" \
+             "resilience $ROOT/configs/resilience/example.json --quiet --json" \
+             "resilience $ROOT/configs/resilience/example.json --quiet --csv"; do
+        "$BIN" $c /dev/full >/dev/null 2>"$TMP/err"
+        echo "$? $(grep 'cannot write' "$TMP/err")" >>"$TMP/full"
+    done
+    check "a full disk (/dev/full): every writer exits 1 with the reason" \
+        "[ \$(grep -c '^1 dtsim [a-z]*: cannot write /dev/full: No space left on device\$' '$TMP/full') -eq 7 ]"
+else
+    echo "ok - # SKIP no writable /dev/full"
+fi
 "$BIN" run "$ABS" --json "" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "an empty argument (a variable that expanded to nothing): usage error naming it" \
