@@ -673,8 +673,7 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     }
     oracle_table_row r;
     if (oracle_table_lookup(tbl, art_system_names[system], model, 30, &r)) {
-        snprintf(err, errlen, "no throughput table for system '%s', model '%s'",
-                 art_system_names[system], model);
+        oracle_table_unknown(tbl, art_system_names[system], model, err, errlen);
         return -1;
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model,

@@ -224,6 +224,15 @@ static int run_artifact(const cli_opts *o, const oracle_table *tbl)
         fprintf(stderr, "dtsim resilience: %s\n", err);
         return CLI_ERR;
     }
+    oracle_table_row probe;
+    for (int k = 0; k < n_sys; k++)
+        if (oracle_table_lookup(tbl, art_system_names[sys[k]], o->model, 30, &probe)) {
+            /* before the table's header: no partial output */
+            oracle_table_unknown(tbl, art_system_names[sys[k]], o->model, err, sizeof err);
+            fprintf(stderr, "dtsim resilience: %s\n", err);
+            free(L);
+            return CLI_ERR;
+        }
     art_params prm;
     art_params_for(&prm, o->model, o->trace);
     cJSON *js = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(js, "systems");

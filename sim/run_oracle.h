@@ -160,6 +160,9 @@ int oracle_table_lookup(const oracle_table *t, const char *system, const char *m
                         oracle_table_row *out);
 /* Model names in file order (borrowed), for --help and errors. */
 int oracle_table_models(const oracle_table *t, const char **names, int max);
+/* The error for a (system, model) pair the table lacks, listing its models. */
+void oracle_table_unknown(const oracle_table *t, const char *system, const char *model, char *err,
+                          size_t errlen);
 /* An oracle whose plan time is B / samples_per_s(system, model, nodes of
 ** the plan); no layers. The table is copied (the caller keeps 't').
 ** NULL with err if the pair is unknown. */

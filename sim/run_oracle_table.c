@@ -210,6 +210,18 @@ int oracle_table_models(const oracle_table *t, const char **names, int max)
     return n;
 }
 
+void oracle_table_unknown(const oracle_table *t, const char *system, const char *model, char *err,
+                          size_t errlen)
+{
+    const char *names[64];
+    int n = oracle_table_models(t, names, 64);
+    size_t len = (size_t)snprintf(err, errlen, "no throughput table for system '%s', model '%s' "
+                                  "(models:", system, model);
+    for (int i = 0; i < n && len < errlen; i++)
+        len += (size_t)snprintf(err + len, errlen - len, "%s %s", i ? "," : "", names[i]);
+    if (len < errlen) snprintf(err + len, errlen - len, ")");
+}
+
 /* ---- as an oracle ----------------------------------------------------- */
 
 typedef struct {
@@ -261,7 +273,7 @@ oracle *oracle_table_new(const oracle_table *t, const char *system, const char *
 {
     oracle_table_row probe;
     if (oracle_table_lookup(t, system, model, 1 << 30, &probe)) {
-        snprintf(err, errlen, "no throughput table for system '%s', model '%s'", system, model);
+        oracle_table_unknown(t, system, model, err, errlen);
         return NULL;
     }
     oracle *o = calloc(1, sizeof *o);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 col() { row_col "$1" "$2" "$TMP/out"; }
 
-echo 1..13
+echo 1..14
 "$BIN" resilience --artifact --model BERT-large --failure-trace "$ROOT/traces/spot/10m.csv" \
     --json "$TMP/a.json" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -25,7 +25,12 @@ rc=$?
 check "unknown scheme: usage error naming it" "[ $rc -eq 2 ] && grep -q \"unknown scheme 'magic'\" '$TMP/err'"
 "$BIN" resilience --artifact --model NoSuchModel --failure-trace "$ROOT/traces/spot/1h.csv" >"$TMP/out" 2>"$TMP/err"
 rc=$?
-check "unknown model: error" "[ $rc -eq 1 ] && grep -q 'NoSuchModel' '$TMP/err'"
+check "unknown model: one error listing the table's models, no partial table" \
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q \"model 'NoSuchModel' (models: BERT-large, GPT-2-ours, GPT-3-medium, GPT-3-2_7b, GPT-3-6_7b)\$\" '$TMP/err' && [ ! -s '$TMP/out' ]"
+"$BIN" resilience --model NoSuchModel --failure-trace "$ROOT/traces/spot/1h.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "... also without --artifact" \
+    "[ $rc -eq 1 ] && grep -q \"model 'NoSuchModel' (models: BERT-large, \" '$TMP/err' && [ ! -s '$TMP/out' ]"
 "$BIN" resilience --help >"$TMP/out" 2>&1
 check "--help describes the options" "grep -q -- '--failure-trace' '$TMP/out' && grep -q -- '--runs' '$TMP/out'"
 
