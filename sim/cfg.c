@@ -835,6 +835,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     if (inline_all(root, &lc, err)) goto fail;
     if (apply_all_overrides(root, ov, &lc, err)) goto fail;
     cfg_overrides_text(ov, out->overrides, sizeof out->overrides);
+    if (ov) out->ov = *ov;
     if (inline_all(root, &lc, err)) goto fail;
 
     if (cfgj_open(&o, root, path, "$", err)) goto fail;

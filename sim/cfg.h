@@ -112,12 +112,22 @@ typedef struct {
     int progress;                 /* progress line on stderr */
 } cfg_engine;
 
+/* One `--set key=value` override: dotted path into the experiment JSON
+** ("parallel.tp=4", "model.hidden=8192", "cluster.gpu=h100-sxm"). The value is
+** parsed as JSON if it is valid JSON, else taken as a string. */
+typedef struct {
+    int n;
+    const char *items[CFG_MAX_OVERRIDES];   /* borrowed "key=value" strings */
+} cfg_overrides;
+
 typedef struct {
     char file[CFGJ_FILE_MAX];     /* the experiment file */
     char name[CFG_NAME_MAX];
     char overrides[CFG_OVERRIDES_TEXT_MAX]; /* the --set items applied, space-separated
                                                ("" = none), so reports do not present a
                                                modified config under its file's name */
+    cfg_overrides ov;             /* the same items (borrowed from the caller, as in
+                                  ** cfg_load's 'ov'): sections parsed later blame them */
     cfg_model model;
     cfg_cluster cluster;
     cfg_parallel parallel;
@@ -127,14 +137,6 @@ typedef struct {
     ** cfg_free) until their modules parse them; NULL when absent */
     cJSON *failures, *resilience, *stragglers;
 } cfg_experiment;
-
-/* One `--set key=value` override: dotted path into the experiment JSON
-** ("parallel.tp=4", "model.hidden=8192", "cluster.gpu=h100-sxm"). The value is
-** parsed as JSON if it is valid JSON, else taken as a string. */
-typedef struct {
-    int n;
-    const char *items[CFG_MAX_OVERRIDES];   /* borrowed "key=value" strings */
-} cfg_overrides;
 
 /* Load experiment 'path', apply 'ov' (may be NULL), resolve includes,
 ** validate. Returns 0, or -1 with 'err' naming file and JSON path. The

@@ -422,6 +422,8 @@ int slow_parse(const cfg_experiment *e, slow_model **out, cfg_error *err)
     *out = m;
     return 0;
 fail:
+    /* a value written by --set (or compare's --vary) is blamed on it, not on the file */
+    if (!strcmp(err->file, e->file)) cfg_blame_overrides(&e->ov, err);
     slow_free(m);
     return -1;
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..16
+echo 1..18
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -13,9 +13,20 @@ bad() {
     printf '%s\n' "$2" >"$TMP/want"
     check "$3" "[ $rc -eq 1 ] && grep -qF -f '$TMP/want' '$TMP/err' && [ \$(wc -l <'$TMP/err') -eq 1 ]"
 }
+# in the file: the file is named
+sed 's/"stragglers": {}/"stragglers": {"devices": [{"gpu": 1, "factor": -0.5}]}/' "$CFG" >"$TMP/bad-in-file.json"
+"$BIN" run "$TMP/bad-in-file.json" --quiet >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "negative speed factor in the file: the file and the JSON path" \
+    "[ $rc -eq 1 ] && grep -qF 'dtsim: $TMP/bad-in-file.json: \$.stragglers.devices[0].factor: must be > 0, got -0.5' '$TMP/err'"
+"$BIN" run "$TMP/bad-in-file.json" --quiet --set stragglers.seqlen=3 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "... a --set of another key of the section is named only for its own error" \
+    "[ $rc -eq 1 ] && grep -qF 'bad-in-file.json: \$.stragglers.devices[0].factor' '$TMP/err'"
+# the section comes from --set here, so the --set is named (it was the file)
 bad '{"devices":[{"gpu":1,"factor":-0.5}]}' \
-    'stragglers-abstract.json: $.stragglers.devices[0].factor: must be > 0, got -0.5' \
-    "negative speed factor: file and JSON path"
+    'dtsim: --set stragglers={"devices":[{"gpu":1,"factor":-0.5}]}: $.stragglers.devices[0].factor: must be > 0, got -0.5' \
+    "negative speed factor: the --set that wrote it and the JSON path"
 bad '{"devices":[{"gpu":1,"factor":0.5,"speed":2}]}' "\$.stragglers.devices[0].speed: unknown key 'speed'" \
     "unknown key in a device"
 bad '{"devise":[]}' "\$.stragglers.devise: unknown key 'devise' (known keys: devices," \
