@@ -600,6 +600,9 @@ int cli_resilience_run(const run_config *rcfg, const oracle *const *orcs, const 
     out.runs = rc.fail.source == RUN_SRC_RANDOM ? o->runs : 1;
     if (o->runs > 1 && out.runs == 1)
         fprintf(stderr, "dtsim resilience: a replayed trace is deterministic: one run\n");
+    if (o->seed >= 0 && rc.fail.source != RUN_SRC_RANDOM)
+        fprintf(stderr, "dtsim resilience: a replayed trace draws nothing at random: --seed "
+                        "has no effect\n");
     out.vals = calloc((size_t)out.n_kinds * M_N * out.runs, sizeof *out.vals);
     int code = out.vals ? run_schemes(&rc, &src, orcs, mtbf, o, &out) : CLI_ERR;
     if (code == CLI_OK) {

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..44
+echo 1..45
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -52,6 +52,12 @@ check "a directory as trace, failure CSV or table: 'Is a directory' (was 'empty 
 # independent value for these rows, only the invariants checked above
 check "table oracle, corrected accounting: both rows, fractions add up to 1, goodput = useful" \
     "grep -q '^oobleck ' '$TMP/e' && grep -q '^varuna ' '$TMP/e' && awk '\$1 == \"oobleck\" || \$1 == \"varuna\" { s = 0; for (i = 5; i <= 11; i++) s += \$i; if (s < 0.999 || s > 1.001 || \$2 != \$5) bad = 1; n++ } END { exit bad || n != 2 }' '$TMP/e'"
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck \
+    --runs 3 --seed 7 --quiet >"$TMP/o1" 2>"$TMP/e1"
+"$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck \
+    --quiet >"$TMP/o2" 2>/dev/null
+check "a replayed trace: --runs and --seed each get a note (one run, no effect), same table" \
+    "grep -qx 'dtsim resilience: a replayed trace is deterministic: one run' '$TMP/e1' && grep -qx 'dtsim resilience: a replayed trace draws nothing at random: --seed has no effect' '$TMP/e1' && cmp -s '$TMP/o1' '$TMP/o2'"
 printf '# spot trace\n0,add,node1\n\n60000,remove,node1\n90000,remove,node1\n' >"$TMP/gone.csv"
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/gone.csv" >/dev/null 2>"$TMP/err"
 rc=$?
