@@ -403,7 +403,11 @@ static fail_source *open_stream(run_config *rc, const oracle_info *inf, const cl
         src = fail_random_new(&rc->fail.random, cluster, rc->fail.seed, err, sizeof err);
     }
     if (!src) {
-        fprintf(stderr, "dtsim resilience: %s\n", err);
+        if (!o->trace && rc->fail.source != RUN_SRC_RANDOM) /* the config named it */
+            fprintf(stderr, "dtsim resilience: %s (the trace of $.failures.trace in %s)\n", err,
+                    o->config);
+        else
+            fprintf(stderr, "dtsim resilience: %s\n", err);
         return NULL;
     }
     if (rc->fail.source != RUN_SRC_RANDOM && !(rc->fail.duration_s > 0) && !(fail_end_s(src) > 0)) {

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..45
+echo 1..46
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -46,7 +46,7 @@ rc2=$?
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" --table "$TMP/dir.csv" --quiet >/dev/null 2>"$TMP/err3"
 rc3=$?
 check "a directory as trace, failure CSV or table: 'Is a directory' (was 'empty trace')" \
-    "[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] && cat '$TMP/err' '$TMP/err2' '$TMP/err3' >'$TMP/errs' && [ \$(grep -c '^dtsim resilience: .*dir.csv: cannot read: Is a directory\$' '$TMP/errs') -eq 3 ] && [ \$(wc -l <'$TMP/errs') -eq 3 ]"
+    "[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] && cat '$TMP/err' '$TMP/err2' '$TMP/err3' >'$TMP/errs' && [ \$(grep -c '^dtsim resilience: .*dir.csv: cannot read: Is a directory\( (the trace of \$.failures.trace in .*)\)\?\$' '$TMP/errs') -eq 3 ] && [ \$(wc -l <'$TMP/errs') -eq 3 ]"
 "$BIN" resilience --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/6h.csv" --schemes oobleck,varuna --quiet >"$TMP/e" 2>&1
 # a smoke test of the table oracle in the default (corrected) accounting: no
 # independent value for these rows, only the invariants checked above
@@ -58,6 +58,10 @@ check "table oracle, corrected accounting: both rows, fractions add up to 1, goo
     --quiet >"$TMP/o2" 2>/dev/null
 check "a replayed trace: --runs and --seed each get a note (one run, no effect), same table" \
     "grep -qx 'dtsim resilience: a replayed trace is deterministic: one run' '$TMP/e1' && grep -qx 'dtsim resilience: a replayed trace draws nothing at random: --seed has no effect' '$TMP/e1' && cmp -s '$TMP/o1' '$TMP/o2'"
+"$BIN" resilience "$CFG" --quiet --set failures.source=trace --set failures.trace=no-such.csv >/dev/null 2>"$TMP/err"
+rc=$?
+check "a config's trace that cannot be read: the trace, and the key and config that named it" \
+    "[ $rc -eq 1 ] && grep -q 'no-such.csv: cannot read: No such file or directory (the trace of \$.failures.trace in .*example.json)\$' '$TMP/err'"
 printf '# spot trace\n0,add,node1\n\n60000,remove,node1\n90000,remove,node1\n' >"$TMP/gone.csv"
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/gone.csv" >/dev/null 2>"$TMP/err"
 rc=$?
