@@ -2,6 +2,7 @@
 ** cfg_json.c -- strict, path-aware reading of JSON config objects (pure layer).
 */
 #include "cfg_json.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,42 +34,16 @@ int cfg_fail(cfg_error *e, const char *file, const char *path, const char *fmt, 
 
 /* ---- files ------------------------------------------------------------ */
 
-/* No config comes near this; /dev/zero would take all memory. */
+/* No config comes near this. */
 #define CFGJ_MAX_FILE_BYTES ((size_t)64 << 20)
-
-/* Whole file, NUL-terminated; NULL with errno set (a directory: EISDIR,
-** more than CFGJ_MAX_FILE_BYTES: EFBIG). */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (ferror(f)) { free(buf); buf = NULL; break; }
-        if (n < cap) break;
-        if (cap >= CFGJ_MAX_FILE_BYTES) { free(buf); buf = NULL; errno = EFBIG; break; }
-        char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) { free(buf); buf = NULL; errno = ENOMEM; break; }
-        buf = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = n;
-    }
-    return buf;
-}
 
 cJSON *cfgj_load_file(const char *path, cfg_error *err)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    readfile_status why;
+    char *text = readfile(path, CFGJ_MAX_FILE_BYTES, 0, &len, &why);
     if (!text) {
-        if (errno == EFBIG)
+        if (why == READFILE_TOO_BIG)
             cfg_fail(err, path, "", "cannot read file: larger than %zu MiB, not a config",
                      CFGJ_MAX_FILE_BYTES >> 20);
         else

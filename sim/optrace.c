@@ -11,6 +11,7 @@
 #include "optrace.h"
 #include "errmsg.h"
 #include "numparse.h"
+#include "readfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,39 +165,8 @@ int optrace_assign_seq_ids(optrace *t)
 
 /* ---- CSV import -------------------------------------------------------- */
 
-/* Whole file into a NUL-terminated buffer; NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (ferror(f)) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        if (feof(f)) break;
-        if (cap - n - 1 == 0) {
-            char *b = realloc(buf, 2 * cap);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
+/* No per-op trace line comes near this; /dev/zero has no newline. */
+#define OPTRACE_MAX_LINE_BYTES ((size_t)1 << 20)
 
 /* Field 'col' as an int32; -1 with "column NAME: ..." in 'err'. */
 static int parse_int(const char *s, int col, int32_t *out, char *err, size_t err_len)
@@ -268,10 +238,15 @@ optrace *optrace_load_csv(const char *path, char *err, size_t err_len)
 {
     char msg[256];
     size_t len = 0;
-    char *buf = read_file(path, &len);
+    readfile_status why;
+    char *buf = readfile(path, 0, OPTRACE_MAX_LINE_BYTES, &len, &why);
     optrace *t = NULL;
     if (!buf) {
-        errmsg_set(err, err_len, "%s: %s", path, strerror(errno));
+        if (why == READFILE_LONG_LINE)
+            errmsg_set(err, err_len, "%s: a line longer than %zu MiB: not a per-op trace", path,
+                       OPTRACE_MAX_LINE_BYTES >> 20);
+        else
+            errmsg_set(err, err_len, "%s: %s", path, strerror(errno));
         return NULL;
     }
     t = optrace_new();

@@ -9,7 +9,7 @@ ROW=0,0,0,1,forward-compute,0,1,0,0,0,0
 run() { "$BIN" whatif "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 
-echo 1..11
+echo 1..12
 printf '%s\n%s\n0,0,0,1,forward-computer,1,1,1,0,1,0\n' "$HDR" "$ROW" >"$TMP/badtype.csv"
 run "$TMP/badtype.csv"
 check "unknown op type: exit 1, one line with file:3" \
@@ -54,3 +54,7 @@ check "microbatch id 999999999: analysed (exit 0, a report)" "[ $rc -eq 0 ] && g
 { printf '\357\273\277'; cat "$ROOT/traces/stragglers/trace-ST.csv"; } >"$TMP/bom.csv"
 run "$TMP/bom.csv"
 check "a byte-order mark before the header is skipped" "[ $rc -eq 0 ] && grep -q '32 steps' '$TMP/out'"
+# /dev/zero (no end, no newline) grew memory until it ran out
+run /dev/zero
+check "an endless file (/dev/zero): refused at a 1 MiB line" \
+    "[ $rc -eq 1 ] && grep -qx 'dtsim whatif: /dev/zero: a line longer than 1 MiB: not a per-op trace' '$TMP/err'"
