@@ -480,7 +480,7 @@ static int run_schemes(run_config *rc, fail_source **src, const oracle *const *o
             double *v = out->vals + ((size_t)k * runs + r) * M_N;
             v[M_GOODPUT] = res.goodput_frac;
             v[M_SPS] = res.samples_per_s;
-            for (int b = 0; b < RUN_N_BUCKETS; b++) v[M_B0 + b] = res.bucket_s[b] / res.wall_s;
+            for (int b = 0; b < RUN_N_BUCKETS; b++) v[M_B0 + b] = res.bucket_s[b] / res.sim_s;
             out->base_sps[k] = res.base_samples_per_s;
             out->overhead[k] = s->steady_overhead_frac(s->st);
             out->calls[k] += res.n_oracle_calls;

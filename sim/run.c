@@ -328,11 +328,11 @@ int run_simulate(const run_params *prm, fail_source *src, const oracle *orc,
     if (!isfinite(per_sample)) per_sample = 0;
     out->bucket_s[RUN_B_USEFUL] = fmin(out->samples * per_sample, rc.done_train_s);
     out->bucket_s[RUN_B_DEGRADED] = rc.done_train_s - out->bucket_s[RUN_B_USEFUL];
-    out->wall_s = rc.now_s;
+    out->sim_s = rc.now_s;
     out->base_iter_s = per_sample * rc.base_samples;
     out->base_samples_per_s = per_sample > 0 ? 1 / per_sample : 0;
-    out->goodput_frac = out->bucket_s[RUN_B_USEFUL] / out->wall_s;
-    out->samples_per_s = out->samples / out->wall_s;
+    out->goodput_frac = out->bucket_s[RUN_B_USEFUL] / out->sim_s;
+    out->samples_per_s = out->samples / out->sim_s;
     long misses = 0, hits = 0;
     oracle_memo_stats(orc, &misses, &hits);
     out->n_oracle_calls = misses - misses0;

@@ -44,14 +44,14 @@ typedef struct {
 
 typedef struct {
     double bucket_s[RUN_N_BUCKETS];
-    double wall_s;            /* simulated length (= sum of the buckets) */
+    double sim_s;             /* simulated length (= sum of the buckets) */
     double base_iter_s;       /* healthy iteration time: the scheme's base plan, or the
                                  fastest plan that ran if that was faster */
     double base_samples_per_s;/* samples/s at base_iter_s */
     double samples;           /* committed samples */
     long iters;               /* committed iterations */
-    double goodput_frac;      /* useful / wall */
-    double samples_per_s;     /* committed samples / wall */
+    double goodput_frac;      /* useful / sim_s */
+    double samples_per_s;     /* committed samples / sim_s */
     int n_failures;           /* failure events seen */
     int n_arrivals;
     int n_rollbacks;          /* restarts from a durable checkpoint */
