@@ -25,10 +25,10 @@ typedef enum {
     TL_EV_GC,         /* a stall of the rank (e.g. garbage collection), after its backward */
     TL_EV_SEND,       /* compute stream blocked on its own pipeline send (no p2p overlap) */
     TL_EV_N
-} eng_ev_type;
+} tl_ev_type;
 
 typedef struct {
-    uint8_t type;      /* eng_ev_type */
+    uint8_t type;      /* tl_ev_type */
     uint8_t chunk;
     int32_t mb;        /* microbatch, or bucket for DP, -1 otherwise */
     int32_t peer;      /* source device for RECV, else -1 */
