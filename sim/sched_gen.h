@@ -38,10 +38,6 @@ int sched_gen_v_min(const sched_params *, const sched_costs *, sched_t *, char *
 ** does not reject an op that fits exactly. */
 #define SCHED_GEN_MEM_EPS 1e-9
 
-/* printf-style message into a caller-owned buffer (no-op if err is NULL). */
-void sched_gen_err(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The costs a cost-aware generator works with: the caller's (validated:
 ** n_vs matches, times >= 0, m_f > 0, m_b <= 0, m_w < 0) or, when 'in' is
 ** NULL, unit op times, zero comm and the +1/0/-1 memory model. 'buf' is

@@ -11,6 +11,7 @@
 ** (B.1 runs first, from device 0 down); the authors' code numbers the two
 ** backward chunks the other way round.
 */
+#include "errmsg.h"
 #include "sched.h"
 #include "sched_gen.h"
 
@@ -358,7 +359,7 @@ int sched_gen_zb_v(const sched_params *prm, const sched_costs *costs,
         !(best_ops = malloc((size_t)p * 6 * m * sizeof *best_ops)) ||
         !(approved = malloc((size_t)p * sizeof *approved)) ||
         !(scratch = malloc(2 * (size_t)p * sizeof *scratch))) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     run.c = &gc.c;
@@ -386,13 +387,13 @@ int sched_gen_zb_v(const sched_params *prm, const sched_costs *costs,
             }
         }
     if (best < 0) {
-        sched_gen_err(err, errlen, "zb-v: no order found within the activation memory "
+        errmsg_set(err, errlen, "zb-v: no order found within the activation memory "
                       "limit of %g microbatches (p=%d, m=%d)",
                       run.lim / (2 * gc.c.m_f), p, m);
         goto fail;
     }
     if (sched_alloc(out, SCHED_ZB_V, p, m, 2, SCHED_PLACE_V, 1, 6 * m)) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     for (int d = 0; d < p; d++) {
@@ -760,7 +761,7 @@ static int gen_v_block(const sched_params *prm, sched_type type, sched_t *out,
     v.tmp = malloc((size_t)v.S * sizeof *v.tmp);
     if (!v.op || !v.slot || !v.nslot || !v.occ || !v.idx || !v.widx || !v.nw || !v.len ||
         !v.pre || !v.pnd || !v.seq || !v.tmp) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     for (size_t k = 0; k < (size_t)p * v.S; k++) v.occ[k] = -1;
@@ -779,7 +780,7 @@ static int gen_v_block(const sched_params *prm, sched_type type, sched_t *out,
     vb_drop_w(&v);
     vb_fillw(&v, 1);
     if (sched_alloc(out, type, p, m, 2, SCHED_PLACE_V, 1, 6 * m)) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     static const int kind[] = {SCHED_OP_F, SCHED_OP_F, SCHED_OP_B, SCHED_OP_B, SCHED_OP_W};

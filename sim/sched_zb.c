@@ -11,27 +11,17 @@
 ** off in every released version of the authors' code). Also the shared
 ** helpers of the cost-aware generators (sched_gen_*), see sched_gen.h.
 */
+#include "errmsg.h"
 #include "sched.h"
 #include "sched_gen.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ======================================================================
 ** Shared generator helpers
 ** ====================================================================== */
-
-void sched_gen_err(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 int sched_gen_costs_init(sched_gen_costs *g, const sched_costs *in, int n_vs,
                          char *err, size_t errlen)
@@ -40,28 +30,28 @@ int sched_gen_costs_init(sched_gen_costs *g, const sched_costs *in, int n_vs,
     if (!in) {
         g->buf = malloc(3 * (size_t)n_vs * sizeof *g->buf);
         if (!g->buf) {
-            sched_gen_err(err, errlen, "out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return -1;
         }
         sched_costs_uniform(&g->c, g->buf, n_vs, 1, 1, 1, 0);
         return 0;
     }
     if (in->n_vs != n_vs) {
-        sched_gen_err(err, errlen, "costs cover %d virtual stages, the schedule has %d",
+        errmsg_set(err, errlen, "costs cover %d virtual stages, the schedule has %d",
                       in->n_vs, n_vs);
         return -1;
     }
     for (int i = 0; i < n_vs; i++)
         if (!(in->t_f[i] >= 0 && in->t_b[i] >= 0 && in->t_w[i] >= 0)) {
-            sched_gen_err(err, errlen, "op costs of virtual stage %d must be >= 0", i);
+            errmsg_set(err, errlen, "op costs of virtual stage %d must be >= 0", i);
             return -1;
         }
     if (!(in->t_comm >= 0)) {
-        sched_gen_err(err, errlen, "t_comm must be >= 0");
+        errmsg_set(err, errlen, "t_comm must be >= 0");
         return -1;
     }
     if (!(in->m_f > 0) || !(in->m_w < 0) || in->m_b > 0) {
-        sched_gen_err(err, errlen, "memory model needs m_f > 0, m_b <= 0 and m_w < 0 "
+        errmsg_set(err, errlen, "memory model needs m_f > 0, m_b <= 0 and m_w < 0 "
                       "(got %g, %g, %g)", in->m_f, in->m_b, in->m_w);
         return -1;
     }
@@ -88,7 +78,7 @@ static int gen_zb_hand(const sched_params *prm, sched_type type, int k,
 {
     int p = prm->p, m = prm->m;
     if (sched_alloc(out, type, p, m, 1, SCHED_PLACE_PLAIN, 1, 3 * m)) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     for (int r = 0; r < p; r++) {
@@ -355,7 +345,7 @@ static int gen_zb_auto(const sched_params *prm, const sched_costs *costs, sched_
     run.lim = (prm->mem_limit > 0 ? prm->mem_limit : (double)k * p) * gc.c.m_f;
     want = malloc((size_t)p * sizeof *want);
     if (!want || zb_run_alloc(&run, p, m) || zb_run_alloc(&best, p, m)) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     double best_score = -1;
@@ -372,13 +362,13 @@ static int gen_zb_auto(const sched_params *prm, const sched_costs *costs, sched_
         }
     }
     if (best_score < 0) {
-        sched_gen_err(err, errlen, "%s: no order keeps the activation memory under the "
+        errmsg_set(err, errlen, "%s: no order keeps the activation memory under the "
                       "limit of %g microbatches (p=%d, m=%d)", sched_type_name(type),
                       run.lim / gc.c.m_f, p, m);
         goto fail;
     }
     if (sched_alloc(out, type, p, m, 1, SCHED_PLACE_PLAIN, 1, 3 * m)) {
-        sched_gen_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     for (int j = 0; j < p; j++) {
