@@ -11,19 +11,23 @@
 ** Rules per system follow RESILIENCE.md §6; where the text leaves a choice,
 ** the reading that reproduces oobleck_sim_results.csv was taken
 ** (docs/resilience.md, "Artifact replay", gives the evidence per rule):
-**   - Oobleck and Varuna: a rendezvous after a removal costs no simulated
-**     time (its pause is only booked); one that follows >= burst_stop
-**     removals in one millisecond stops training until a node is ready;
-**     one that trains on at most hold_max_nodes (15) books one step and
-**     completes none until the next removal; Oobleck only: the rendezvous a
-**     burst stops books one step if training was on when the burst began;
+**   - Oobleck and Varuna: a rendezvous that follows >= burst_stop removals
+**     in one millisecond stops training until a node is ready; one that
+**     trains on at most hold_max_nodes (15) books one step and completes
+**     none until the next removal;
+**   - Oobleck: a rendezvous after a removal costs no simulated time (its
+**     pause is only booked); every removal adds the current step to
+**     fallback; the rendezvous a burst stops books one step if training was
+**     on when the burst began;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
-**   - Oobleck: every removal adds the current step to fallback;
-**   - Varuna: the first start waits its restart minus the checkpoint; a
-**     checkpoint is folded into the step that follows it (after every 10th
-**     scheduled step and at each restart after a removal) and fails if a
-**     removal comes before that step ends; samples/s is the time-weighted
-**     mean of a step plot from the first rendezvous's start;
+**   - Varuna: every rendezvous lasts its restart minus the checkpoint, at
+**     the previous configuration's node count, and the previous step chain
+**     runs on until it ends; a blocking checkpoint follows every 10th
+**     completed step and the first completion after a removal, and fails
+**     when the first entries of the heap array show a removal; a removal
+**     falls back (2k - 1) steps, k completed since the last good checkpoint;
+**     samples/s is the time-weighted mean of one point per completed step
+**     from the first rendezvous's planned end;
 **   - Bamboo: any removal while training costs the current step (times the
 **     slowdown already in force) and sets the x1.5 slowdown, the first one
 **     since the pipelines were formed also half the step's remaining time; a global
@@ -183,9 +187,11 @@ typedef struct {
                               ** that rendezvous (rule 10), -1 if none */
     /* Varuna: steps since the last good checkpoint, steps scheduled, and the
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
-    int k_since_ckpt, have_ckpt;
-    long n_sched;
-    double first_rdv_ms;      /* when the first rendezvous began (-1: not yet) */
+    long v_total, v_last_good;/* completed steps (never taken back); at the last good
+                              ** checkpoint (-1: none yet) */
+    int v_first_after;        /* a removal since the last completion */
+    int rdv_id;               /* the current rendezvous (its end event's ver) */
+    double v_ckpt_ms, v_idle_frac;
     double prev_ms, *ser_x, *ser_y;
     int n_ser, cap_ser;
     /* Bamboo */
@@ -345,8 +351,7 @@ static int oobleck_event(art_ctx *c, const aev *e)
 
 /* ---- Varuna --------------------------------------------------------------------- */
 
-/* Append a throughput point (time, samples/s). Varuna's series is a step
-** plot: two points per completed step (rule 16). */
+/* Append a completed step to the throughput series (time ms, samples/s). */
 static int series_add(art_ctx *c, double t, double y)
 {
     if (c->n_ser == c->cap_ser) {
@@ -370,104 +375,130 @@ static void series_zero_last(art_ctx *c, long m)
     for (long i = c->n_ser - 1; i >= 0 && i >= c->n_ser - m; i--) c->ser_y[i] = 0;
 }
 
-static int varuna_schedule(art_ctx *c, double t)
+/* A rendezvous: its pause (minus the checkpoint) is booked as restart and
+** elapses; the step chain of the previous configuration runs on meanwhile. */
+static int varuna_rdv(art_ctx *c, double t)
 {
     oracle_table_row r;
-    row(c, c->cfg_nodes, &r);
-    c->n_sched++;
-    c->out->acc_ms[ART_IDLE] += c->cur_step_ms * r.idle_nodes / c->cfg_nodes;
-    return schedule_step(c, t);
+    row(c, c->cfg_nodes > 0 ? c->cfg_nodes : 30, &r);
+    double p = !c->started && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
+    double wait = p - c->v_ckpt_ms;
+    c->out->acc_ms[ART_RESTART] += wait;
+    if (c->first_ms < 0) c->first_ms = c->prev_ms = t + wait; /* the series' origin */
+    c->rdv_id++;
+    c->status = S_RDV;
+    return apush(&c->h, t + wait, EV_RDV_GLOBAL, -1, c->rdv_id);
 }
 
-/* A blocking checkpoint at t, folded into the next step: it fails if a
-** removal is queued before that step ends (then the 10 steps it should have
-** saved are lost); otherwise it becomes the last good checkpoint. Returns
-** the time the next step starts. */
-static double varuna_ckpt(art_ctx *c, double t)
+/* Does a checkpoint taken now fail? Called with the next step already
+** pushed and end_ms = now + 2 x checkpoint. The artifact scans its heap array
+** in array order, not time order: it fails if the first entry, due by
+** end_ms, is a removal, or if the second is a removal due before end_ms (or
+** behind a rendezvous end). A fit to the artifact's checkpoint counts
+** (docs/resilience.md, rule 21), not a rule RESILIENCE.md states. */
+static int varuna_ckpt_fails(const art_ctx *c, double end_ms)
 {
-    double ck;
-    pause_ms(c, c->cfg_nodes, 0, &ck);
-    c->out->acc_ms[ART_CHECKPOINT] += ck;
-    double end = t + ck + c->cur_step_ms;
-    int fail = 0;
-    for (int i = 0; i < c->h.n && !fail; i++)
-        fail = c->h.v[i].kind == EV_REMOVE && c->h.v[i].t_ms < end &&
-               c->state[c->h.v[i].node] != N_ABSENT;
-    if (fail && !c->prm->no_small_model_fallback) {
-        int k = c->prm->ckpt_every_steps;
-        c->out->acc_ms[ART_FALLBACK] += k * c->cur_step_ms;
-        c->out->steps_done -= k;
-        series_zero_last(c, 2L * k);
-    } else {
-        c->k_since_ckpt = 0;
-        c->have_ckpt = 1;
+    const aev *v = c->h.v;
+    if (c->h.n == 0 || v[0].t_ms > end_ms) return 0;
+    if (v[0].kind == EV_REMOVE) return 1;
+    if (c->h.n > 1 && v[1].kind == EV_REMOVE) return v[0].kind == EV_RDV_GLOBAL || v[1].t_ms < end_ms;
+    return 0;
+}
+
+/* Schedule the next step at t (after a completion if 'completed'), with a
+** checkpoint first after every 10th completed step and after the first
+** completion since a removal. */
+static int varuna_next(art_ctx *c, double t, int completed)
+{
+    art_result *o = c->out;
+    double d = c->cur_step_ms;
+    int take = completed && (c->v_total % c->prm->ckpt_every_steps == 0 || c->v_first_after);
+    if (completed) c->v_first_after = 0;
+    o->acc_ms[ART_USEFUL] += d;
+    o->acc_ms[ART_IDLE] += d * c->v_idle_frac;
+    if (!take) return apush(&c->h, t + d, EV_STEP, -1, c->ver);
+    o->acc_ms[ART_CHECKPOINT] += c->v_ckpt_ms;
+    d += c->v_ckpt_ms;
+    if (apush(&c->h, t + d, EV_STEP, -1, c->ver)) return -1;
+    if (!varuna_ckpt_fails(c, t + 2 * c->v_ckpt_ms)) {
+        c->v_last_good = c->v_total;
+        return 0;
     }
-    return t + ck;
+    if (!c->prm->no_small_model_fallback) {
+        int k = c->prm->ckpt_every_steps;
+        o->acc_ms[ART_FALLBACK] += k * c->cur_step_ms;
+        o->steps_done = o->steps_done > k ? o->steps_done - k : 0;
+        series_zero_last(c, k);
+    }
+    return 0;
 }
 
 static int varuna_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
-    double ck, p;
     oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
         return node_added(c, e);
     case EV_READY:
-        if (!node_ready_restarts(c, e)) return 0;
-        /* the first start waits for its restart (minus the checkpoint) */
-        p = pause_ms(c, n_ready(c), !c->started, &ck);
-        if (!c->started && c->first_rdv_ms < 0) c->first_rdv_ms = e->t_ms;
-        o->acc_ms[ART_RESTART] += p - ck;
-        return start_rdv(c, e->t_ms, c->started ? 0 : p - ck);
-    case EV_RDV_GLOBAL: {
-        if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
-        /* the series (and the throughput span) begins when the first
-        ** rendezvous began, not when it ended */
-        if (c->n_ser == 0) {
-            c->first_ms = c->first_rdv_ms >= 0 ? c->first_rdv_ms : e->t_ms;
-            if (series_add(c, c->first_ms, 0)) return -1;
-        }
-        /* after a removal the restart begins with a checkpoint */
-        double t = o->fatal_failures > 0 ? varuna_ckpt(c, e->t_ms) : e->t_ms;
-        return varuna_schedule(c, t);
-    }
-    case EV_REMOVE: {
+        if (c->state[e->node] != N_STARTING) return 0;
+        c->state[e->node] = N_READY;
+        if (c->status != S_STOPPED) return 0;
+        c->burst_stuck = 0; /* a node ready ends a burst stop */
+        return varuna_rdv(c, e->t_ms);
+    case EV_REMOVE:
         if (c->state[e->node] == N_ABSENT) return 0;
-        p = pause_ms(c, n_ready(c), 0, &ck);
         c->state[e->node] = N_ABSENT;
         o->fatal_failures++;
         note_removal_burst(c, e->t_ms);
         if (c->started && !c->prm->no_small_model_fallback) {
-            int k = c->k_since_ckpt;
-            if (!c->have_ckpt) {
-                /* nothing saved yet: everything since time 0 is lost */
-                o->acc_ms[ART_FALLBACK] += e->t_ms;
-                series_zero_last(c, c->n_ser);
-                o->steps_done = 0;
+            long k;
+            if (c->v_last_good < 0) {
+                o->acc_ms[ART_FALLBACK] += e->t_ms; /* nothing saved yet */
+                k = c->v_total;
             } else {
-                /* the lost steps stay in steps_done (only a failed
-                ** checkpoint takes its 10 back): docs/resilience.md */
-                o->acc_ms[ART_FALLBACK] += (2 * k - 1) * c->cur_step_ms;
-                series_zero_last(c, 2L * k - 1);
+                k = c->v_total - c->v_last_good;
+                o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 0) * c->cur_step_ms;
             }
-            c->k_since_ckpt = 0;
+            series_zero_last(c, k);
         }
-        o->acc_ms[ART_RESTART] += p - ck;
-        return start_rdv(c, e->t_ms, 0);
+        c->v_first_after = 1;
+        return varuna_rdv(c, e->t_ms);
+    case EV_RDV_GLOBAL: {
+        if (e->ver != c->rdv_id) return 0;
+        /* the previous configuration's step chain ends here, not at the
+        ** removal that started the rendezvous */
+        c->ver++;
+        int n = n_ready(c);
+        if (n < c->prm->min_nodes || c->burst_stuck) {
+            c->status = S_STOPPED;
+            return 0;
+        }
+        c->started = 1;
+        c->status = S_RUNNING;
+        c->cfg_nodes = n;
+        row(c, n, &r);
+        c->cur_step_ms = step_ms(&r);
+        if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12;
+        c->v_idle_frac = (double)r.idle_nodes / n;
+        /* on the table's lowest row: one step booked, none completes (rule 11) */
+        c->held = n <= c->prm->hold_max_nodes;
+        if (c->held) {
+            o->acc_ms[ART_USEFUL] += c->cur_step_ms;
+            o->acc_ms[ART_IDLE] += c->cur_step_ms * c->v_idle_frac;
+            return 0;
+        }
+        return varuna_next(c, e->t_ms, 0);
     }
     case EV_STEP: {
-        if (e->ver != c->ver || c->status != S_RUNNING || c->held) return 0;
+        if (e->ver != c->ver) return 0;
         o->steps_done++;
-        c->k_since_ckpt++;
+        c->v_total++;
         c->last_ms = e->t_ms;
-        /* a step plot: (previous completion, y) and (this completion, y) */
-        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0), px = c->prev_ms;
+        double y = c->batch / ((e->t_ms - c->prev_ms) / 1000.0);
         c->prev_ms = e->t_ms;
-        if (series_add(c, px, y) || series_add(c, e->t_ms, y)) return -1;
-        double t = e->t_ms;
-        if (c->n_sched % c->prm->ckpt_every_steps == 0) t = varuna_ckpt(c, t);
-        return varuna_schedule(c, t);
+        if (series_add(c, e->t_ms, y)) return -1;
+        return varuna_next(c, e->t_ms, 1);
     }
     }
     return 0;
@@ -678,7 +709,8 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model,
                  .prm = prm, .out = out, .batch = r.global_batch_samples, .slow = 1,
-                 .burst_t_ms = -1, .rdv_trigger = -1, .first_rdv_ms = -1};
+                 .burst_t_ms = -1, .rdv_trigger = -1, .v_last_good = -1,
+                 .first_ms = system == ART_VARUNA ? -1 : 0, .v_ckpt_ms = r.ckpt_s * 1000};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
         if (lines[i].node + 1 > c.n_ids) c.n_ids = lines[i].node + 1;
@@ -709,9 +741,12 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     double span_s = (c.last_ms - c.first_ms) / 1000.0;
     if (out->steps_done < 0) out->steps_done = 0;
     if (system == ART_VARUNA) {
-        /* time-weighted mean of the series: each point holds since the previous */
+        /* time-weighted mean of the series: each point holds since the
+        ** previous one, the first since the series' origin */
         double samples = 0;
-        for (int i = 1; i < c.n_ser; i++) samples += c.ser_y[i] * (c.ser_x[i] - c.ser_x[i - 1]) / 1000.0;
+        for (int i = 0; i < c.n_ser; i++)
+            samples += c.ser_y[i] * (c.ser_x[i] - (i ? c.ser_x[i - 1] : c.first_ms)) / 1000.0;
+        span_s = c.n_ser ? (c.ser_x[c.n_ser - 1] - c.first_ms) / 1000.0 : 0;
         out->avg_samples_per_s = span_s > 0 ? samples / span_s : 0;
     } else {
         out->avg_samples_per_s =

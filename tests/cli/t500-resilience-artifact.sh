@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 col() { row_col "$1" "$2" "$TMP/out"; }
 
-echo 1..14
+echo 1..15
 "$BIN" resilience --artifact --model BERT-large --failure-trace "$ROOT/traces/spot/10m.csv" \
     --json "$TMP/a.json" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -14,6 +14,10 @@ check "artifact replay runs" "[ $rc -eq 0 ]"
 check "oobleck samples/s 282.11" "near '$(col oobleck 2)' 282.11 0.01"
 check "oobleck useful 0.9552" "near '$(col oobleck 5)' 0.9552 0.0001"
 check "oobleck fallback 0.0417" "near '$(col oobleck 10)' 0.0417 0.0001"
+# ... and Varuna 173.52 samples/s, useful 0.5445, restart 0.0670 (60.2 s + the
+# pauses at 30..17 nodes), checkpoint 0.0404 (40 x 15.8 s), fallback 0.3481
+check "varuna: the RESILIENCE.md vector (173.52; 0.5445, 0.0670, 0.0404, 0.3481)" \
+    "near '$(col varuna 2)' 173.52 0.01 && near '$(col varuna 5)' 0.5445 0.0001 && near '$(col varuna 8)' 0.0670 0.0001 && near '$(col varuna 9)' 0.0404 0.0001 && near '$(col varuna 10)' 0.3481 0.0001"
 check "JSON has the accumulators" "grep -q '\"rebalance_ms\":[[:space:]]*30000' '$TMP/a.json'"
 # oobleck_sim_results.csv: 1h,GPT-3-2_7b,oobleck,7.2286,761 steps
 "$BIN" resilience --artifact --model GPT-3-2_7b --failure-trace "$ROOT/traces/spot/1h.csv" \
