@@ -183,15 +183,16 @@ typedef struct {
     int burst_from_run;       /* training (or held) when the current burst began */
     int held;                 /* Oobleck, Varuna: this window's steps never complete (rule 11) */
     int cfg_nodes;            /* nodes of the running configuration */
-    int rdv_trigger;          /* node whose ready event restarted training: not in
-                              ** that rendezvous (rule 10), -1 if none */
-    /* Varuna: steps since the last good checkpoint, steps scheduled, and the
+    int rdv_trigger;          /* Oobleck: node whose ready event restarted training:
+                              ** not in that rendezvous (rule 10), -1 if none */
+    /* Varuna: step counts, checkpoint state, the current rendezvous, and the
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
     long v_total, v_last_good;/* completed steps (never taken back); at the last good
                               ** checkpoint (-1: none yet) */
     int v_first_after;        /* a removal since the last completion */
     int rdv_id;               /* the current rendezvous (its end event's ver) */
-    double v_ckpt_ms, v_idle_frac;
+    double v_ckpt_ms;         /* the checkpoint (the table's, at 30 nodes) */
+    double v_idle_frac;       /* idle nodes / nodes of the running configuration */
     double prev_ms, *ser_x, *ser_y;
     int n_ser, cap_ser;
     /* Bamboo */
@@ -232,7 +233,7 @@ static int schedule_step(art_ctx *c, double t)
     return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
 }
 
-/* ---- Oobleck and Varuna: rendezvous ---------------------------------------- */
+/* ---- Oobleck: rendezvous ---------------------------------------------------- */
 
 /* Start a rendezvous lasting 'dur_ms' (0 after a removal: it ends after the
 ** adds, removals and ready events of that millisecond, whose kinds sort
@@ -257,9 +258,8 @@ static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
     if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12; /* a stall, as the artifact */
     c->held = 0;
     if (n < c->prm->min_nodes || c->burst_stuck) {
-        /* Oobleck: the rendezvous a burst stopped books one step (rule 12) */
-        if (c->burst_stuck && c->burst_from_run && c->sys == ART_OOBLECK &&
-            c->prm->burst_books_step)
+        /* the rendezvous a burst stopped books one step (rule 12) */
+        if (c->burst_stuck && c->burst_from_run && c->prm->burst_books_step)
             c->out->acc_ms[ART_USEFUL] += c->cur_step_ms;
         c->status = S_STOPPED;
         return 0;
@@ -270,17 +270,16 @@ static int rdv_end(art_ctx *c, double t, oracle_table_row *r)
     /* the throughput span runs from the first start to the last completed
     ** step, not to the last rendezvous (GPT-3 6.7B on the scale_* traces,
     ** whose last windows complete no step: docs/resilience.md, rule 9) */
-    if (!c->started) { c->first_ms = c->last_ms = c->prev_ms = t; c->started = 1; }
+    if (!c->started) { c->first_ms = c->last_ms = t; c->started = 1; }
     return 1;
 }
 
-/* Pause of a rendezvous with n nodes (the first start may have its own). */
-static double pause_ms(art_ctx *c, int n, int first, double *ckpt_ms)
+/* The table's pause of a rendezvous with n nodes, ms. */
+static double pause_ms(art_ctx *c, int n)
 {
     oracle_table_row r;
     row(c, n > 0 ? n : 1 << 30, &r);
-    *ckpt_ms = r.ckpt_s * 1000;
-    return first && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
+    return r.pause_s * 1000;
 }
 
 /* Count removals per millisecond; a burst stops the next rendezvous. */
@@ -302,7 +301,7 @@ static int node_added(art_ctx *c, const aev *e)
     return apush(&c->h, e->t_ms + c->prm->startup_ms, EV_READY, e->node, 0);
 }
 
-/* Oobleck, Varuna: a node becomes ready; 1 if training was stopped, so
+/* Oobleck: a node becomes ready; 1 if training was stopped, so
 ** that this node starts a new rendezvous (it also ends a burst stop). After
 ** the first start that rendezvous does not list the node itself: it waits
 ** for the next one (rule 10). */
@@ -320,21 +319,20 @@ static int node_ready_restarts(art_ctx *c, const aev *e)
 static int oobleck_event(art_ctx *c, const aev *e)
 {
     art_result *o = c->out;
-    double ck;
     oracle_table_row r;
     switch (e->kind) {
     case EV_ADD:
         return node_added(c, e);
     case EV_READY:
         if (!node_ready_restarts(c, e)) return 0;
-        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c));
         return start_rdv(c, e->t_ms, 0);
     case EV_RDV_GLOBAL:
         if (e->ver != c->ver || !rdv_end(c, e->t_ms, &r)) return 0;
         return schedule_step(c, e->t_ms);
     case EV_REMOVE:
         if (c->state[e->node] == N_ABSENT) return 0;
-        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c), 0, &ck);
+        o->acc_ms[ART_REBALANCE] += pause_ms(c, n_ready(c));
         c->state[e->node] = N_ABSENT;
         o->fatal_failures++;
         o->acc_ms[ART_FALLBACK] += c->cur_step_ms;
