@@ -377,9 +377,9 @@ static void series_zero_last(art_ctx *c, long m)
 ** elapses; the step chain of the previous configuration runs on meanwhile. */
 static int varuna_rdv(art_ctx *c, double t)
 {
-    oracle_table_row r;
-    row(c, c->cfg_nodes > 0 ? c->cfg_nodes : 30, &r);
-    double p = !c->started && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms : r.pause_s * 1000;
+    /* before any start: the table's top row (30 nodes) */
+    double p = !c->started && c->prm->first_pause_ms > 0 ? c->prm->first_pause_ms
+                                                         : pause_ms(c, c->cfg_nodes);
     double wait = p - c->v_ckpt_ms;
     c->out->acc_ms[ART_RESTART] += wait;
     if (c->first_ms < 0) c->first_ms = c->prev_ms = t + wait; /* the series' origin */
@@ -744,7 +744,6 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
         double samples = 0;
         for (int i = 0; i < c.n_ser; i++)
             samples += c.ser_y[i] * (c.ser_x[i] - (i ? c.ser_x[i - 1] : c.first_ms)) / 1000.0;
-        span_s = c.n_ser ? (c.ser_x[c.n_ser - 1] - c.first_ms) / 1000.0 : 0;
         out->avg_samples_per_s = span_s > 0 ? samples / span_s : 0;
     } else {
         out->avg_samples_per_s =

@@ -194,6 +194,12 @@ static int inline_all(cJSON *root, load_ctx *lc, cfg_error *err)
 ** --set overrides
 ** ====================================================================== */
 
+int cfg_key_has_empty_part(const char *key)
+{
+    size_t n = strlen(key);
+    return n == 0 || key[0] == '.' || key[n - 1] == '.' || strstr(key, "..");
+}
+
 /* lc may be NULL: no blame record. */
 static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error *err)
 {
@@ -205,8 +211,7 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
     if (klen >= sizeof key) return cfg_fail(err, "--set", "", "key too long in '%s'", item);
     memcpy(key, item, klen);
     key[klen] = 0;
-    /* strtok would read "parallel..pp" and ".parallel.pp" as parallel.pp */
-    if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, ".."))
+    if (cfg_key_has_empty_part(key))
         return cfg_fail(err, "--set", "", "empty key in '%s'", item);
     cJSON *value = cfgj_parse_value(eq + 1);
     if (!value) value = cJSON_CreateString(eq + 1);
@@ -342,15 +347,6 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
 ** Sections
 ** ====================================================================== */
 
-/* After the key's value v was read: a nonzero v must lie in [min, max]. */
-static int check_range(cfgj_obj *o, const char *key, double v, double min, double max)
-{
-    if (o->err->failed || v == 0 || (v >= min && v <= max)) return 0;
-    char p[CFGJ_PATH_MAX];
-    cfgj_child_path(o, key, p, sizeof p);
-    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", min, max, v);
-}
-
 static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_gpu *g,
                     cfg_error *err)
 {
@@ -366,20 +362,20 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     cfgj_str(&o, "notes", src, sizeof src, "", 0);
     if (cfgj_obj_member(&o, "peak_tflops", &peak, 1) == 1) {
         cfgj_pos(&peak, "bf16", &tf_bf16, 0, 1);
-        check_range(&peak, "bf16", tf_bf16, HW_RATE_MIN, HW_MAX);
+        cfgj_check_range(&peak, "bf16", tf_bf16, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "fp16", &tf_fp16, tf_bf16, 0, 0, INFINITY);
-        check_range(&peak, "fp16", tf_fp16, HW_RATE_MIN, HW_MAX);
+        cfgj_check_range(&peak, "fp16", tf_fp16, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "fp8", &tf_fp8, 0, 0, 0, INFINITY);
-        check_range(&peak, "fp8", tf_fp8, HW_RATE_MIN, HW_MAX);
+        cfgj_check_range(&peak, "fp8", tf_fp8, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "tf32", &tf_tf32, 0, 0, 0, INFINITY); /* documented, not simulated */
         cfgj_close(&peak, "bf16, fp16, fp8, tf32");
     }
     cfgj_pos(&o, "memory_GB", &mem_gb, 0, 1);
-    check_range(&o, "memory_GB", mem_gb, 0, HW_MAX);
+    cfgj_check_range(&o, "memory_GB", mem_gb, 0, HW_MAX);
     cfgj_pos(&o, "memory_bandwidth_GBps", &bw_gbps, 0, 1);
-    check_range(&o, "memory_bandwidth_GBps", bw_gbps, HW_RATE_MIN, HW_MAX);
+    cfgj_check_range(&o, "memory_bandwidth_GBps", bw_gbps, HW_RATE_MIN, HW_MAX);
     cfgj_pos(&o, "nvlink_GBps", &nvl_gbps, 0, 1);
-    check_range(&o, "nvlink_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
+    cfgj_check_range(&o, "nvlink_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
     if (cfgj_obj_member(&o, "efficiency", &eff, 1) == 1) {
         cfgj_num(&eff, "gemm_max", &g->gemm_eff_max, 0, 1, 1e-3, 1);
         cfgj_num(&eff, "gemm_half_outputs", &g->gemm_half_outputs, 0, 1, 0, INFINITY);
@@ -432,9 +428,9 @@ static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_err
     m->kind = (cfg_model_kind)kind;
     if (m->kind == MODEL_ABSTRACT) {
         cfgj_pos(&o, "t_f", &m->t_f_s, 0, 1);
-        check_range(&o, "t_f", m->t_f_s, 0, OP_MAX_S);
+        cfgj_check_range(&o, "t_f", m->t_f_s, 0, OP_MAX_S);
         cfgj_pos(&o, "t_b", &m->t_b_s, 0, 1);
-        check_range(&o, "t_b", m->t_b_s, 0, OP_MAX_S);
+        cfgj_check_range(&o, "t_b", m->t_b_s, 0, OP_MAX_S);
         cfgj_num(&o, "t_w", &m->t_w_s, 0, 0, 0, OP_MAX_S);
         cfgj_num(&o, "t_comm", &m->t_comm_s, 0, 0, 0, OP_MAX_S);
         cfgj_int(&o, "layers", &layers, 0, 0, 1, 1L << 20);
@@ -502,14 +498,14 @@ static int read_cluster(const cJSON *json, const load_ctx *lc, cfg_cluster *c, c
     double nvl_eff = 1, nic_eff = 1;
     if (cfgj_obj_member(&o, "intra_node", &intra, 0) == 1) {
         cfgj_pos(&intra, "bandwidth_GBps", &nvl_gbps, 0, 0);
-        check_range(&intra, "bandwidth_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
+        cfgj_check_range(&intra, "bandwidth_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
         cfgj_num(&intra, "latency_us", &nvl_lat_us, 0.7, 0, 0, HW_MAX);
         cfgj_num(&intra, "efficiency", &nvl_eff, 1, 0, 0.01, 1);
         cfgj_close(&intra, "bandwidth_GBps, latency_us, efficiency");
     }
     if (cfgj_obj_member(&o, "inter_node", &inter, 1) == 1) {
         cfgj_pos(&inter, "nic_Gbps", &nic_gbit, 0, 1);
-        check_range(&inter, "nic_Gbps", nic_gbit, HW_RATE_MIN, HW_MAX);
+        cfgj_check_range(&inter, "nic_Gbps", nic_gbit, HW_RATE_MIN, HW_MAX);
         cfgj_int(&inter, "nics_per_node", &nics, gpn, 0, 1, 1024);
         cfgj_num(&inter, "latency_us", &nic_lat_us, 1.0, 0, 0, HW_MAX);
         cfgj_num(&inter, "efficiency", &nic_eff, 1, 0, 0.01, 1);
@@ -834,7 +830,6 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     }
     if (inline_all(root, &lc, err)) goto fail;
     if (apply_all_overrides(root, ov, &lc, err)) goto fail;
-    cfg_overrides_text(ov, out->overrides, sizeof out->overrides);
     if (ov) out->ov = *ov;
     if (inline_all(root, &lc, err)) goto fail;
 

@@ -123,11 +123,10 @@ typedef struct {
 typedef struct {
     char file[CFGJ_FILE_MAX];     /* the experiment file */
     char name[CFG_NAME_MAX];
-    char overrides[CFG_OVERRIDES_TEXT_MAX]; /* the --set items applied, space-separated
-                                               ("" = none), so reports do not present a
-                                               modified config under its file's name */
-    cfg_overrides ov;             /* the same items (borrowed from the caller, as in
-                                  ** cfg_load's 'ov'): sections parsed later blame them */
+    cfg_overrides ov;             /* the --set items applied (borrowed from the caller, as
+                                  ** cfg_load's 'ov'): reports name them (cfg_overrides_text),
+                                  ** so a modified config is not shown under its file's name,
+                                  ** and sections parsed later blame their errors on them */
     cfg_model model;
     cfg_cluster cluster;
     cfg_parallel parallel;
@@ -153,6 +152,9 @@ int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err);
 ** a list that does not fit ends in "...". */
 void cfg_overrides_text(const cfg_overrides *ov, char *text, size_t size);
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err);
+/* Does dotted 'key' have an empty part ("parallel..pp", ".parallel.pp",
+** "parallel.pp.")? strtok would read them all as parallel.pp. */
+int cfg_key_has_empty_part(const char *key);
 
 /* Load a GPU spec by name ("a100-80g") or path. */
 int cfg_load_gpu(const char *name_or_path, const char *from_file, cfg_gpu *out, cfg_error *err);

@@ -232,6 +232,15 @@ int cfgj_nonneg(cfgj_obj *o, const char *key, double *out, double def, int requi
     return cfgj_num(o, key, out, def, required, 0, INFINITY);
 }
 
+int cfgj_check_range(cfgj_obj *o, const char *key, double v, double min, double max)
+{
+    if (o->err->failed) return -1;
+    if (v == 0 || (v >= min && v <= max)) return 0;
+    char p[CFGJ_PATH_MAX];
+    cfgj_child_path(o, key, p, sizeof p);
+    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", min, max, v);
+}
+
 int cfgj_int(cfgj_obj *o, const char *key, long *out, long def, int required, long min, long max)
 {
     if (o->err->failed) return -1;

@@ -68,6 +68,10 @@ int cfgj_num(cfgj_obj *o, const char *key, double *out, double def, int required
              double min, double max);
 int cfgj_pos(cfgj_obj *o, const char *key, double *out, double def, int required); /* > 0 */
 int cfgj_nonneg(cfgj_obj *o, const char *key, double *out, double def, int required); /* >= 0 */
+/* After 'key' was read into v by one of the above: a nonzero v must also lie
+** in [min, max] ("must be between"); 0 or -1. For a sign check with its own
+** message ("must be > 0") and a plausible range. */
+int cfgj_check_range(cfgj_obj *o, const char *key, double v, double min, double max);
 int cfgj_int(cfgj_obj *o, const char *key, long *out, long def, int required, long min, long max);
 int cfgj_bool(cfgj_obj *o, const char *key, int *out, int def);
 /* String copied into buf (error if longer than len-1). */

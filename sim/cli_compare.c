@@ -156,7 +156,7 @@ static int add_axis(compare_args *a, const char *arg)
     if (klen >= sizeof ax->key)
         return cli_usage_error("compare", "--vary key too long in '%s'", arg);
     memcpy(ax->key, arg, klen);
-    if (ax->key[0] == '.' || ax->key[klen - 1] == '.' || strstr(ax->key, ".."))
+    if (cfg_key_has_empty_part(ax->key))
         return cli_usage_error("compare", "--vary key '%s' has an empty part", ax->key);
     for (int k = 0; k < a->n_axes; k++)
         if (!strcmp(a->axes[k].key, ax->key))

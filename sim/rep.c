@@ -22,10 +22,11 @@ static const char *fmt_time(double s, char *buf, size_t len)
 
 void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics *m)
 {
-    char a[32], b[32], c[32], d[32];
+    char a[32], b[32], c[32], d[32], set[CFG_OVERRIDES_TEXT_MAX];
     const cfg_parallel *par = &e->parallel;
     fprintf(out, "dtsim: %s\n", e->name[0] ? e->name : e->file);
-    if (e->overrides[0]) fprintf(out, "  with     --set %s\n", e->overrides);
+    cfg_overrides_text(&e->ov, set, sizeof set);
+    if (set[0]) fprintf(out, "  with     --set %s\n", set);
     if (p->abstract)
         fprintf(out, "  model    abstract: t_f %s, t_b %s, t_w %s, t_comm %s per microbatch and stage\n",
                 fmt_time(e->model.t_f_s, a, sizeof a), fmt_time(e->model.t_b_s, b, sizeof b),
@@ -87,7 +88,9 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;
     cJSON_AddStringToObject(j, "experiment", e->name[0] ? e->name : e->file);
-    if (e->overrides[0]) cJSON_AddStringToObject(j, "overrides", e->overrides);
+    char set[CFG_OVERRIDES_TEXT_MAX];
+    cfg_overrides_text(&e->ov, set, sizeof set);
+    if (set[0]) cJSON_AddStringToObject(j, "overrides", set);
     cJSON_AddStringToObject(j, "model", e->model.name);
     cJSON_AddStringToObject(j, "cluster", e->cluster.name);
     cJSON_AddStringToObject(j, "gpu", e->cluster.gpu.name);

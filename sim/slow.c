@@ -42,11 +42,7 @@
 static int read_factor(cfgj_obj *o, double *out)
 {
     if (cfgj_pos(o, "factor", out, 1, 1)) return -1;
-    if (*out >= SLOW_FACTOR_MIN && *out <= SLOW_FACTOR_MAX) return 0;
-    char p[CFGJ_PATH_MAX];
-    cfgj_child_path(o, "factor", p, sizeof p);
-    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", SLOW_FACTOR_MIN,
-                    SLOW_FACTOR_MAX, *out);
+    return cfgj_check_range(o, "factor", *out, SLOW_FACTOR_MIN, SLOW_FACTOR_MAX);
 }
 
 static int n_gpus_of(const cfg_experiment *e)

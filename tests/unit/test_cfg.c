@@ -65,7 +65,9 @@ static void test_overrides(void **state)
     assert_close(e.cluster.gpu.peak_bf16_flops_per_s, 989.4e12, 1e3);
     assert_int_equal(e.parallel.virtual_stages, 1);      /* 1F1B ignores virtual_stages */
     /* the report's "with --set" line: the items in order */
-    assert_string_equal(e.overrides, "parallel.global_batch_size=192 parallel.sequence_parallel=true "
+    char text[CFG_OVERRIDES_TEXT_MAX];
+    cfg_overrides_text(&e.ov, text, sizeof text);
+    assert_string_equal(text, "parallel.global_batch_size=192 parallel.sequence_parallel=true "
                                      "cluster.gpu=h100-sxm parallel.schedule=1f1b");
     cfg_free(&e);
 }
@@ -85,10 +87,12 @@ static void test_overrides_text_truncated(void **state)
     cfg_error err;
     assert_int_equal(load(&e, TEST_PATH("configs/experiments/default.json"), CFG_MAX_OVERRIDES,
                           sets, &err), 0);
-    size_t n = strlen(e.overrides);
-    assert_true(n < sizeof e.overrides && n > sizeof e.overrides - 60);
-    assert_string_equal(e.overrides + n - 3, "...");
-    assert_int_equal(strncmp(e.overrides, items[0], strlen(items[0])), 0);
+    char text[CFG_OVERRIDES_TEXT_MAX];
+    cfg_overrides_text(&e.ov, text, sizeof text);
+    size_t n = strlen(text);
+    assert_true(n < sizeof text && n > sizeof text - 60);
+    assert_string_equal(text + n - 3, "...");
+    assert_int_equal(strncmp(text, items[0], strlen(items[0])), 0);
     cfg_free(&e);
 }
 
