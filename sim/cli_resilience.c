@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "eng_oracle.h"
 #include "failure.h"
+#include "linereader.h"
 #include "numparse.h"
 #include "rep.h"
 #include "res.h"
@@ -197,13 +198,11 @@ static int parse_schemes(const char *list, int artifact, int *out, int *n)
 /* A trace file is a failure CSV if its first line is the CSV header. */
 static int is_failure_csv(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char line[128] = "";
-    if (!f) return 0;
-    if (fgets(line, sizeof line, f)) num_strip_bom(line);
-    while ((line[0] == '#' || line[0] == '\n') && fgets(line, sizeof line, f)) {}
-    fclose(f);
-    return !strncmp(line, "time_s,", 7);
+    line_reader rd;
+    if (line_reader_open(&rd, path)) return 0;
+    int yes = line_reader_next(&rd) == LINE_OK && !strncmp(rd.line, "time_s,", 7);
+    line_reader_close(&rd);
+    return yes;
 }
 
 static void table_printf(const cli_opts *o, const char *fmt, ...)

@@ -9,6 +9,7 @@
 ** in a binary heap ordered by (time, node), so equal times are deterministic.
 */
 #include "failure.h"
+#include "linereader.h"
 #include "numparse.h"
 
 #include <ctype.h>
@@ -293,24 +294,19 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
 {
     *out = NULL;
     *n_ids = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    line_reader rd;
+    if (line_reader_open(&rd, path)) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
     name_tab names = {0};
     fail_trace_line *v = NULL;
-    int n = 0, cap = 0, lineno = 0;
+    int n = 0, cap = 0;
     double last_t = -INFINITY;
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        if (++lineno == 1) num_strip_bom(line);
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            goto fail;
-        }
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#') continue;
+    line_status st;
+    while ((st = line_reader_next(&rd)) == LINE_OK) {
+        char *line = rd.line;
+        int lineno = rd.lineno;
         char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         if (!c2 || strchr(c2 + 1, ',')) {
             snprintf(err, errlen, "%s:%d: expected 'time_ms,add|remove,node', got '%s'", path,
@@ -350,11 +346,11 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
         }
         v[n++] = (fail_trace_line){.t_s = t / 1000.0, .add = add, .node = id, .lineno = lineno};
     }
-    if (ferror(f)) { /* a directory reads as an error, not as an empty file */
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    if (st != LINE_END) {
+        line_reader_error(&rd, st, path, err, errlen);
         goto fail;
     }
-    fclose(f);
+    line_reader_close(&rd);
     if (n == 0) {
         snprintf(err, errlen, "%s: empty trace", path);
         free(v);
@@ -373,7 +369,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
 fail:
-    fclose(f);
+    line_reader_close(&rd);
     free(v);
     free(names.names);
     return -1;
@@ -460,24 +456,23 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
         snprintf(err, errlen, "%s: the cluster needs at least one node", path);
         return NULL;
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    line_reader rd;
+    if (line_reader_open(&rd, path)) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return NULL;
     }
     fail_source *s = list_source_new(n_nodes);
     double *back = calloc((size_t)n_nodes, sizeof *back); /* time the node is up again */
     name_tab causes = {0};
-    int cap = 0, lineno = 0, header = 0;
+    int cap = 0, header = 0;
     double last_t = 0;
-    char line[512];
+    line_status st;
     if (!s || !back) goto oom;
     memset(s->initial_up, 1, (size_t)n_nodes);
     s->n_initial = n_nodes;
-    while (fgets(line, sizeof line, f)) {
-        if (++lineno == 1) num_strip_bom(line);
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#') continue;
+    while ((st = line_reader_next(&rd)) == LINE_OK) {
+        char *line = rd.line;
+        int lineno = rd.lineno;
         if (!header) {
             if (strcmp(line, "time_s,node,cause,repair_s")) {
                 snprintf(err, errlen, "%s:%d: expected the header 'time_s,node,cause,repair_s'",
@@ -548,16 +543,15 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
             if (list_push(s, &cap, a)) goto oom;
         }
     }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    if (st != LINE_END) {
+        line_reader_error(&rd, st, path, err, errlen);
         goto fail;
     }
     if (!header) {
         snprintf(err, errlen, "%s: empty failure CSV (no header)", path);
         goto fail;
     }
-    fclose(f);
-    f = NULL;
+    line_reader_close(&rd);
     if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
     s->end_s = last_t;
     s->causes = causes.names;
@@ -567,7 +561,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
 fail:
-    if (f) fclose(f);
+    line_reader_close(&rd);
     free(back);
     free(causes.names);
     fail_free(s);

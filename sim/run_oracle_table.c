@@ -6,6 +6,7 @@
 ** the artifact simulators do (15..30).
 */
 #include "run_oracle.h"
+#include "linereader.h"
 #include "numparse.h"
 
 #include <errno.h>
@@ -98,19 +99,18 @@ static int check_blocks(const oracle_table *t, const char *path, char *err, size
 
 oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    line_reader rd;
+    if (line_reader_open(&rd, path)) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return NULL;
     }
     oracle_table *t = calloc(1, sizeof *t);
-    char line[512];
-    int lineno = 0;
+    line_status st;
     if (!t) goto oom;
-    while (fgets(line, sizeof line, f)) {
-        if (++lineno == 1) num_strip_bom(line);
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#' || !strncmp(line, "system,", 7)) continue;
+    while ((st = line_reader_next(&rd)) == LINE_OK) {
+        char *line = rd.line;
+        int lineno = rd.lineno;
+        if (!strncmp(line, "system,", 7)) continue;
         char *fl[8];
         if (split_csv(line, fl, 8) != 8) {
             snprintf(err, errlen, "%s:%d: expected 8 comma-separated fields", path, lineno);
@@ -158,11 +158,11 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
         L->row.pause_s = v[4] / 1000.0;
         L->row.ckpt_s = v[5] / 1000.0;
     }
-    if (ferror(f)) { /* a directory reads as an error, not as an empty file */
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    if (st != LINE_END) {
+        line_reader_error(&rd, st, path, err, errlen);
         goto fail;
     }
-    fclose(f);
+    line_reader_close(&rd);
     if (t->n == 0) {
         snprintf(err, errlen, "%s: no table rows", path);
         oracle_table_free(t);
@@ -176,7 +176,7 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
 fail:
-    fclose(f);
+    line_reader_close(&rd);
     oracle_table_free(t);
     return NULL;
 }

@@ -13,6 +13,7 @@
 #include "slow.h"
 
 #include "errmsg.h"
+#include "linereader.h"
 #include "numparse.h"
 
 #include <errno.h>
@@ -26,8 +27,6 @@
 /* Offset of the sequence-length stream's seed from the noise stream's, so
 ** that adding noise does not change the sampled lengths. */
 #define SLOW_SEQLEN_SEED_OFFSET 0x5eedUL
-
-#define LEN_LINE_MAX 256
 
 /* Speed and bandwidth factors beyond a thousandfold are typos (a GPU at
 ** 1e-300 of its speed deadlocked the engine). */
@@ -274,29 +273,22 @@ static int parse_pauses(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
 static int read_len_file(const char *file, const char *json_path, slow_seqlen *sq,
                          cfg_error *err)
 {
-    FILE *f = fopen(file, "r");
-    if (!f) return cfg_fail(err, file, json_path, "cannot open the sequence-length file");
-    char line[LEN_LINE_MAX], where[CFGJ_FILE_MAX + 16];
-    int cap = 0, lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (++lineno == 1) num_strip_bom(line);
-        snprintf(where, sizeof where, "%s:%d", file, lineno);
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            rc = cfg_fail(err, where, json_path, "line too long");
-            break;
-        }
-        char *s = line;
-        while (*s == ' ' || *s == '\t') s++;
-        if (*s == '#' || *s == '\n' || *s == '\r' || !*s) continue;
-        char *end = s + strcspn(s, " \t\r\n"), saved = *end;
+    line_reader rd;
+    if (line_reader_open(&rd, file))
+        return cfg_fail(err, file, json_path, "cannot open the sequence-length file");
+    char where[CFGJ_FILE_MAX + 16];
+    int cap = 0, rc = 0;
+    line_status st;
+    while ((st = line_reader_next(&rd)) == LINE_OK) {
+        snprintf(where, sizeof where, "%s:%d", file, rd.lineno);
+        char *s = rd.line + strspn(rd.line, " \t");
+        char *end = s + strcspn(s, " \t"), saved = *end;
         double v = 0;
         *end = 0;
         int bad = num_parse_decimal(s, &v);
         *end = saved;
-        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
+        end += strspn(end, " \t");
         if (bad || *end || !(v >= 1)) {
-            s[strcspn(s, "\r\n")] = 0;
             rc = cfg_fail(err, where, json_path, "expected a sequence length >= 1 (tokens), "
                           "got '%s'", s);
             break;
@@ -312,10 +304,14 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         }
         sq->file_len[sq->n_file++] = v;
     }
-    if (!rc && ferror(f)) /* a directory reads as an error, not as an empty file */
+    if (!rc && st == LINE_TOO_LONG) {
+        snprintf(where, sizeof where, "%s:%d", file, rd.lineno);
+        rc = cfg_fail(err, where, json_path, "line too long");
+    } else if (!rc && st == LINE_READ_ERROR) { /* a directory: an error, not an empty file */
         rc = cfg_fail(err, file, json_path, "cannot read the sequence-length file: %s",
                       strerror(errno));
-    fclose(f);
+    }
+    line_reader_close(&rd);
     if (!rc && sq->n_file == 0)
         rc = cfg_fail(err, file, json_path, "no sequence lengths in the file");
     return rc;
