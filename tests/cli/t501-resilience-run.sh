@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..46
+echo 1..47
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -213,3 +213,10 @@ check "dtsim run --quiet with failure sections: no table on stdout, JSON with th
 rc=$?
 check "dtsim run --iterations of an experiment with failures: usage error (it was silently ignored)" \
     "[ $rc -eq 2 ] && grep -q '^dtsim run: --trace, --export-trace, --iterations and --allow-oom apply to one iteration' '$TMP/err' && [ ! -s '$TMP/out' ]"
+# A 1,100-byte cause used to be split by a 512-byte buffer, its tail read as a
+# second row; every line-oriented input now refuses it with its line number.
+{ printf 'time_s,node,cause,repair_s\n100,node1,gpu,60\n200,node2,'; head -c 1100 /dev/zero | tr '\0' x; printf ',60\n'; } >"$TMP/longf.csv"
+"$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/longf.csv" --schemes ckpt --duration-h 1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "a failure CSV line over 1022 bytes: error naming file and line 3, nothing printed" \
+    "[ $rc -eq 1 ] && grep -q 'longf.csv:3: line too long (more than 1022 bytes)' '$TMP/err' && [ ! -s '$TMP/out' ]"
