@@ -72,12 +72,10 @@ static void eo_info(void *vctx, oracle_info *out)
 ** the effective NVLink bandwidth, 2(t-1) latency steps each). */
 static double tp_comm_s(const cfg_experiment *e, const cost_op *op)
 {
-    int t = e->parallel.tp;
-    if (t <= 1 || op->n_tp_colls == 0) return 0;
+    int t = e->parallel.tp, n = op->n_tp_colls;
     const cfg_cluster *cl = &e->cluster;
-    double vol = op->n_tp_colls * 2.0 * (t - 1) / t * op->tp_bytes;
-    return vol / (cl->nvlink_bytes_per_s * cl->nvlink_eff) +
-           op->n_tp_colls * 2.0 * (t - 1) * 2 * cl->nvlink_latency_s;
+    return n * (plan_ring_bytes(t, op->tp_bytes) / (cl->nvlink_bytes_per_s * cl->nvlink_eff) +
+                plan_ring_steps(t) * plan_tp_alpha_s(cl));
 }
 
 static int eo_layer(void *vctx, int layer, int n_gpus, oracle_layer *out)
@@ -345,8 +343,8 @@ static int eo_plan_time(void *vctx, const oracle_plan *plan, oracle_result *out,
     ** ranks at one GPU's NIC bandwidth, for the heaviest stage */
     const cfg_cluster *cl = &c->base.cluster;
     int k = plan->n_pipes;
-    double nic = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node / cl->gpus_per_node;
-    out->sync_s = 2.0 * (k - 1) / k * grad_max / nic + 2.0 * (k - 1) * 4 * cl->nic_latency_s;
+    out->sync_s = plan_ring_bytes(k, grad_max) / plan_gpu_nic_bytes_per_s(cl) +
+                  plan_ring_steps(k) * plan_dp_alpha_s(cl);
     out->iter_s = out->pipe_max_s + out->sync_s;
     return 0;
 }

@@ -95,10 +95,9 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     p->n_gpus = cfg_total_gpus(e);
     p->peak_flops_per_gpu = cfg_peak_flops(e);
     p->tokens_per_iter = (double)par->global_batch_size * (p->abstract ? 1 : e->model.seq_len);
-    p->tp_alpha_s = 2 * cl->nvlink_latency_s;
-    p->dp_alpha_s = 4 * cl->nic_latency_s;
-    p->dp_host_bytes_per_s = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node /
-                             cl->gpus_per_node * p->tp;
+    p->tp_alpha_s = plan_tp_alpha_s(cl);
+    p->dp_alpha_s = plan_dp_alpha_s(cl);
+    p->dp_host_bytes_per_s = plan_gpu_nic_bytes_per_s(cl) * p->tp;
 
     size_t nv = (size_t)p->n_vs, np = (size_t)p->pp;
     cost_stage *st = calloc(nv, sizeof *st);
@@ -128,7 +127,7 @@ int plan_build(const cfg_experiment *e, plan_t *p, char *err, size_t errlen)
     if (p->abstract) {
         p->comm_delay_s = e->model.t_comm_s;
     }
-    double nic_per_gpu = cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node / cl->gpus_per_node;
+    double nic_per_gpu = plan_gpu_nic_bytes_per_s(cl);
     double sched_comm = p->abstract ? p->comm_delay_s
                                     : p->pp_bytes[0] / nic_per_gpu + 2 * cl->nic_latency_s;
     sched_costs sc = {.n_vs = p->n_vs, .t_f = p->f_s, .t_b = p->b_s, .t_w = p->w_s,
@@ -200,14 +199,27 @@ fail:
 ** Collective volumes (what the engine moves and sleeps per collective)
 ** ====================================================================== */
 
+double plan_ring_bytes(int k, double bytes) { return k > 1 ? 2.0 * (k - 1) / k * bytes : 0; }
+
+double plan_ring_steps(int k) { return k > 1 ? 2.0 * (k - 1) : 0; }
+
+double plan_tp_alpha_s(const cfg_cluster *cl) { return 2 * cl->nvlink_latency_s; }
+
+double plan_dp_alpha_s(const cfg_cluster *cl) { return 4 * cl->nic_latency_s; }
+
+double plan_gpu_nic_bytes_per_s(const cfg_cluster *cl)
+{
+    return cl->nic_bytes_per_s * cl->nic_eff * cl->nics_per_node / cl->gpus_per_node;
+}
+
 double plan_tp_bytes(const plan_t *p, int n, double bytes)
 {
-    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) / p->tp * bytes : 0;
+    return n > 0 ? n * plan_ring_bytes(p->tp, bytes) : 0;
 }
 
 double plan_tp_latency_s(const plan_t *p, int n)
 {
-    return p->tp > 1 && n > 0 ? n * 2.0 * (p->tp - 1) * p->tp_alpha_s : 0;
+    return n > 0 ? n * plan_ring_steps(p->tp) * p->tp_alpha_s : 0;
 }
 
 /* A ring moves 2(k-1)/k * S through each rank's link in each direction in
@@ -216,7 +228,7 @@ double plan_tp_latency_s(const plan_t *p, int n)
 void plan_dp_allreduce(const plan_t *p, double bytes, double *vol_bytes, double *lat_s)
 {
     int k = p->dp;
-    double ring_v = 2.0 * (k - 1) / k * bytes, ring_l = 2.0 * (k - 1) * p->dp_alpha_s;
+    double ring_v = plan_ring_bytes(k, bytes), ring_l = plan_ring_steps(k) * p->dp_alpha_s;
     double tree_v = 2.0 * bytes, tree_l = 2.0 * ceil(log2((double)k)) * p->dp_alpha_s;
     double bw = p->dp_host_bytes_per_s;
     int tree = p->dp_algorithm == COLL_TREE ||

@@ -83,6 +83,22 @@ int plan_op_tp_colls(const plan_t *p, int dev, const sched_op *op);
 ** latency steps each (s). Both 0 when tp == 1 or n == 0. */
 double plan_tp_bytes(const plan_t *p, int n, double bytes);
 double plan_tp_latency_s(const plan_t *p, int n);
+/* One ring all-reduce of 'bytes' over k ranks: the bytes through each
+** rank's link in each direction, 2(k-1)/k * bytes, in 2(k-1) latency steps.
+** Both 0 when k <= 1. */
+double plan_ring_bytes(int k, double bytes);
+double plan_ring_steps(int k);
+
+/* Latency of one collective step (s): the link latencies its platform path
+** crosses, two NVLink links within a node (each GPU's link to the switch),
+** four fabric links between nodes (host, leaf, spine, leaf, host). */
+double plan_tp_alpha_s(const cfg_cluster *cl);
+double plan_dp_alpha_s(const cfg_cluster *cl);
+
+/* Effective NIC bandwidth one GPU gets (bytes/s): the node's NICs at their
+** efficiency, shared by its GPUs. */
+double plan_gpu_nic_bytes_per_s(const cfg_cluster *cl);
+
 /* Per-rank volume (bytes, each direction) and latency (s) of one DP
 ** all-reduce of 'bytes' over the plan's dp ranks: ring, tree, or the faster
 ** of the two at dp_host_bytes_per_s (dp_algorithm). */
