@@ -103,12 +103,13 @@ int res_best_shape(run_ctx *rc, int n_nodes, int pp_fixed, oracle_plan **plan,
 /* run_fail with why res_best_shape found nothing for a fixed-size job:
 ** too many nodes for the batch's microbatches, or no shape fits in memory. */
 int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed);
-/* The shape a fixed-size scheme (ckpt, inmem) starts with on 'want' nodes:
-** its result in *res, its text (res_shape_text) in 'text', and in *used the
+/* The shape a fixed-size scheme (ckpt, inmem) starts with: on the nodes it
+** asks for in *want (c->n_nodes, else the nodes up now less the spares), its
+** result in *res, its text (res_shape_text) in 'text', and in *used the
 ** nodes it runs on (the others it was given serve as spares). 0, or -1
 ** (run_fail'ed, also when no shape fits). */
-int res_start_shape(run_ctx *rc, const res_config *c, int want, oracle_result *res, char *text,
-                    size_t len, int *used);
+int res_start_shape(run_ctx *rc, const res_config *c, int *want, oracle_result *res,
+                    char *text, size_t len, int *used);
 
 /* Job membership of fixed-size schemes: which node ids the job runs on. */
 typedef struct {

@@ -206,14 +206,15 @@ int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed)
     return run_fail(rc, "no PP x DP shape of %d nodes fits in GPU memory", n_nodes);
 }
 
-int res_start_shape(run_ctx *rc, const res_config *c, int want, oracle_result *res, char *text,
-                    size_t len, int *used)
+int res_start_shape(run_ctx *rc, const res_config *c, int *want, oracle_result *res,
+                    char *text, size_t len, int *used)
 {
+    *want = c->n_nodes > 0 ? c->n_nodes : run_n_up(rc) - c->n_spares;
     oracle_plan *plan = NULL;
-    int rc2 = res_best_shape(rc, want, c->pp, &plan, res);
+    int rc2 = res_best_shape(rc, *want, c->pp, &plan, res);
     if (rc2 < 0) return -1;
-    if (rc2 > 0) return res_no_shape_fail(rc, want, c->pp);
-    res_shape_text(plan, want, text, len);
+    if (rc2 > 0) return res_no_shape_fail(rc, *want, c->pp);
+    res_shape_text(plan, *want, text, len);
     *used = oracle_plan_nodes(plan);
     oracle_plan_free(plan);
     return 0;
@@ -234,11 +235,10 @@ static int ckpt_start(void *st, run_ctx *rc)
     ckpt_st *s = st;
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
-    int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
     oracle_result r;
     char shape[96];
-    int used;
-    if (res_start_shape(rc, &s->cfg, want, &r, shape, sizeof shape, &used)) return -1;
+    int want, used;
+    if (res_start_shape(rc, &s->cfg, &want, &r, shape, sizeof shape, &used)) return -1;
     /* the nodes the shape leaves idle are spares; they do not fail the job */
     if (used < want) s->mtbf_s *= (double)want / used;
     s->cfg.n_nodes = want = used;

@@ -85,11 +85,10 @@ static int inmem_start(void *st, run_ctx *rc)
     inmem_st *s = st;
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
-    int want = s->cfg.n_nodes > 0 ? s->cfg.n_nodes : run_n_up(rc) - s->cfg.n_spares;
     oracle_result r;
     char shape[96];
-    int used;
-    if (res_start_shape(rc, &s->cfg, want, &r, shape, sizeof shape, &used)) return -1;
+    int want, used;
+    if (res_start_shape(rc, &s->cfg, &want, &r, shape, sizeof shape, &used)) return -1;
     s->cfg.n_nodes = want = used;   /* the nodes it leaves idle are spares */
     int nid = run_n_ids(rc);
     s->slot_of = malloc((size_t)nid * sizeof *s->slot_of);
