@@ -191,6 +191,10 @@ typedef struct {
                               ** checkpoint (-1: none yet) */
     int v_first_after;        /* a removal since the last completion */
     int rdv_id;               /* the current rendezvous (its end event's ver) */
+    int v_from_ready;         /* the current rendezvous was started by a node becoming
+                              ** ready while stopped (not restarted by a removal since) */
+    int v_train_n;            /* nodes of the previous configuration that resumed training
+                              ** (held or not; 0 before the first) */
     double v_ckpt_ms;         /* the checkpoint (the table's, at 30 nodes) */
     double v_idle_frac;       /* idle nodes / nodes of the running configuration */
     double prev_ms, *ser_x, *ser_y;
@@ -203,7 +207,7 @@ typedef struct {
     int *add_seq, *ready_seq; /* node ids in order of add / of ready (dict order) */
     int n_add_seq, n_ready_seq;
     int P, overloaded, rdv_global;
-    double rdv_t0_ms;         /* when the current rendezvous (re)started */
+    double rdv_t0_ms;         /* when the current rendezvous (re)started (Bamboo, Varuna) */
     double slow;
     double booked_ms;         /* the step in flight as booked (useful + redundant) */
 } art_ctx;
@@ -384,6 +388,7 @@ static int varuna_rdv(art_ctx *c, double t)
     c->out->acc_ms[ART_RESTART] += wait;
     if (c->first_ms < 0) c->first_ms = c->prev_ms = t + wait; /* the series' origin */
     c->rdv_id++;
+    c->rdv_t0_ms = t;
     c->status = S_RDV;
     return apush(&c->h, t + wait, EV_RDV_GLOBAL, -1, c->rdv_id);
 }
@@ -441,8 +446,14 @@ static int varuna_event(art_ctx *c, const aev *e)
     case EV_READY:
         if (c->state[e->node] != N_STARTING) return 0;
         c->state[e->node] = N_READY;
+        /* a node ready during a rendezvous that a ready node started
+        ** restarts it with the larger list (charged again); nodes ready in
+        ** the millisecond it (re)started join it as they are (rule 24) */
+        if (c->status == S_RDV && c->v_from_ready && e->t_ms != c->rdv_t0_ms)
+            return varuna_rdv(c, e->t_ms);
         if (c->status != S_STOPPED) return 0;
         c->burst_stuck = 0; /* a node ready ends a burst stop */
+        c->v_from_ready = 1;
         return varuna_rdv(c, e->t_ms);
     case EV_REMOVE:
         if (c->state[e->node] == N_ABSENT) return 0;
@@ -461,6 +472,7 @@ static int varuna_event(art_ctx *c, const aev *e)
             series_zero_last(c, k);
         }
         c->v_first_after = 1;
+        c->v_from_ready = 0;
         return varuna_rdv(c, e->t_ms);
     case EV_RDV_GLOBAL: {
         if (e->ver != c->rdv_id) return 0;
@@ -468,19 +480,25 @@ static int varuna_event(art_ctx *c, const aev *e)
         ** removal that started the rendezvous */
         c->ver++;
         int n = n_ready(c);
+        /* the next pause is read at this rendezvous's node count, also when
+        ** it ends stopped (rule 25) */
+        c->cfg_nodes = n;
         if (n < c->prm->min_nodes || c->burst_stuck) {
             c->status = S_STOPPED;
             return 0;
         }
         c->started = 1;
         c->status = S_RUNNING;
-        c->cfg_nodes = n;
+        int prev_n = c->v_train_n;
+        c->v_train_n = n;
         row(c, n, &r);
         c->cur_step_ms = step_ms(&r);
         if (c->cur_step_ms <= 0) c->cur_step_ms = 1e12;
         c->v_idle_frac = (double)r.idle_nodes / n;
-        /* on the table's lowest row: one step booked, none completes (rule 11) */
-        c->held = n <= c->prm->hold_max_nodes;
+        /* on the table's lowest row: one step booked, none completes (rule 11);
+        ** so too in the configuration that follows such a one (rule 26) */
+        c->held = n <= c->prm->hold_max_nodes ||
+                  (prev_n > 0 && prev_n <= c->prm->hold_max_nodes);
         if (c->held) {
             o->acc_ms[ART_USEFUL] += c->cur_step_ms;
             o->acc_ms[ART_IDLE] += c->cur_step_ms * c->v_idle_frac;
