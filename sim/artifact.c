@@ -187,8 +187,10 @@ typedef struct {
                               ** not in that rendezvous (rule 10), -1 if none */
     /* Varuna: step counts, checkpoint state, the current rendezvous, and the
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
-    long v_total, v_last_good;/* completed steps (never taken back); at the last good
-                              ** checkpoint (-1: none yet) */
+    long v_total, v_last_good;/* completed steps (never taken back); at the last restore
+                              ** point (good checkpoint, or rule 28's fallback to the start) */
+    int v_restore;            /* a restore point exists (else a removal costs the current time) */
+    int v_inflight;           /* a step of the current chain is in flight (or held) */
     int v_first_after;        /* a removal since the last completion */
     int rdv_id;               /* the current rendezvous (its end event's ver) */
     int v_from_ready;         /* the current rendezvous was started by a node becoming
@@ -395,17 +397,27 @@ static int varuna_rdv(art_ctx *c, double t)
 
 /* Does a checkpoint taken now fail? Called with the next step already
 ** pushed and end_ms = now + 2 x checkpoint. The artifact scans its heap array
-** in array order, not time order: it fails if the first entry, due by
-** end_ms, is a removal, or if the second is a removal due before end_ms (or
-** behind a rendezvous end). A fit to the artifact's checkpoint counts
-** (docs/resilience.md, rule 21), not a rule RESILIENCE.md states. */
+** in array order, not time order. If its head is due after end_ms, the
+** checkpoint is good. Otherwise we walk the array from its head: a removal
+** met before the step just scheduled fails the checkpoint, whatever its time;
+** the walk ends (the checkpoint is good) at that step or after an entry due
+** after end_ms. A removal as the second entry due before end_ms fails it too
+** (the step just scheduled at the head). On the synthetic traces this is the
+** two-entry scan of rule 21 plus rule 29 (the head a rendezvous end or a step
+** of an ended chain); rule 30 walks on past adds, ready events and stale
+** entries, which only the scale traces put at the head. A fit to the
+** artifact's checkpoint counts (docs/resilience.md, rules 21, 29, 30), not a
+** rule RESILIENCE.md states. */
 static int varuna_ckpt_fails(const art_ctx *c, double end_ms)
 {
     const aev *v = c->h.v;
     if (c->h.n == 0 || v[0].t_ms > end_ms) return 0;
-    if (v[0].kind == EV_REMOVE) return 1;
-    if (c->h.n > 1 && v[1].kind == EV_REMOVE) return v[0].kind == EV_RDV_GLOBAL || v[1].t_ms < end_ms;
-    return 0;
+    for (int i = 0; i < c->h.n; i++) {
+        if (v[i].kind == EV_REMOVE) return 1;
+        if (v[i].kind == EV_STEP && v[i].ver == c->ver) break;
+        if (v[i].t_ms > end_ms) return 0;
+    }
+    return c->h.n > 1 && v[1].kind == EV_REMOVE && v[1].t_ms < end_ms;
 }
 
 /* Schedule the next step at t (after a completion if 'completed'), with a
@@ -417,6 +429,7 @@ static int varuna_next(art_ctx *c, double t, int completed)
     double d = c->cur_step_ms;
     int take = completed && (c->v_total % c->prm->ckpt_every_steps == 0 || c->v_first_after);
     if (completed) c->v_first_after = 0;
+    c->v_inflight = 1;
     o->acc_ms[ART_USEFUL] += d;
     o->acc_ms[ART_IDLE] += d * c->v_idle_frac;
     if (!take) return apush(&c->h, t + d, EV_STEP, -1, c->ver);
@@ -425,6 +438,7 @@ static int varuna_next(art_ctx *c, double t, int completed)
     if (apush(&c->h, t + d, EV_STEP, -1, c->ver)) return -1;
     if (!varuna_ckpt_fails(c, t + 2 * c->v_ckpt_ms)) {
         c->v_last_good = c->v_total;
+        c->v_restore = 1;
         return 0;
     }
     if (!c->prm->no_small_model_fallback) {
@@ -460,11 +474,17 @@ static int varuna_event(art_ctx *c, const aev *e)
         c->state[e->node] = N_ABSENT;
         o->fatal_failures++;
         note_removal_burst(c, e->t_ms);
-        if (c->started && !c->prm->no_small_model_fallback) {
+        /* also before the first start, i.e. during the first rendezvous (rule 27) */
+        if (!c->prm->no_small_model_fallback) {
             long k;
-            if (c->v_last_good < 0) {
+            if (!c->v_restore) {
                 o->acc_ms[ART_FALLBACK] += e->t_ms; /* nothing saved yet */
                 k = c->v_total;
+                /* back to the start, which is now the restore point; with no
+                ** step in flight (before the first start) the next step
+                ** counts from when it is scheduled (rule 28) */
+                c->v_restore = 1;
+                c->v_last_good = c->v_total - (c->v_inflight ? 0 : 1);
             } else {
                 k = c->v_total - c->v_last_good;
                 o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 0) * c->cur_step_ms;
@@ -479,6 +499,7 @@ static int varuna_event(art_ctx *c, const aev *e)
         /* the previous configuration's step chain ends here, not at the
         ** removal that started the rendezvous */
         c->ver++;
+        c->v_inflight = 0;
         int n = n_ready(c);
         /* the next pause is read at this rendezvous's node count, also when
         ** it ends stopped (rule 25) */
@@ -500,6 +521,7 @@ static int varuna_event(art_ctx *c, const aev *e)
         c->held = n <= c->prm->hold_max_nodes ||
                   (prev_n > 0 && prev_n <= c->prm->hold_max_nodes);
         if (c->held) {
+            c->v_inflight = 1;
             o->acc_ms[ART_USEFUL] += c->cur_step_ms;
             o->acc_ms[ART_IDLE] += c->cur_step_ms * c->v_idle_frac;
             return 0;
