@@ -21,13 +21,16 @@
 **     on when the burst began;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
 **   - Varuna: every rendezvous lasts its restart minus the checkpoint, at
-**     the previous configuration's node count, and the previous step chain
-**     runs on until it ends; a blocking checkpoint follows every 10th
-**     completed step and the first completion after a removal, and fails
-**     when the first entries of the heap array show a removal; a removal
-**     falls back (2k - 1) steps, k completed since the last good checkpoint;
-**     samples/s is the time-weighted mean of one point per completed step
-**     from the first rendezvous's planned end;
+**     the last rendezvous's node count, and the previous step chain runs on
+**     until it ends; a node ready during a rendezvous a ready node started
+**     restarts it; the configuration after a held one is held too; a
+**     blocking checkpoint follows every 10th completed step and the first
+**     completion after a removal, and fails when a walk of the heap array
+**     from its head meets a removal; a removal falls back (2k - 1) steps, k
+**     completed since the last restore point, or the current time before
+**     there is one (also before the first start; the start then becomes the
+**     restore point); samples/s is the time-weighted mean of one point per
+**     completed step from the first rendezvous's planned end;
 **   - Bamboo: any removal while training costs the current step (times the
 **     slowdown already in force) and sets the x1.5 slowdown, the first one
 **     since the pipelines were formed also half the step's remaining time; a global
