@@ -13,7 +13,6 @@
 #include "numparse.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,7 +295,7 @@ int fail_trace_read(const char *path, fail_trace_line **out, int *n_ids, char *e
     *n_ids = 0;
     line_reader rd;
     if (line_reader_open(&rd, path)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        line_reader_error(&rd, LINE_READ_ERROR, path, err, errlen);
         return -1;
     }
     name_tab names = {0};
@@ -458,7 +457,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
     }
     line_reader rd;
     if (line_reader_open(&rd, path)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        line_reader_error(&rd, LINE_READ_ERROR, path, err, errlen);
         return NULL;
     }
     fail_source *s = list_source_new(n_nodes);

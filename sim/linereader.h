@@ -35,8 +35,8 @@ int line_reader_open(line_reader *r, const char *path);
 /* The next content line (see line_status). */
 line_status line_reader_next(line_reader *r);
 
-/* After a negative status: "PATH:LINE: line too long (more than N bytes)"
-** or "PATH: cannot read: REASON" into err. */
+/* After a negative status (or a failed open, as LINE_READ_ERROR): "PATH:LINE:
+** line too long (more than N bytes)" or "PATH: cannot read: REASON" into err. */
 void line_reader_error(const line_reader *r, line_status st, const char *path, char *err,
                        size_t errlen);
 

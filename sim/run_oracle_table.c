@@ -9,7 +9,6 @@
 #include "linereader.h"
 #include "numparse.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +100,7 @@ oracle_table *oracle_table_load(const char *path, char *err, size_t errlen)
 {
     line_reader rd;
     if (line_reader_open(&rd, path)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        line_reader_error(&rd, LINE_READ_ERROR, path, err, errlen);
         return NULL;
     }
     oracle_table *t = calloc(1, sizeof *t);
