@@ -191,7 +191,8 @@ typedef struct {
     /* Varuna: step counts, checkpoint state, the current rendezvous, and the
     ** throughput series (time ms, samples/s) behind avg_samples_per_s */
     long v_total, v_last_good;/* completed steps (never taken back); at the last restore
-                              ** point (good checkpoint, or rule 28's fallback to the start) */
+                              ** point (good checkpoint, or rule 28's fallback to the
+                              ** start); read only when v_restore */
     int v_restore;            /* a restore point exists (else a removal costs the current time) */
     int v_inflight;           /* a step of the current chain is in flight (or held) */
     int v_first_after;        /* a removal since the last completion */
@@ -750,7 +751,7 @@ int art_simulate(const oracle_table *tbl, int system, const char *model,
     }
     art_ctx c = {.tbl = tbl, .system = art_system_names[system], .sys = system, .model = model,
                  .prm = prm, .out = out, .batch = r.global_batch_samples, .slow = 1,
-                 .burst_t_ms = -1, .rdv_trigger = -1, .v_last_good = -1,
+                 .burst_t_ms = -1, .rdv_trigger = -1,
                  .first_ms = system == ART_VARUNA ? -1 : 0, .v_ckpt_ms = r.ckpt_s * 1000};
     int rc = -1;
     for (int i = 0; i < n_lines; i++)
