@@ -874,14 +874,6 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
         goto fail;
     }
     if (read_engine(engine, path, &out->engine, err)) goto fail;
-    if ((out->failures || out->resilience) && out->stragglers) {
-        /* the run level times whole plans per cluster state, without the
-        ** per-device slowdowns: refuse rather than drop them silently */
-        cfg_fail(err, path, "$.stragglers", "a run with failures does not model stragglers "
-                 "(its iteration times are nominal): drop one of the sections, e.g. "
-                 "--set stragglers=null or --set failures=null");
-        goto fail;
-    }
     if (out->failures || out->resilience) {
         /* validated here, so a bad run section fails like any other key;
         ** the run level parses it again when it runs */

@@ -23,6 +23,7 @@
 #include "run.h"
 #include "run_cfg.h"
 #include "run_oracle.h"
+#include "slow.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -633,6 +634,14 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
         cfg_free(&e);
         return CLI_ERR;
     }
+    /* stragglers that name no GPU or node slow every plan alike */
+    slow_model *slow = NULL;
+    if (slow_parse(&e, &slow, &ce) || (slow && slow_check_run_level(slow, &e, &ce))) {
+        cli_config_error(&ce);
+        slow_free(slow);
+        cfg_free(&e);
+        return CLI_ERR;
+    }
     if (rc.res.n_nodes < 1) rc.res.n_nodes = e.cluster.nodes;
     if (o->seed < 0 && !e.failures) rc.fail.seed = e.seed;
     /* the platform holds the job, its spares and whatever a trace adds */
@@ -644,9 +653,11 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     oracle *orc = eng_orc ? oracle_memo_new(eng_orc) : NULL;
     if (!orc) {
         fprintf(stderr, "dtsim: %s: %s\n", config, err);
+        slow_free(slow);
         cfg_free(&e);
         return CLI_ERR;
     }
+    eng_oracle_set_slowness(eng_orc, slow);
     const oracle *orcs[RES_N_SCHEMES];
     for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
     int code = cli_resilience_run(&rc, orcs, o);
@@ -658,6 +669,7 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
                         "%ld pipeline runs on SimGrid, %ld pipeline times derived from them "
                         "(1F1B is affine in the microbatch count)\n", miss, hit, sims, derived);
     oracle_free(orc);
+    slow_free(slow);
     cfg_free(&e);
     return code;
 }

@@ -33,6 +33,8 @@ typedef struct {
     int n_shapes, cap_shapes;
     int affine;               /* derive 1F1B times from three simulated microbatch counts */
     long n_derived;
+    const slow_model *slow;   /* borrowed; NULL: nominal speed */
+    int slow_iterations;      /* iterations per simulated shape with 'slow' */
 } eo_ctx;
 
 /* The schedule a pipeline runs and its chunks per device: the experiment's,
@@ -170,12 +172,19 @@ static int simulate_shape(eo_ctx *c, const oracle_pipeline *pl, int dp, shape_en
         plan_free(&p);
         return -1;
     }
+    slow_plan sp;
+    int iterations = c->slow ? c->slow_iterations : 1;
+    if (c->slow && slow_build(c->slow, &e, &p, iterations, &sp, err, errlen)) {
+        plan_free(&p);
+        return -1;
+    }
     tl_result res;
-    rc = eng_run(c->eng, &p, NULL, 1, 1, &res, err, errlen);
+    rc = eng_run(c->eng, &p, c->slow ? &sp.classes : NULL, iterations, 1, &res, err, errlen);
     if (rc == 0) {
         se->iter_s = res.iteration_s;
         tl_result_free(&res);
     }
+    if (c->slow) slow_plan_free(&sp);
     plan_free(&p);
     return rc;
 }
@@ -386,6 +395,15 @@ oracle *eng_oracle_new(const cfg_experiment *e, char *err, size_t errlen)
 }
 
 void eng_oracle_set_affine(oracle *o, int on) { ((eo_ctx *)o->ctx)->affine = on; }
+
+void eng_oracle_set_slowness(oracle *o, const slow_model *m)
+{
+    eo_ctx *c = o->ctx;
+    c->slow = m;
+    c->slow_iterations = c->base.engine.iterations > 1 ? c->base.engine.iterations : 1;
+    /* per-op draws are not affine in the microbatch count */
+    if (m && (m->noise_sigma > 0 || m->has_seqlen)) c->affine = 0;
+}
 
 void eng_oracle_stats(const oracle *o, long *n_simulated, long *n_derived)
 {

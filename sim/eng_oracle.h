@@ -13,12 +13,15 @@
 ** profile comes from the cost model. One engine per process (SimGrid), built
 ** at the first plan on the experiment's whole cluster. Times of a 1F1B split
 ** at a new microbatch count may come from an affine fit (eng_oracle_set_affine).
+** Slowness that names no GPU or node (slow_check_run_level) can be applied to
+** every plan (eng_oracle_set_slowness).
 */
 #ifndef DTSIM_ENG_ORACLE_H
 #define DTSIM_ENG_ORACLE_H
 
 #include "cfg.h"
 #include "run_oracle.h"
+#include "slow.h"
 
 /* An oracle for experiment 'e' (copied: 'e' may be freed afterwards).
 ** Release with oracle_free. NULL with err on failure. */
@@ -30,6 +33,12 @@ oracle *eng_oracle_new(const cfg_experiment *e, char *err, size_t errlen);
 ** is simulated, derived entries are not used). The oracle must come from
 ** eng_oracle_new (not wrapped). */
 void eng_oracle_set_affine(oracle *o, int on);
+/* Time every plan with the slowness of 'm' (borrowed: it must outlive the
+** oracle; it must pass slow_check_run_level), over the experiment's
+** engine.iterations (the mean, for noise and sequence lengths, which also
+** turn the affine fit off). Heterogeneous plans simulate each pipeline alone,
+** so a pipeline's noise does not meet the others'. Call before the first plan. */
+void eng_oracle_set_slowness(oracle *o, const slow_model *m);
 /* Pipeline shapes simulated on SimGrid and derived from the fit, so far. */
 void eng_oracle_stats(const oracle *o, long *n_simulated, long *n_derived);
 

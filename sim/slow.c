@@ -420,6 +420,33 @@ fail:
     return -1;
 }
 
+int slow_check_run_level(const slow_model *m, const cfg_experiment *e, cfg_error *err)
+{
+    static const char why[] = "a run with failures does not track which GPUs and nodes are "
+                              "alive, so it applies only slowness that names none";
+    int rc = 0;
+    for (int i = 0; i < m->n_devices && !rc; i++) {
+        const slow_device *d = &m->devices[i];
+        if (d->sel.kind != SLOW_SEL_ALL)
+            rc = cfg_fail(err, e->file, d->path, "%s: use \"all\": true, or drop failures", why);
+        else if (d->n_points)
+            rc = cfg_fail(err, e->file, d->path, "a run with failures applies constant "
+                          "slowness only (its iteration times hold for the whole run): give "
+                          "a \"factor\", not a \"profile\"");
+    }
+    if (!rc && m->n_gpu_types)
+        rc = cfg_fail(err, e->file, "$.stragglers.gpu_types", "%s (devices with \"all\", "
+                      "noise, seqlen)", why);
+    if (!rc && m->n_links)
+        rc = cfg_fail(err, e->file, "$.stragglers.links", "%s (devices with \"all\", noise, "
+                      "seqlen)", why);
+    if (!rc && m->n_pauses)
+        rc = cfg_fail(err, e->file, "$.stragglers.pauses", "%s (devices with \"all\", noise, "
+                      "seqlen)", why);
+    if (rc && !strcmp(err->file, e->file)) cfg_blame_overrides(&e->ov, err);
+    return rc;
+}
+
 /* ======================================================================
 ** Sequence lengths
 ** ====================================================================== */

@@ -98,6 +98,13 @@ typedef struct {
 int slow_parse(const cfg_experiment *e, slow_model **out, cfg_error *err);
 void slow_free(slow_model *m);
 
+/* A run with failures (run.h) times plans per live-node count and does not
+** know which GPUs and nodes are alive, so it can only apply slowness that
+** names none: devices with "all" and a constant factor, noise and sequence
+** lengths. Returns 0, or -1 with 'err' naming the first entry that names a
+** GPU or node, varies over time (gpu_types, links, pauses, profiles). */
+int slow_check_run_level(const slow_model *m, const cfg_experiment *e, cfg_error *err);
+
 /* Realises 'm' for plan 'p' of 'e' over 'iterations' iterations (seeded
 ** from e->seed): replicas touched by nothing form class 0, replicas with the
 ** same constant slowness share a class, every other touched replica is a

@@ -118,11 +118,12 @@ check "a directory as CONFIG: says so" \
 run /dev/zero
 check "an endless file (/dev/zero): refused past 64 MiB" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: /dev/zero: cannot read file: larger than 64 MiB, not a config\$'"
-# stragglers in a run with failures were dropped without a word (the run
-# level times nominal iterations): refused, with the way out
+# stragglers in a run with failures were dropped without a word; the run
+# level applies only slowness that names no GPU or node (it does not track
+# which are alive): a slow GPU by index is refused, naming the entry
 run "$ROOT/configs/experiments/straggler-paper-injected.json" --set 'failures={"node_mtbf_h":100}'
-check "stragglers with failures: refused, naming \$.stragglers" \
-    "[ $rc -eq 1 ] && one_line && says 'straggler-paper-injected.json: \$.stragglers: a run with failures does not model stragglers.*--set stragglers=null'"
+check "a named slow GPU with failures: refused, naming \$.stragglers.devices[0]" \
+    "[ $rc -eq 1 ] && one_line && says 'straggler-paper-injected.json: \$.stragglers.devices\[0\]: a run with failures does not track which GPUs and nodes are alive.*\"all\": true'"
 printf ' \n' >"$TMP/empty.json"
 run "$ROOT/configs/experiments/default.json" --set model="$TMP/empty.json"
 check "an empty referenced model file: names it and says it is empty" \
