@@ -45,6 +45,7 @@ typedef struct {
     long seed;
     double duration_h;
     cfg_overrides ov;             /* --set items (borrowed from argv) */
+    char slowness[256];           /* the stragglers applied to every plan ("" = none) */
 } cli_opts;
 
 static void usage(FILE *f)
@@ -515,6 +516,7 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
     char set_text[CFG_OVERRIDES_TEXT_MAX];
     cfg_overrides_text(&o->ov, set_text, sizeof set_text);
     table_printf(o, set_text[0] ? ", with --set %s\n" : "\n", set_text);
+    if (o->slowness[0]) table_printf(o, "stragglers: %s\n", o->slowness);
     table_printf(o, "%-8s %9s %11s %9s", "scheme", "goodput", "samples/s", "overhead");
     for (int b = 0; b < RUN_N_BUCKETS; b++) table_printf(o, " %9s", run_bucket_names[b]);
     table_printf(o, "\n");
@@ -522,6 +524,7 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
     cJSON_AddNumberToObject(js, "runs", runs);
     cJSON_AddNumberToObject(js, "nodes", rc->res.n_nodes);
     if (set_text[0]) cJSON_AddStringToObject(js, "overrides", set_text);
+    if (o->slowness[0]) cJSON_AddStringToObject(js, "stragglers", o->slowness);
     for (int k = 0; k < out->n_kinds; k++) {
         const char *name = res_names[out->kinds[k]];
         double x[MAX_RUNS];
@@ -658,9 +661,12 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
         return CLI_ERR;
     }
     eng_oracle_set_slowness(eng_orc, slow);
+    cli_opts with_slowness = *o;
+    if (slow)
+        slow_describe_run_level(slow, with_slowness.slowness, sizeof with_slowness.slowness);
     const oracle *orcs[RES_N_SCHEMES];
     for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
-    int code = cli_resilience_run(&rc, orcs, o);
+    int code = cli_resilience_run(&rc, orcs, &with_slowness);
     long miss = 0, hit = 0, sims = 0, derived = 0;
     oracle_memo_stats(orc, &miss, &hit);
     eng_oracle_stats(eng_orc, &sims, &derived);

@@ -447,6 +447,24 @@ int slow_check_run_level(const slow_model *m, const cfg_experiment *e, cfg_error
     return rc;
 }
 
+void slow_describe_run_level(const slow_model *m, char *out, size_t len)
+{
+    static const char *const dist[] = {"lognormal", "uniform", "exponential", "from a file"};
+    static const char *const packing[] = {"none", "pack", "balance"};
+    double factor = 1;
+    for (int i = 0; i < m->n_devices; i++) factor *= m->devices[i].factor;
+    size_t at = 0;
+    out[0] = 0;
+    if (m->n_devices && at < len)
+        at += (size_t)snprintf(out + at, len - at, "every GPU at %gx", factor);
+    if (m->noise_sigma > 0 && at < len)
+        at += (size_t)snprintf(out + at, len - at, "%sper-op noise (lognormal sigma %g)",
+                               at ? ", " : "", m->noise_sigma);
+    if (m->has_seqlen && at < len)
+        snprintf(out + at, len - at, "%ssequence lengths %s (packing %s)", at ? ", " : "",
+                 dist[m->seqlen.dist], packing[m->seqlen.packing]);
+}
+
 /* ======================================================================
 ** Sequence lengths
 ** ====================================================================== */

@@ -104,6 +104,9 @@ void slow_free(slow_model *m);
 ** lengths. Returns 0, or -1 with 'err' naming the first entry that names a
 ** GPU or node, varies over time (gpu_types, links, pauses, profiles). */
 int slow_check_run_level(const slow_model *m, const cfg_experiment *e, cfg_error *err);
+/* One line for a report of such a run, e.g. "every GPU at 0.98x, per-op
+** noise (lognormal sigma 0.1)"; "" for a model that slows nothing. */
+void slow_describe_run_level(const slow_model *m, char *out, size_t len);
 
 /* Realises 'm' for plan 'p' of 'e' over 'iterations' iterations (seeded
 ** from e->seed): replicas touched by nothing form class 0, replicas with the

@@ -13,6 +13,7 @@
 #     with the same stragglers section and seed; for an "all" factor of 0.5
 #     and for per-op noise (sigma 0.2, 3 iterations, so the mean is of three
 #     distinct iterations)
+#   - the table and the JSON say which slowness applies;
 #   - 2% slower GPUs lower the healthy samples/s by 0-2%: only compute slows,
 #     communication does not (bounds, not a value);
 #   - slowness that varies over time (a profile) or names nodes is refused with
@@ -20,7 +21,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/configs/papers/oobleck/gpt3-2.7b.json
 TRACE=$ROOT/traces/spot/3h.csv
-echo 1..7
+echo 1..8
 res() { # OUT STRAGGLERS [more options]: ckpt on 16 nodes, JSON to OUT.json, table to OUT.txt
     out=$1 s=$2; shift 2
     "$BIN" resilience "$CFG" --failure-trace "$TRACE" --schemes ckpt --set resilience.nodes=16 \
@@ -29,8 +30,9 @@ res() { # OUT STRAGGLERS [more options]: ckpt on 16 nodes, JSON to OUT.json, tab
 "$BIN" resilience "$CFG" --failure-trace "$TRACE" --schemes ckpt --set resilience.nodes=16 \
     --quiet --json "$TMP/none.json" >/dev/null 2>&1
 res "$TMP/one" '{"devices":[{"all":true,"factor":1}]}'
-# the reports name their config overrides; compare everything else
-grep -v "\"overrides\"" "$TMP/none.json" >"$TMP/none.rest"; grep -v "\"overrides\"" "$TMP/one.json" >"$TMP/one.rest"
+# the reports name their config overrides and the slowness; compare everything else
+grep -v '"overrides"\|"stragglers"' "$TMP/none.json" >"$TMP/none.rest"
+grep -v '"overrides"\|"stragglers"' "$TMP/one.json" >"$TMP/one.rest"
 check "an \"all\" factor of 1: the same report as no stragglers section" \
     "[ -s '$TMP/none.rest' ] && cmp -s '$TMP/none.rest' '$TMP/one.rest'"
 consistent() { # NAME STRAGGLERS ITERATIONS: ckpt's healthy samples/s x run's iteration time = 512
@@ -45,6 +47,8 @@ consistent() { # NAME STRAGGLERS ITERATIONS: ckpt's healthy samples/s x run's it
         "[ -n '$4' ] && awk -v h='$h' -v t='$t' 'BEGIN { exit !(h != \"\" && t != \"\" && (h * t - 512) ^ 2 < 1e-14) }'"
 }
 consistent "GPUs at 0.5x" '{"devices":[{"all":true,"factor":0.5}]}' 1
+check "the report says what slows every plan" \
+    "grep -qx 'stragglers: every GPU at 0.5x' '$TMP/c.txt' && grep -q '\"stragglers\":.*\"every GPU at 0.5x\"' '$TMP/c.json'"
 consistent "per-op noise sigma 0.2, 3 iterations" '{"noise":{"sigma":0.2}}' 3
 res "$TMP/slow" '{"devices":[{"all":true,"factor":0.98}]}'
 h1=$(jnum "$TMP/none.json" healthy_samples_per_s 3); h98=$(jnum "$TMP/slow.json" healthy_samples_per_s 3)

@@ -246,6 +246,45 @@ static void test_seqlen_factor(void **state)
     unload(&f);
 }
 
+/* A run with failures (slow_check_run_level) takes only slowness that names
+** no GPU or node and is constant; the report line describes it. */
+static void test_run_level(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set, *path;   /* path: the entry refused, NULL: accepted */
+    } cases[] = {
+        {"stragglers={\"devices\":[{\"all\":true,\"factor\":0.5},{\"all\":true,\"factor\":0.8}],"
+         "\"noise\":{\"sigma\":0.1}}", NULL},
+        {"stragglers={\"devices\":[{\"all\":true,\"factor\":0.9},{\"gpu\":1,\"factor\":0.5}]}",
+         "$.stragglers.devices[1]"},
+        {"stragglers={\"devices\":[{\"node\":0,\"factor\":0.5}]}", "$.stragglers.devices[0]"},
+        {"stragglers={\"devices\":[{\"all\":true,\"profile\":[[0,1],[5,0.5]]}]}",
+         "$.stragglers.devices[0]"},
+        {"stragglers={\"pauses\":[{\"gpu\":0,\"every\":2,\"duration_ms\":10}]}",
+         "$.stragglers.pauses"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture f;
+        load(&f, 1, &cases[i].set, 1);
+        cfg_error ce = {0};
+        int rc = slow_check_run_level(f.m, &f.e, &ce);
+        if (cases[i].path) {
+            assert_int_equal(rc, -1);
+            assert_string_equal(ce.path, cases[i].path);
+            /* set by --set: the override is blamed, not the file */
+            assert_non_null(strstr(ce.file, "--set stragglers="));
+        } else {
+            assert_int_equal(rc, 0);
+            char text[200];
+            slow_describe_run_level(f.m, text, sizeof text);
+            /* factors multiply: 0.5 x 0.8 */
+            assert_string_equal(text, "every GPU at 0.4x, per-op noise (lognormal sigma 0.1)");
+        }
+        unload(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_pauses),
         cmocka_unit_test(test_noise),
         cmocka_unit_test(test_seqlen_factor),
+        cmocka_unit_test(test_run_level),
     };
     return RUN_TESTS("slow", tests);
 }
