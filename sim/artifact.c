@@ -20,6 +20,8 @@
 **     fallback; the rendezvous a burst stops books one step if training was
 **     on when the burst began;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
+**     Bamboo's slowed step, its fallback charge and the failover's extension
+**     of the step in flight too (int(step * 1.5), int(remaining / 2));
 **   - Varuna: every rendezvous lasts its restart minus the checkpoint, at
 **     the last rendezvous's node count, and the previous step chain runs on
 **     until it ends; a node ready during a rendezvous a ready node started
@@ -673,7 +675,7 @@ static int bamboo_failover(art_ctx *c, double t, int k)
     double rem = c->step_end_ms - t;
     if (!first || rem <= 0) return 0;
     c->ver++;
-    c->step_end_ms += rem / 2;
+    c->step_end_ms += floor(rem / 2); /* whole milliseconds, as every step time */
     return apush(&c->h, c->step_end_ms, EV_STEP, -1, c->ver);
 }
 
@@ -703,7 +705,8 @@ static int bamboo_event(art_ctx *c, const aev *e)
         c->state[e->node] = N_ABSENT;
         c->slot[e->node] = -1;
         c->listed[e->node] = 0;
-        if (c->started) o->acc_ms[ART_FALLBACK] += c->cur_step_ms * c->slow;
+        /* the step at the slowdown in force, in whole milliseconds: int(step * 1.5) */
+        if (c->started) o->acc_ms[ART_FALLBACK] += floor(c->cur_step_ms * c->slow);
         if (c->status == S_RUNNING) return bamboo_failover(c, e->t_ms, k);
         /* the old pipelines stand until a rendezvous ends, or while stopped
         ** after a fatal failure: losing one of their nodes is checked as a
@@ -722,7 +725,7 @@ static int bamboo_event(art_ctx *c, const aev *e)
         if ((over > 0 && wait >= over) || (PS - over > 0 && 2.0 * over / (PS - over) > 0.05) ||
             (PS - over + wait) / S > c->P)
             return bamboo_rdv(c, e->t_ms, 0);
-        double st = c->cur_step_ms * c->slow;
+        double st = floor(c->cur_step_ms * c->slow); /* int(step * 1.5) when slowed */
         c->booked_ms = st;
         o->acc_ms[ART_USEFUL] += c->prm->bamboo_useful_frac * st;
         o->acc_ms[ART_REDUNDANT] += (1 - c->prm->bamboo_useful_frac) * st;

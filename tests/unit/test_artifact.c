@@ -262,6 +262,33 @@ static void test_varuna_synthetic_exact(void **state)
     assert_int_equal(n_fallback_exact, 22);
 }
 
+/* Bamboo on the synthetic traces, BERT-large and GPT-2 (the models that fit
+** on its pipelines): every accumulator to the millisecond and samples/s to
+** the artifact's 4 decimals. Rule 0 (whole-millisecond step times) covers the
+** slowed step, the fallback charge and the failover's extension too: with
+** unrounded products (step x 1.5, remaining / 2), useful was 1-78 ms high,
+** fallback 1-3 ms high, and 10m samples/s 69.8365 / 16.0100 (69.8366 /
+** 16.0101). */
+static void test_bamboo_synthetic_exact(void **state)
+{
+    (void)state;
+    static const char *const traces[] = {"6h", "3h", "1h", "30m", "10m"};
+    static const char *const models[] = {"BERT-large", "GPT-2-ours"};
+    for (int t = 0; t < 5; t++)
+        for (int m = 0; m < 2; m++) {
+            art_result res;
+            ref_row r = replay_row(traces[t], models[m], "bamboo", &res);
+            for (int a = 0; a < ART_N_ACC; a++) {
+                double want = r.v[3 + a];
+                if (fabs(res.acc_ms[a] - want) > 0.5)
+                    print_error("%s %s: %s %.1f ms, artifact %.0f ms\n", r.trace, r.model,
+                                art_acc_names[a], res.acc_ms[a], want);
+                assert_true(fabs(res.acc_ms[a] - want) <= 0.5);
+            }
+            assert_true(fabs(res.avg_samples_per_s - r.v[0]) <= 5e-5);
+        }
+}
+
 /* Varuna's samples/s (rule 22): one point per completed step, y = B / the
 ** time since the previous completion (lost steps zeroed), time-weighted from
 ** the *planned* end of the first rendezvous (45 s ready time + restart -
@@ -399,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_span_ends_at_last_step),
         cmocka_unit_test(test_ready_node_not_in_its_rendezvous),
         cmocka_unit_test(test_bamboo_counts_on_scale_traces),
+        cmocka_unit_test(test_bamboo_synthetic_exact),
         cmocka_unit_test(test_varuna_synthetic_exact),
         cmocka_unit_test(test_varuna_series),
         cmocka_unit_test(test_varuna_scale_gcp_rendezvous),
