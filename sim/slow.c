@@ -434,15 +434,16 @@ int slow_check_run_level(const slow_model *m, const cfg_experiment *e, cfg_error
                           "slowness only (its iteration times hold for the whole run): give "
                           "a \"factor\", not a \"profile\"");
     }
-    if (!rc && m->n_gpu_types)
-        rc = cfg_fail(err, e->file, "$.stragglers.gpu_types", "%s (devices with \"all\", "
-                      "noise, seqlen)", why);
-    if (!rc && m->n_links)
-        rc = cfg_fail(err, e->file, "$.stragglers.links", "%s (devices with \"all\", noise, "
-                      "seqlen)", why);
-    if (!rc && m->n_pauses)
-        rc = cfg_fail(err, e->file, "$.stragglers.pauses", "%s (devices with \"all\", noise, "
-                      "seqlen)", why);
+    const struct {
+        int n;
+        const char *path;
+    } named[] = {{m->n_gpu_types, "$.stragglers.gpu_types"},
+                 {m->n_links, "$.stragglers.links"},
+                 {m->n_pauses, "$.stragglers.pauses"}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0] && !rc; i++)
+        if (named[i].n)
+            rc = cfg_fail(err, e->file, named[i].path, "%s (devices with \"all\", noise, "
+                          "seqlen)", why);
     if (rc && !strcmp(err->file, e->file)) cfg_blame_overrides(&e->ov, err);
     return rc;
 }
