@@ -31,8 +31,10 @@
 **     from its head meets a removal; a removal falls back (2k - 1) steps, k
 **     completed since the last restore point, or the current time before
 **     there is one (also before the first start; the start then becomes the
-**     restore point); samples/s is the time-weighted mean of one point per
-**     completed step from the first rendezvous's planned end;
+**     restore point, unless a checkpoint has failed before any succeeded);
+**     samples/s is the time-weighted mean of one point per completed step
+**     from the first rendezvous's planned end, a removal zeroing its last k
+**     points (all of them for k = 0 during a rendezvous: y[-0:]);
 **   - Bamboo: any removal while training costs the current step (times the
 **     slowdown already in force) and sets the x1.5 slowdown, the first one
 **     since the pipelines were formed also half the step's remaining time; a global
@@ -196,6 +198,8 @@ typedef struct {
                               ** point (good checkpoint, or rule 28's fallback to the
                               ** start); read only when v_restore */
     int v_restore;            /* a restore point exists (else a removal costs the current time) */
+    int v_good;               /* a checkpoint has succeeded */
+    int v_void;               /* a failed checkpoint voided rule 28's restore point */
     int v_inflight;           /* a step of the current chain is in flight (or held) */
     int v_first_after;        /* a removal since the last completion */
     int rdv_id;               /* the current rendezvous (its end event's ver) */
@@ -444,9 +448,12 @@ static int varuna_next(art_ctx *c, double t, int completed)
     if (apush(&c->h, t + d, EV_STEP, -1, c->ver)) return -1;
     if (!varuna_ckpt_fails(c, t + 2 * c->v_ckpt_ms)) {
         c->v_last_good = c->v_total;
-        c->v_restore = 1;
+        c->v_restore = c->v_good = 1;
         return 0;
     }
+    /* before any good checkpoint, a failed one leaves no restore point:
+    ** removals cost the current time until a checkpoint succeeds (rule 33) */
+    if (!c->v_good) c->v_restore = 0, c->v_void = 1;
     if (!c->prm->no_small_model_fallback) {
         int k = c->prm->ckpt_every_steps;
         o->acc_ms[ART_FALLBACK] += k * c->cur_step_ms;
@@ -489,11 +496,14 @@ static int varuna_event(art_ctx *c, const aev *e)
                 /* back to the start, which is now the restore point; with no
                 ** step in flight (before the first start) the next step
                 ** counts from when it is scheduled (rule 28) */
-                c->v_restore = 1;
+                c->v_restore = !c->v_void;
                 c->v_last_good = c->v_total - (c->v_inflight ? 0 : 1);
             } else {
                 k = c->v_total - c->v_last_good;
                 o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 0) * c->cur_step_ms;
+                /* during a rendezvous, k = 0 zeroes every point: the last
+                ** -0 points are the whole series in Python (rule 32) */
+                if (k == 0 && c->status == S_RDV) k = c->n_ser;
             }
             series_zero_last(c, k);
         }
