@@ -31,7 +31,8 @@
 **     from its head meets a removal; a removal falls back (2k - 1) steps, k
 **     completed since the last restore point, or the current time before
 **     there is one (also before the first start; the start then becomes the
-**     restore point, unless a checkpoint has failed before any succeeded);
+**     restore point, unless a checkpoint has failed before any succeeded,
+**     when the removal also stops training until a node is ready);
 **     samples/s is the time-weighted mean of one point per completed step
 **     from the first rendezvous's planned end, a removal zeroing its last k
 **     points (all of them for k = 0 during a rendezvous: y[-0:]);
@@ -498,6 +499,10 @@ static int varuna_event(art_ctx *c, const aev *e)
                 ** counts from when it is scheduled (rule 28) */
                 c->v_restore = !c->v_void;
                 c->v_last_good = c->v_total - (c->v_inflight ? 0 : 1);
+                /* with the restore point voided by a failed checkpoint
+                ** (rule 33), nothing can be restored: training stops until
+                ** a node is ready, as after a burst (rule 34) */
+                if (c->v_void) c->burst_stuck = 1;
             } else {
                 k = c->v_total - c->v_last_good;
                 o->acc_ms[ART_FALLBACK] += (k > 0 ? 2 * k - 1 : 0) * c->cur_step_ms;

@@ -91,13 +91,14 @@ static const struct {
     const char *trace, *model, *system;
     double worst;
 } known_gaps[] = {
-    /* Varuna (rules 18-33; values under rules 18-30, 18-26, 18-23, and under
+    /* Varuna (rules 18-34; values under rules 18-30, 18-26, 18-23, and under
     ** rules 7-8 and 16, the reading before them, in comments): on the scale
     ** traces GPT-3 2.7B and 6.7B's failed checkpoints and step counts are off
     ** (the small models, 1.0-4.5% off under rules 18-23, match since rules
-    ** 24-26; 10m GPT-3 6.7B, 0.4997 under rules 18-26, since rules 27-29) */
+    ** 24-26; 10m GPT-3 6.7B, 0.4997 under rules 18-26, since rules 27-29;
+    ** scale_gcp 6.7B, 0.2995 under rules 18-30 and 0.0630 under 18-33, since
+    ** rule 34) */
     {"scale_gcp", "GPT-3-2_7b", "varuna", 1.4207},   /* 2.0592, 2.1483, 2.1483, 1.8026 */
-    {"scale_gcp", "GPT-3-6_7b", "varuna", 0.0630},   /* 0.2995, 0.4356, 0.4356, 0.3717 */
     {"scale_p3", "GPT-3-2_7b", "varuna", 0.0192},    /* 1.8453, 2.1425, 2.2699, 2.9240 */
     {"scale_p3", "GPT-3-6_7b", "varuna", 0.1020},    /* 0.1020, 0.1020, 0.2549, 0.0758 */
     /* Oobleck 6.7B on scale_gcp: 4 steps too many (111 vs 107), same span */
@@ -374,7 +375,7 @@ static void test_artifact_rows(void **state)
         long want = (long)r->v[1];
         int synthetic = r->trace[0] != 's';
         if (((!strcmp(r->system, "oobleck") || !strcmp(r->system, "bamboo")) && synthetic) ||
-            r->v[0] == 0) {
+            (!strcmp(r->system, "bamboo") && r->v[0] == 0)) {
             /* Oobleck and Bamboo on the synthetic traces and the out-of-memory
             ** Bamboo rows: the exact step count; the running Bamboo rows also
             ** every fraction and samples/s to 1e-4 (float noise: useful within
@@ -386,7 +387,9 @@ static void test_artifact_rows(void **state)
             }
         } else {
             /* the others: within 1% (Varuna's only since a removal no
-            ** longer takes its lost steps back: docs/resilience.md) */
+            ** longer takes its lost steps back: docs/resilience.md), and
+            ** one step either way (scale_gcp GPT-3 6.7B Varuna: 0 against
+            ** the artifact's 1, samples/s 0 in both) */
             if (labs(steps - want) > want / 100 + 1)
                 print_error("%s %s %s: %ld steps, artifact %ld\n", r->trace, r->model, r->system,
                             steps, want);
@@ -395,7 +398,7 @@ static void test_artifact_rows(void **state)
         n_match++;
     }
     assert_int_equal(n_gap, N_KNOWN_GAPS);
-    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 99 rows */
+    assert_int_equal(n_match, 105 - N_KNOWN_GAPS); /* 100 rows */
     oracle_table_free(tbl);
 }
 
