@@ -104,7 +104,7 @@ static const struct {
     /* Oobleck 6.7B on scale_gcp: 4 steps too many (111 vs 107), same span */
     {"scale_gcp", "GPT-3-6_7b", "oobleck", 0.0374},
     /* Bamboo on scale_p3 GPT-2: samples/s 1.04% high, 5 steps too many (its
-    ** stalls are 650 s shorter than the artifact's); counts right
+    ** stalls are 311 s shorter than the artifact's); counts right
     ** (test_bamboo_counts_on_scale_traces) */
     {"scale_p3", "GPT-2-ours", "bamboo", 0.0104},  /* 0.0350 before rule 15, 0.0345 before
                                                    ** rules 13-14, 0.0466 before the
