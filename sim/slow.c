@@ -280,7 +280,6 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
     int cap = 0, rc = 0;
     line_status st;
     while ((st = line_reader_next(&rd)) == LINE_OK) {
-        snprintf(where, sizeof where, "%s:%d", file, rd.lineno);
         char *s = rd.line + strspn(rd.line, " \t");
         char *end = s + strcspn(s, " \t"), saved = *end;
         double v = 0;
@@ -289,6 +288,7 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         *end = saved;
         end += strspn(end, " \t");
         if (bad || *end || !(v >= 1)) {
+            snprintf(where, sizeof where, "%s:%d", file, rd.lineno);
             rc = cfg_fail(err, where, json_path, "expected a sequence length >= 1 (tokens), "
                           "got '%s'", s);
             break;
