@@ -15,8 +15,8 @@
 **     in one millisecond stops training until a node is ready; one that
 **     trains on at most hold_max_nodes (15) books one step and completes
 **     none until the next removal;
-**   - Oobleck: a rendezvous after a removal costs no simulated time (its
-**     pause is only booked); every removal adds the current step to
+**   - Oobleck: a rendezvous costs no simulated time (its pause is only
+**     booked); every removal adds the current step to
 **     fallback; the rendezvous a burst stops books one step if training was
 **     on when the burst began;
 **   - step times are whole milliseconds (int(B / samples_per_s * 1000));
@@ -36,11 +36,12 @@
 **     samples/s is the time-weighted mean of one point per completed step
 **     from the first rendezvous's planned end, a removal zeroing its last k
 **     points (all of them for k = 0 during a rendezvous: y[-0:]);
-**   - Bamboo: any removal while training costs the current step (times the
-**     slowdown already in force) and sets the x1.5 slowdown, the first one
-**     since the pipelines were formed also half the step's remaining time; a global
-**     rendezvous lists nodes in the order they became ready, a local one in
-**     the order they were added; pipelines are laid out stage-major, and
+**   - Bamboo: any removal after the first start costs the current step
+**     (times the slowdown already in force); one while training sets the
+**     x1.5 slowdown, the first one since the pipelines were formed also adds
+**     half the step's remaining time; a global rendezvous lists nodes in
+**     the order they became ready, a local one in the order they were
+**     added; pipelines are laid out stage-major, and
 **     they stand until a rendezvous ends (a removal meanwhile is failed over);
 **     a fatal failure while training books its restart and stops training
 **     until a node is ready, whose global rendezvous books another.
