@@ -41,6 +41,11 @@ static const char *const topo_names[1] = {"fat_tree"};
 #define HW_MAX 1e6
 #define HW_RATE_MIN 1e-3
 #define OP_MAX_S 1e6
+/* gemm_half_outputs is a GEMM's output elements (M*N*batch) at half
+** efficiency, about 2e6 on an A100; 1e12 (a 1e6 x 1e6 output) already
+** leaves every transformer GEMM near zero efficiency, and 1e308 deadlocked
+** SimGrid. */
+#define GEMM_HALF_OUTPUTS_MAX 1e12
 
 const char *cfg_home(void)
 {
@@ -213,6 +218,9 @@ static int apply_override(cJSON *root, const char *item, load_ctx *lc, cfg_error
     key[klen] = 0;
     if (cfg_key_has_empty_part(key))
         return cfg_fail(err, "--set", "", "empty key in '%s'", item);
+    if (strpbrk(key, "[]"))
+        return cfg_fail(err, "--set", "", "'%s': --set cannot index into an array; set the whole "
+                        "array, e.g. --set 'a.list=[{...}]'", item);
     cJSON *value = cfgj_parse_value(eq + 1);
     if (!value) value = cJSON_CreateString(eq + 1);
     if (!value) return cfg_fail(err, "--set", "", "out of memory");
@@ -262,7 +270,30 @@ static int path_within(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '.' || path[n] == '[');
 }
 
-static void blame_source(const load_ctx *lc, cfg_error *err)
+/* An error in 'file' at a path no single override set, but under which
+** overrides set values (a cross-key check such as TP*PP*DP at $.parallel
+** after --set parallel.pp=3), concerns the config as they changed it: name
+** them after the file ("x.json with --set parallel.pp=3"). */
+static void note_overrides(const cfg_overrides *ov, const char *file, cfg_error *err)
+{
+    if (!ov || strcmp(err->file, file) != 0) return;
+    char text[CFGJ_FILE_MAX];
+    size_t used = (size_t)snprintf(text, sizeof text, "%s with", file);
+    int named = 0;
+    for (int i = 0; i < ov->n && used < sizeof text; i++) {
+        const char *eq = strchr(ov->items[i], '=');
+        char path[CFGJ_PATH_MAX];
+        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
+        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        if (!path_within(path, err->path) && strcmp(err->path, "$") != 0) continue;
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s --set %s", named ? "," : "",
+                                 ov->items[i]);
+        named++;
+    }
+    if (named) snprintf(err->file, sizeof err->file, "%s", text);
+}
+
+static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error *err)
 {
     /* a GPU file's errors are in its own coordinates ("$.memory_GB"), its
     ** overrides under "$.cluster.gpu" */
@@ -280,6 +311,7 @@ static void blame_source(const load_ctx *lc, cfg_error *err)
             return;
         }
     }
+    note_overrides(ov, lc->exp_file, err);
 }
 
 /* Does "key=value" set exactly failures.<key>? */
@@ -341,6 +373,9 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
             return;
         }
     }
+    char file[CFGJ_FILE_MAX];
+    snprintf(file, sizeof file, "%s", err->file);
+    note_overrides(ov, file, err);
 }
 
 /* ======================================================================
@@ -367,7 +402,7 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
         cfgj_check_range(&peak, "fp16", tf_fp16, HW_RATE_MIN, HW_MAX);
         cfgj_num(&peak, "fp8", &tf_fp8, 0, 0, 0, INFINITY);
         cfgj_check_range(&peak, "fp8", tf_fp8, HW_RATE_MIN, HW_MAX);
-        cfgj_num(&peak, "tf32", &tf_tf32, 0, 0, 0, INFINITY); /* documented, not simulated */
+        cfgj_num(&peak, "tf32", &tf_tf32, 0, 0, 0, HW_MAX); /* documented, not simulated */
         cfgj_close(&peak, "bf16, fp16, fp8, tf32");
     }
     cfgj_pos(&o, "memory_GB", &mem_gb, 0, 1);
@@ -378,7 +413,8 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     cfgj_check_range(&o, "nvlink_GBps", nvl_gbps, HW_RATE_MIN, HW_MAX);
     if (cfgj_obj_member(&o, "efficiency", &eff, 1) == 1) {
         cfgj_num(&eff, "gemm_max", &g->gemm_eff_max, 0, 1, 1e-3, 1);
-        cfgj_num(&eff, "gemm_half_outputs", &g->gemm_half_outputs, 0, 1, 0, INFINITY);
+        cfgj_num(&eff, "gemm_half_outputs", &g->gemm_half_outputs, 0, 1, 0,
+                 GEMM_HALF_OUTPUTS_MAX);
         cfgj_num(&eff, "memory", &g->mem_eff, 0, 1, 1e-3, 1);
         cfgj_num(&eff, "kernel_launch_us", &launch_us, 0, 1, 0, HW_MAX);
         cfgj_num(&eff, "reserved_memory_GB", &reserved_gb, 0, 0, 0, HW_MAX);
@@ -847,6 +883,11 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     out->failures = dup_section(&o, "failures", err);
     out->resilience = dup_section(&o, "resilience", err);
     out->stragglers = dup_section(&o, "stragglers", err);
+    if (cJSON_GetObjectItemCaseSensitive(root, "profile")) {
+        cfg_fail(err, path, "$.profile", "an analytic profile is read only by `dtsim "
+                 "resilience`: run `dtsim resilience %s`", path);
+        goto fail;
+    }
     if (cfgj_close(&o, "name, description, source, seed, model, cluster, parallel, engine, "
                        "failures, resilience, stragglers"))
         goto fail;
@@ -884,7 +925,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     cJSON_Delete(root);
     return 0;
 fail:
-    blame_source(&lc, err);
+    blame_source(&lc, ov, err);
     cJSON_Delete(root);
     cfg_free(out);
     return -1;

@@ -84,11 +84,15 @@ void cli_oom_message(char *buf, size_t len, const char *config, const cfg_experi
 {
     int worst = cli_worst_stage(p);
     const cost_memory *m = &p->mem[worst];
+    /* memory depends on the whole config: name every --set item ("$") */
+    cfg_error where = {.path = "$"};
+    snprintf(where.file, sizeof where.file, "%s", config);
+    cfg_blame_overrides(&e->ov, &where);
     snprintf(buf, len, "%s: $.parallel: the plan does not fit in GPU memory: pipeline stage "
              "%d needs %.1f GiB per GPU (model state %.1f GiB for %.2fB parameters per GPU, "
              "activations %.1f GiB, other %.1f GiB) but a %s has %.1f GiB; use more tensor or "
              "pipeline parallelism, activation recomputation, a distributed optimizer, or "
-             "--allow-oom to simulate anyway", config, worst, m->total_bytes / GIB,
+             "--allow-oom to simulate anyway", where.file, worst, m->total_bytes / GIB,
              m->state_bytes / GIB, m->params / 1e9, m->act_bytes / GIB, m->other_bytes / GIB,
              e->cluster.gpu.name, e->cluster.gpu.hbm_bytes / GIB);
 }

@@ -306,18 +306,19 @@ static int variant_init(const compare_args *a, int index, variant *v)
     return 0;
 }
 
-/* cfg names a --set override as the source of a bad value; say --vary for
-** the variant's own overrides. */
+/* cfg names --set overrides as the source of a bad value ("--set k=v", or
+** "x.json with --set k=v, ..."); say --vary for the variant's own. */
 static void blame_vary(const variant *v, int n_axes, cfg_error *err)
 {
-    if (strncmp(err->file, "--set ", 6)) return;
-    for (int k = 0; k < n_axes; k++)
-        if (!strcmp(err->file + 6, v->items[k])) {
-            char f[CFGJ_FILE_MAX];
-            snprintf(f, sizeof f, "--vary %s", v->items[k]);
-            snprintf(err->file, sizeof err->file, "%s", f);
-            return;
-        }
+    for (int k = 0; k < n_axes; k++) {
+        char set[CFGJ_FILE_MAX], f[CFGJ_FILE_MAX];
+        snprintf(set, sizeof set, "--set %s", v->items[k]);
+        char *at = strstr(err->file, set);
+        size_t n = strlen(set);
+        if (!at || (at[n] != 0 && at[n] != ',')) continue;
+        snprintf(f, sizeof f, "%.*s--vary %s", (int)(at - err->file), err->file, at + 6);
+        snprintf(err->file, sizeof err->file, "%s", f);
+    }
 }
 
 /* Load the config of every variant. A config error shared by all of them

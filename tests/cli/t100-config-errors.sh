@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..32
+echo 1..37
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -36,8 +36,8 @@ check "a fraction for an integer: shows the value" \
     "[ $rc -eq 1 ] && one_line && says '\$.parallel.pp: expected an integer, got 4.5\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
-check "TP*PP*DP != GPUs: names the product, the cluster size and the DP that fits" \
-    "[ $rc -eq 1 ] && one_line && says 'default.json: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs (12 nodes x 8): dp = 2 fits, or leave dp out to derive it'"
+check "TP*PP*DP != GPUs: names the product, the cluster size, the DP that fits and the --set" \
+    "[ $rc -eq 1 ] && one_line && says 'default.json with --set parallel.tp=4: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs (12 nodes x 8): dp = 2 fits, or leave dp out to derive it'"
 run "$ROOT/configs/experiments/default.json" --set cluster.nodes=24 --set parallel.global_batch_size=192 --set parallel.dp=null
 check "... and with dp left out (--set parallel.dp=null) it is derived (24 nodes: DP 2)" \
     "[ $rc -eq 0 ] && grep -q 'TP 8, PP 12, DP 2,' '$TMP/out'"
@@ -138,3 +138,21 @@ check "unknown option: usage error" "[ $rc -eq 2 ] && says 'unknown option'"
 "$BIN" run --help >"$TMP/out" 2>&1
 check "--help documents --set, --json and --trace" \
     "grep -q -- '--set KEY=VALUE' '$TMP/out' && grep -q -- '--json FILE' '$TMP/out' && grep -q -- '--trace FILE' '$TMP/out'"
+
+# an audit's findings: unbounded GPU numbers, --set into arrays, a profile
+# config given to `dtsim run`, and cross-key errors after a --set
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.efficiency.gemm_half_outputs=1e308
+check "gemm_half_outputs 1e308 (deadlocked SimGrid): a range error at its path" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu.efficiency.gemm_half_outputs=1e308: \$.cluster.gpu.efficiency.gemm_half_outputs: must be between 0 and 1e+12, got 1e+308\$'"
+run "$ROOT/configs/experiments/default.json" --set cluster.gpu.peak_tflops.tf32=1e308
+check "peak_tflops.tf32 1e308: a range error at its path" \
+    "[ $rc -eq 1 ] && one_line && says '\$.cluster.gpu.peak_tflops.tf32: must be between 0 and 1e+06, got 1e+308\$'"
+run "$ROOT/configs/experiments/straggler-paper-injected.json" --set 'stragglers.devices[0].factor=0.7'
+check "--set with an array index: says --set cannot index (was: unknown key 'devices[0]' blamed on the file)" \
+    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set: 'stragglers.devices\\[0\\].factor=0.7': --set cannot index into an array\""
+run "$ROOT/configs/resilience/example.json"
+check "a dtsim resilience profile given to dtsim run: points to dtsim resilience" \
+    "[ $rc -eq 1 ] && one_line && says 'example.json: \$.profile: an analytic profile is read only by .dtsim resilience.: run .dtsim resilience '"
+run "$ROOT/configs/experiments/straggler-paper-injected.json" --set cluster.gpu.memory_GB=1 --set engine.iterations=1
+check "a plan that no longer fits after --set: the file and every --set are named" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: .*straggler-paper-injected.json with --set cluster.gpu.memory_GB=1, --set engine.iterations=1: \$.parallel: the plan does not fit'"

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/compare-abstract16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
-echo 1..19
+echo 1..20
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/j1.csv" \
     >"$TMP/j1.txt" 2>"$TMP/j1.err"
 rc=$?
@@ -73,6 +73,12 @@ check "malformed config: exit 1, one error with file, line and column, no table"
 rc=$?
 check "bad value: its row says why, the others are simulated, exit 1" \
     "[ $rc -eq 1 ] && grep -q '^1f1b .* ok\$' '$TMP/val.txt' && grep -q '^zb-h9 .*invalid: --vary parallel.schedule=zb-h9: \$.parallel.schedule: unknown schedule' '$TMP/val.txt'"
+
+"$BIN" compare "$ROOT/configs/experiments/straggler-paper-injected.json" --vary parallel.pp=3,5 \
+    --set engine.iterations=1 >"$TMP/cross.txt" 2>/dev/null
+rc=$?
+check "a cross-key error a --vary causes: its row names the file with the --vary (and the --set under the same path only)" \
+    "[ $rc -eq 1 ] && grep -q '^3 .*invalid: .*injected.json with --vary parallel.pp=3: \\\$.parallel: tp\\*pp\\*dp = 4\\*3\\*4' '$TMP/cross.txt'"
 
 "$BIN" compare "$CFG" >/dev/null 2>&1; a=$?
 "$BIN" compare "$CFG" --vary parallel.pp=[1,2 >/dev/null 2>&1; b=$?
