@@ -61,6 +61,22 @@ int cli_write_failed(const char *cmd, const char *path)
     return CLI_ERR;
 }
 
+int cli_add_override(const char *cmd, cfg_overrides *ov, int max, const char *item)
+{
+    const char *eq = strchr(item, '=');
+    if (ov->n >= max) return cli_usage_error(cmd, "too many --set (at most %d)", max);
+    if (!eq || eq == item) return cli_usage_error(cmd, "--set needs KEY=VALUE, got '%s'", item);
+    char key[CFGJ_PATH_MAX];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - item), item);
+    if (cfg_key_has_empty_part(key))
+        return cli_usage_error(cmd, "--set: empty key in '%s'", item);
+    if (strpbrk(key, "[]"))
+        return cli_usage_error(cmd, "--set cannot index into an array ('%s'): set the whole "
+                               "array, e.g. --set 'a.list=[{...}]'", item);
+    ov->items[ov->n++] = item;
+    return 0;
+}
+
 int cli_parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end;

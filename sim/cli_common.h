@@ -26,6 +26,10 @@ int cli_outputs_writable(const char *cmd, const char *const *paths, int n);
 /* Print "dtsim CMD: cannot write PATH: reason" (errno's, if the failed write
 ** set it: clear errno before writing). Returns CLI_ERR. */
 int cli_write_failed(const char *cmd, const char *path);
+/* Append a --set item to 'ov' (at most 'max' items): a usage error
+** (CLI_USAGE, printed) unless it reads KEY=VALUE with a dotted key that has
+** no empty part and no array index; else 0. */
+int cli_add_override(const char *cmd, cfg_overrides *ov, int max, const char *item);
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int cli_parse_int(const char *s, long lo, long hi, int *out);
 /* `dtsim run` of an experiment with failures/resilience sections: the run

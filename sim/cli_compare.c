@@ -206,9 +206,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
                     return cli_usage_error("compare", "at most %d --vary keys", COMPARE_MAX_VARY);
                 vary[n_vary++] = v;
             } else if (!strcmp(s, "--set")) {
-                if (a->common.n == CFG_MAX_OVERRIDES - COMPARE_MAX_VARY)
-                    return cli_usage_error("compare", "too many --set");
-                a->common.items[a->common.n++] = v;
+                if (cli_add_override("compare", &a->common, CFG_MAX_OVERRIDES - COMPARE_MAX_VARY, v))
+                    return CLI_USAGE;
             } else if (!strcmp(s, "--csv")) a->csv_path = v;
             else if (!strcmp(s, "--json")) a->json_path = v;
             else if (cli_parse_int(v, 1, COMPARE_MAX_JOBS, &a->jobs))

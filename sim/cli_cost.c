@@ -50,8 +50,7 @@ int cli_cost(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(argv[i], "--set")) {
             if (i + 1 >= argc) return cli_usage_error("cost", "--set needs a value");
-            if (ov.n == CFG_MAX_OVERRIDES) return cli_usage_error("cost", "too many --set");
-            ov.items[ov.n++] = argv[++i];
+            if (cli_add_override("cost", &ov, CFG_MAX_OVERRIDES, argv[++i])) return CLI_USAGE;
         } else if (argv[i][0] == '-') {
             return cli_usage_error("cost", "unknown option '%s'", argv[i]);
         } else if (!config) {

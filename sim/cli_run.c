@@ -63,8 +63,7 @@ int cli_run(int argc, char **argv)
             if (i + 1 >= argc) return cli_usage_error("run", "%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--set")) {
-                if (ov.n == CFG_MAX_OVERRIDES) return cli_usage_error("run", "too many --set");
-                ov.items[ov.n++] = v;
+                if (cli_add_override("run", &ov, CFG_MAX_OVERRIDES, v)) return CLI_USAGE;
             } else if (!strcmp(a, "--json")) json_path = v;
             else if (!strcmp(a, "--trace")) trace_path = v;
             else if (!strcmp(a, "--export-trace")) export_path = v;

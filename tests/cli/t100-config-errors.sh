@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..37
+echo 1..38
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -59,8 +59,11 @@ run "$ROOT/configs/experiments/default.json" --set cluster.gpu.memory_GB=-1
 check "--set of a GPU key is blamed on the --set (not on a100-80g.json)" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu.memory_GB=-1: \$.cluster.gpu.memory_GB: must be > 0, got -1\$'"
 run "$GOOD" --set parallel..pp=2
-check "--set key with an empty part: an error (it was read as parallel.pp)" \
-    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set: empty key in 'parallel..pp=2'\\$\""
+check "--set key with an empty part: a usage error (it was read as parallel.pp)" \
+    "[ $rc -eq 2 ] && says \"^dtsim run: --set: empty key in 'parallel..pp=2'\\$\""
+run "$GOOD" --set parallel.pp
+check "--set without '=': a usage error, exit 2 (was 1, unlike --set with no value)" \
+    "[ $rc -eq 2 ] && says \"^dtsim run: --set needs KEY=VALUE, got 'parallel.pp'\\$\""
 run "$GOOD" --set parallel.shedule.kind=1
 check "--set under a key that does not exist: the unknown key is the --set's (was the file's)" \
     "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set parallel.shedule.kind=1: \\\$.parallel.shedule: unknown key 'shedule'\""
@@ -148,8 +151,8 @@ run "$ROOT/configs/experiments/default.json" --set cluster.gpu.peak_tflops.tf32=
 check "peak_tflops.tf32 1e308: a range error at its path" \
     "[ $rc -eq 1 ] && one_line && says '\$.cluster.gpu.peak_tflops.tf32: must be between 0 and 1e+06, got 1e+308\$'"
 run "$ROOT/configs/experiments/straggler-paper-injected.json" --set 'stragglers.devices[0].factor=0.7'
-check "--set with an array index: says --set cannot index (was: unknown key 'devices[0]' blamed on the file)" \
-    "[ $rc -eq 1 ] && one_line && says \"^dtsim: --set: 'stragglers.devices\\[0\\].factor=0.7': --set cannot index into an array\""
+check "--set with an array index: a usage error saying --set cannot index (was: unknown key 'devices[0]' blamed on the file)" \
+    "[ $rc -eq 2 ] && says \"^dtsim run: --set cannot index into an array ('stragglers.devices\\[0\\].factor=0.7')\""
 run "$ROOT/configs/resilience/example.json"
 check "a dtsim resilience profile given to dtsim run: points to dtsim resilience" \
     "[ $rc -eq 1 ] && one_line && says 'example.json: \$.profile: an analytic profile is read only by .dtsim resilience.: run .dtsim resilience '"
