@@ -83,19 +83,33 @@ int cli_run(int argc, char **argv)
     }
     if (!config) return cli_usage_error("run", "missing CONFIG");
 
-    const char *outs[] = {json_path, trace_path, export_path};
-    if (cli_outputs_writable("run", outs, 3)) return CLI_ERR;
     cfg_experiment e;
     cfg_error cerr;
     if (cfg_load(config, &ov, &e, &cerr)) return cli_config_error(&cerr);
+    /* refusals that need the config come before any output file is created */
+    if ((e.failures || e.resilience) && (trace_path || export_path || iterations || allow_oom)) {
+        cfg_free(&e);
+        return cli_usage_error("run", "--trace, --export-trace, --iterations and --allow-oom "
+                               "apply to one iteration; this config simulates a run with "
+                               "failures");
+    }
+    if (export_path && e.parallel.virtual_stages != 1) {
+        fprintf(stderr, "dtsim: %s: $.parallel: --export-trace needs one model chunk per device, "
+                "this schedule has %d (the per-op trace's dependency model pairs the k-th send "
+                "of a stage with the k-th receive of the next)\n", config,
+                e.parallel.virtual_stages);
+        cfg_free(&e);
+        return CLI_ERR;
+    }
+    const char *outs[] = {json_path, trace_path, export_path};
+    if (cli_outputs_writable("run", outs, 3)) {
+        cfg_free(&e);
+        return CLI_ERR;
+    }
     if (e.failures || e.resilience) {
         /* a whole training run with failures: the run level, iteration times
         ** from the engine (same as `dtsim resilience CONFIG`) */
         cfg_free(&e);
-        if (trace_path || export_path || iterations || allow_oom)
-            return cli_usage_error("run", "--trace, --export-trace, --iterations and --allow-oom "
-                                   "apply to one iteration; this config simulates a run with "
-                                   "failures");
         return cli_run_resilience(config, &ov, json_path, quiet);
     }
     if (!iterations) iterations = e.engine.iterations;

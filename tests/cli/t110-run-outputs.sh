@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 ABS="$ROOT/tests/data/configs/abstract.json"
 
-echo 1..17
+echo 1..19
 
 # Abstract 1F1B, p = 4, m = 8, T_F = 1, T_B + T_W = 2, no comm:
 # iteration = (m + p - 1)(T_F + T_B + T_W) = 33 s; bubble fraction
@@ -75,3 +75,13 @@ check "--set: the report's second line and the JSON name the overrides" \
 "$BIN" run "$ABS" --json "$TMP/n.json" >"$TMP/out" 2>/dev/null
 check "without --set: no 'with' line, no overrides key" \
     "! grep -q '^  with ' '$TMP/out' && ! grep -q overrides '$TMP/n.json'"
+# refusals that need the config come before any output file exists (an
+# interleaved --export-trace used to simulate, then fail, leaving an empty CSV)
+"$BIN" run "$ROOT/configs/experiments/default.json" --export-trace "$TMP/ex.csv" --json "$TMP/ex.json" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--export-trace of an interleaved schedule: exit 1 before simulating, no file written" \
+    "[ $rc -eq 1 ] && grep -q '^dtsim: .*default.json: \$.parallel: --export-trace needs one model chunk per device, this schedule has 2' '$TMP/err' && [ ! -e '$TMP/ex.csv' ] && [ ! -e '$TMP/ex.json' ]"
+"$BIN" run "$ROOT/configs/papers/oobleck/gpt3-2.7b.json" --trace "$TMP/rt.json" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "--trace on a run with failures: usage error, no file written" \
+    "[ $rc -eq 2 ] && grep -q 'apply to one iteration' '$TMP/err' && [ ! -e '$TMP/rt.json' ]"
