@@ -118,6 +118,13 @@ static int load_set(const char *path, fit_ctx *fc, cfg_error *err)
         cfgj_num(&po, "max", &f->hi, 0, 1, -INFINITY, INFINITY);
         cfgj_num(&po, "start", &f->start, 0, 1, -INFINITY, INFINITY);
         if (cfgj_close(&po, "key, min, max, start")) break;
+        if (cfg_key_has_empty_part(f->key) || strpbrk(f->key, "[]=")) {
+            char kp[CFGJ_PATH_MAX + 8];
+            snprintf(kp, sizeof kp, "%s.key", ip);
+            cfg_fail(err, path, kp, "'%s' is not a dotted config key (as for --set, no array "
+                     "index)", f->key);
+            break;
+        }
         if (!(f->lo < f->hi) || f->start < f->lo || f->start > f->hi) {
             cfg_fail(err, path, ip, "need min < max and min <= start <= max");
             break;
@@ -335,6 +342,36 @@ static double fit(fit_ctx *fc, double *x_best, int verbose)
     return fval;
 }
 
+/* Load case i's config with the parameters at x, as the child will: a bad
+** parameter key is the set's ($.parameters[k].key), any other config error
+** the case's ($.cases[i].config); one line, 0 or -1. */
+static int check_case_config(const fit_ctx *fc, int i, const double *x, const char *set)
+{
+    char sets[MAX_PARAMS][CFGJ_PATH_MAX + 64], what[CFGJ_FILE_MAX + 8], msg[1024];
+    cfg_overrides ov = {.n = 0};
+    for (int k = 0; k < fc->n_params; k++) {
+        snprintf(sets[k], sizeof sets[k], "%s=%.17g", fc->param[k].key, x[k]);
+        ov.items[ov.n++] = sets[k];
+    }
+    cfg_experiment e;
+    cfg_error err;
+    if (cfg_load(fc->cases[i].config, &ov, &e, &err) == 0) {
+        cfg_free(&e);
+        return 0;
+    }
+    for (int k = 0; k < fc->n_params; k++) {
+        snprintf(what, sizeof what, "--set %s", sets[k]);
+        if (!strcmp(err.file, what)) {
+            fprintf(stderr, "dtsim calibrate: %s: $.parameters[%d].key: '%s' in %s: %s: %s\n",
+                    set, k, fc->param[k].key, fc->cases[i].config, err.path, err.msg);
+            return -1;
+        }
+    }
+    cfg_error_format(&err, msg, sizeof msg);
+    fprintf(stderr, "dtsim calibrate: %s: $.cases[%d].config: %s\n", set, i, msg);
+    return -1;
+}
+
 /* Every case once at the start values, its errors shown: a case that does
 ** not run, or a metric its report lacks, is named before the fit starts. */
 static int check_cases(fit_ctx *fc, const char *set)
@@ -342,6 +379,7 @@ static int check_cases(fit_ctx *fc, const char *set)
     double x[MAX_PARAMS];
     for (int k = 0; k < fc->n_params; k++) x[k] = fc->param[k].start;
     for (int i = 0; i < fc->n_cases; i++) { /* one at a time: the first error only */
+        if (check_case_config(fc, i, x, set)) return -1;
         child ch = {0};
         if (spawn(fc, i, x, 1, &ch)) {
             fprintf(stderr, "dtsim calibrate: cannot start dtsim run: %s\n", strerror(errno));
