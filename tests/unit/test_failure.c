@@ -84,6 +84,38 @@ static void test_trace_errors(void **state)
     assert_non_null(strstr(err, "/nonexistent/trace.csv"));
 }
 
+/* Node ids in order of first appearance, found again by name after the
+** name index has grown many times (5000 names; it starts at 128 slots):
+** node K is added as id K, then the names are removed in reverse order and
+** each removal carries the id of its add. (The index replaced a linear
+** search that made a 200k-node trace take over a minute; its timing is
+** in the commit message, not tested here.) */
+static void test_trace_many_names(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    size_t len = (size_t)N * 2 * 40 + 1;
+    char *text = malloc(len), path[] = "/tmp/dtsim_names_XXXXXX", err[512];
+    assert_non_null(text);
+    size_t at = 0;
+    for (int i = 0; i < N; i++) at += (size_t)snprintf(text + at, len - at, "0,add,n%dx\n", i);
+    for (int i = N - 1; i >= 0; i--)
+        at += (size_t)snprintf(text + at, len - at, "%d,remove,n%dx\n", 1000 * (N - i), i);
+    write_tmp(path, text);
+    free(text);
+    fail_trace_line *v = NULL;
+    int n_ids = 0, n = fail_trace_read(path, &v, &n_ids, err, sizeof err);
+    unlink(path);
+    assert_int_equal(n, 2 * N);
+    assert_int_equal(n_ids, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(v[i].node, i);
+        assert_int_equal(v[N + i].node, N - 1 - i);
+        assert_false(v[N + i].add);
+    }
+    free(v);
+}
+
 static void test_failure_csv(void **state)
 {
     (void)state;
@@ -243,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spot_trace),
         cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_trace_many_names),
         cmocka_unit_test(test_failure_csv),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_random_repairs),
