@@ -23,6 +23,12 @@ extern const char *const res_names[RES_N_SCHEMES];
 /* Scheme index of 'name' ("ckpt", "inmem", "oobleck", "bamboo", "varuna"), -1 if unknown. */
 int res_kind_of(const char *name);
 
+/* Longest pause accepted, seconds (about 116 days): a restart, failover or
+** reconfiguration key (run_cfg.h bounds them by it) and a checkpoint write
+** or load (res_ckpt_times refuses longer ones). A longer pause is a typo or
+** a near-zero bandwidth, not a number to simulate with. */
+#define RES_MAX_PAUSE_S 1e7
+
 typedef enum { RES_IVL_YOUNG = 0, RES_IVL_DALY, RES_IVL_FIXED } res_interval_policy;
 typedef enum { RES_PLACE_GROUP = 0, RES_PLACE_RING } res_placement;
 

@@ -40,6 +40,19 @@ static void resolve(const char *file, const char *rel, char *out, size_t len)
     snprintf(out, len, "%.*s/%s", (int)(slash - file), file, rel);
 }
 
+/* A number in (0, max] ('pos') or [0, max] into *out ('def' if absent,
+** unless 'required'); out of range is an error naming the key's path. */
+static int num_max(cfgj_obj *o, const char *key, double *out, double def, int required, int pos,
+                   double max)
+{
+    if (pos ? cfgj_pos(o, key, out, def, required) : cfgj_nonneg(o, key, out, def, required))
+        return -1;
+    if (!(*out > max)) return 0;
+    char p[CFGJ_PATH_MAX];
+    cfgj_child_path(o, key, p, sizeof p);
+    return cfg_fail(o->err, o->file, p, "must be <= %g, got %g", max, *out);
+}
+
 static int parse_components(cfgj_obj *o, fail_random_cfg *r, cfg_error *err)
 {
     const cJSON *arr;
@@ -57,8 +70,8 @@ static int parse_components(cfgj_obj *o, fail_random_cfg *r, cfg_error *err)
         if (cfgj_open(&c, cJSON_GetArrayItem(arr, i), o->file, p, err)) return -1;
         double share, rep_h;
         cfgj_str(&c, "name", r->comp[i].name, sizeof r->comp[i].name, NULL, 1);
-        cfgj_pos(&c, "share", &share, 0, 1);
-        cfgj_nonneg(&c, "repair_h", &rep_h, 0, 1);
+        num_max(&c, "share", &share, 0, 1, 1, RUN_MAX_SHARE);
+        num_max(&c, "repair_h", &rep_h, 0, 1, 0, RUN_MAX_HOURS_H);
         if (cfgj_close(&c, "name, share, repair_h")) return -1;
         r->comp[i].weight = share;
         r->comp[i].repair_s = rep_h * H;
@@ -97,8 +110,10 @@ static int parse_failures(const cJSON *j, const char *file, run_config *out, cfg
     ** (as with --failure-trace); 0 = that */
     cfgj_num(&o, "duration_h", &dur_h, f->source == RUN_SRC_RANDOM ? f->duration_s / H : 0, 0, 0,
              RUN_MAX_DURATION_H);
-    cfgj_nonneg(&o, "detection_s", &det, f->detect_s, 0);
-    cfgj_nonneg(&o, "startup_s", &start, f->startup_s, 0);
+    /* 0 (a trace: its end) or a run of at least a second */
+    cfgj_check_range(&o, "duration_h", dur_h, RUN_MIN_DURATION_H, RUN_MAX_DURATION_H);
+    num_max(&o, "detection_s", &det, f->detect_s, 0, 0, RUN_MAX_PAUSE_S);
+    num_max(&o, "startup_s", &start, f->startup_s, 0, 0, RUN_MAX_PAUSE_S);
     long seed;
     cfgj_int(&o, "seed", &seed, (long)f->seed, 0, 0, 4294967295L);
     /* one of four ways to give the rate */
@@ -189,56 +204,62 @@ static int parse_resilience(const cJSON *j, const char *file, run_config *out, c
     }
     long l;
     double v;
-    cfgj_int(&o, "nodes", &l, r->n_nodes, 0, 0, 10000000);
+    /* absent: the trace's peak or the cluster's nodes; a given count is >= 1 */
+    cfgj_int(&o, "nodes", &l, r->n_nodes, 0, 1, 10000000);
     r->n_nodes = (int)l;
     cfgj_int(&o, "spares", &l, r->n_spares, 0, 0, 10000000);
     r->n_spares = (int)l;
-    cfgj_nonneg(&o, "restart_s", &r->restart_s, r->restart_s, 0);
-    cfgj_pos(&o, "storage_write_gbps", &v, r->storage_write_bytes_per_s / GB, 0);
+    num_max(&o, "restart_s", &r->restart_s, r->restart_s, 0, 0, RUN_MAX_PAUSE_S);
+    num_max(&o, "storage_write_gbps", &v, r->storage_write_bytes_per_s / GB, 0, 1, RUN_MAX_GBPS);
     r->storage_write_bytes_per_s = v * GB;
-    cfgj_pos(&o, "storage_read_gbps", &v, r->storage_read_bytes_per_s / GB, 0);
+    num_max(&o, "storage_read_gbps", &v, r->storage_read_bytes_per_s / GB, 0, 1, RUN_MAX_GBPS);
     r->storage_read_bytes_per_s = v * GB;
-    cfgj_nonneg(&o, "checkpoint_gb", &v, 0, 0);
+    /* absent (0 here): the model's state; a given size is > 0 */
+    num_max(&o, "checkpoint_gb", &v, 0, 0, 1, RUN_MAX_CKPT_GB);
     r->ckpt_bytes = v * GB;
     cfgj_enum(&o, "interval", ivl, 3, &r->interval_policy, RES_IVL_YOUNG, 0);
-    cfgj_pos(&o, "interval_s", &r->interval_s, 3600, r->interval_policy == RES_IVL_FIXED);
-    cfgj_nonneg(&o, "mtbf_h", &v, 0, 0);
+    num_max(&o, "interval_s", &r->interval_s, 3600, r->interval_policy == RES_IVL_FIXED, 1,
+            RUN_MAX_PAUSE_S);
+    /* absent (0 here): derived from the failure rate; a given MTBF is > 0 */
+    num_max(&o, "mtbf_h", &v, 0, 0, 1, RUN_MAX_DURATION_H);
     r->mtbf_s = v * H;
-    cfgj_int(&o, "pp", &l, 0, 0, 0, 100000);
+    /* absent (0 here): the fastest shape; a given depth is >= 1 */
+    cfgj_int(&o, "pp", &l, 0, 0, 1, 100000);
     r->pp = (int)l;
     if (sub(&o, "inmem", &c) > 0) {
         cfgj_int(&c, "replicas", &l, r->inmem_replicas, 0, 1, 64);
         r->inmem_replicas = (int)l;
         cfgj_enum(&c, "placement", place, 2, &r->inmem_placement, r->inmem_placement, 0);
-        cfgj_pos(&c, "remote_interval_h", &v, r->inmem_remote_interval_s / H, 0);
+        num_max(&c, "remote_interval_h", &v, r->inmem_remote_interval_s / H, 0, 1, RUN_MAX_HOURS_H);
         r->inmem_remote_interval_s = v * H;
-        cfgj_pos(&c, "peer_gbps", &v, r->inmem_peer_bytes_per_s / GB, 0);
+        num_max(&c, "peer_gbps", &v, r->inmem_peer_bytes_per_s / GB, 0, 1, RUN_MAX_GBPS);
         r->inmem_peer_bytes_per_s = v * GB;
         if (cfgj_close(&c, "replicas, placement, remote_interval_h, peer_gbps")) goto fail;
     }
     if (sub(&o, "oobleck", &c) > 0) {
         cfgj_int(&c, "f", &l, r->oob_f, 0, 0, 1000);
         r->oob_f = (int)l;
-        cfgj_nonneg(&c, "reconfig_s", &r->oob_reconfig_s, r->oob_reconfig_s, 0);
-        cfgj_pos(&c, "copy_gbps", &v, r->oob_copy_bytes_per_s / GB, 0);
+        num_max(&c, "reconfig_s", &r->oob_reconfig_s, r->oob_reconfig_s, 0, 0, RUN_MAX_PAUSE_S);
+        num_max(&c, "copy_gbps", &v, r->oob_copy_bytes_per_s / GB, 0, 1, RUN_MAX_GBPS);
         r->oob_copy_bytes_per_s = v * GB;
         cfgj_bool(&c, "use_arrivals", &r->oob_use_arrivals, r->oob_use_arrivals);
-        cfgj_nonneg(&c, "fallback_interval_h", &v, r->fallback_interval_s / H, 0);
+        num_max(&c, "fallback_interval_h", &v, r->fallback_interval_s / H, 0, 0, RUN_MAX_HOURS_H);
         r->fallback_interval_s = v * H;
         if (cfgj_close(&c, "f, reconfig_s, copy_gbps, use_arrivals, fallback_interval_h")) goto fail;
     }
     if (sub(&o, "bamboo", &c) > 0) {
-        cfgj_int(&c, "stages", &l, r->bam_stages, 0, 0, 100000);
+        /* absent (0 here): the fastest that fits; a given count is >= 1 */
+        cfgj_int(&c, "stages", &l, r->bam_stages, 0, 1, 100000);
         r->bam_stages = (int)l;
-        cfgj_nonneg(&c, "failover_s", &r->bam_failover_s, r->bam_failover_s, 0);
-        cfgj_nonneg(&c, "reconfig_s", &r->bam_reconfig_s, r->bam_reconfig_s, 0);
+        num_max(&c, "failover_s", &r->bam_failover_s, r->bam_failover_s, 0, 0, RUN_MAX_PAUSE_S);
+        num_max(&c, "reconfig_s", &r->bam_reconfig_s, r->bam_reconfig_s, 0, 0, RUN_MAX_PAUSE_S);
         cfgj_num(&c, "slowdown", &r->bam_slowdown, 0, 0, 1, 100);
         if (cfgj_close(&c, "stages, failover_s, reconfig_s, slowdown")) goto fail;
     }
     if (sub(&o, "varuna", &c) > 0) {
         cfgj_int(&c, "checkpoint_every_iters", &l, 0, 0, 0, 100000000);
         r->var_ckpt_every_iters = (int)l;
-        cfgj_nonneg(&c, "morph_s", &r->var_morph_s, r->var_morph_s, 0);
+        num_max(&c, "morph_s", &r->var_morph_s, r->var_morph_s, 0, 0, RUN_MAX_PAUSE_S);
         if (cfgj_close(&c, "checkpoint_every_iters, morph_s")) goto fail;
     }
     return cfgj_close(&o, "schemes, nodes, spares, restart_s, storage_write_gbps, "
@@ -270,24 +291,26 @@ int run_cfg_parse_profile(const cJSON *j, const char *file, oracle_profile *p, c
     p->n_layers = (int)l;
     cfgj_int(&o, "gpus_per_node", &l, 8, 0, 1, 1024);
     p->gpus_per_node = (int)l;
-    cfgj_pos(&o, "gpu_mem_gb", &v, 80, 0);
+    num_max(&o, "gpu_mem_gb", &v, 80, 0, 1, RUN_MAX_GPU_MEM_GB);
     p->gpu_mem_bytes = v * GB;
     cfgj_pos(&o, "fwd_ms", &v, 0, 1);
     p->fwd_s = v / 1000;
     cfgj_pos(&o, "bwd_ms", &v, 0, 1);
     p->bwd_s = v / 1000;
-    cfgj_num(&o, "tp_efficiency", &p->tp_efficiency_frac, 0.9, 0, 0, 1);
+    /* (0, 1]: 0 would make every multi-GPU layer take forever */
+    num_max(&o, "tp_efficiency", &p->tp_efficiency_frac, 0.9, 0, 1, 1);
     cfgj_nonneg(&o, "act_mb", &v, 0, 0);
     p->act_bytes = v * MB;
     cfgj_pos(&o, "state_mb", &v, 0, 1);
     p->state_bytes = v * MB;
-    cfgj_nonneg(&o, "checkpoint_gb", &v, 0, 0);
+    /* absent (0 here): 3/4 of the state; a given size is > 0 */
+    num_max(&o, "checkpoint_gb", &v, 0, 0, 1, RUN_MAX_CKPT_GB);
     p->ckpt_bytes = v * GB;
     cfgj_int(&o, "global_batch", &l, 0, 1, 1, 1000000000);
     p->global_batch_samples = (int)l;
     cfgj_int(&o, "microbatches", &l, p->global_batch_samples, 0, 1, 1000000000);
     p->n_microbatches = (int)l;
-    cfgj_pos(&o, "dp_gbps", &v, 25, 0);
+    num_max(&o, "dp_gbps", &v, 25, 0, 1, RUN_MAX_GBPS);
     p->dp_bw_bytes_per_s = v * GB;
     cfgj_nonneg(&o, "dp_latency_us", &v, 10, 0);
     p->dp_latency_s = v * 1e-6;

@@ -22,9 +22,27 @@ typedef enum { RUN_SRC_RANDOM = 0, RUN_SRC_TRACE, RUN_SRC_CSV } run_source;
 ** otherwise run for hours instead of failing at once). */
 #define RUN_MAX_DURATION_H (FAIL_MAX_TIME_S / 3600.0)
 
+/* Shortest run accepted, hours (one second): a typo such as 1e-300 ran
+** no iteration and reported a goodput of 1. */
+#define RUN_MIN_DURATION_H (1.0 / 3600.0)
+
 /* Shortest MTBF accepted, hours (one second): below it every scheme only
 ** ever restarts, and a typo such as 1e-30 would print a table of zeros. */
 #define RUN_MIN_MTBF_H (1.0 / 3600.0)
+
+/* Upper bounds of the resilience and profile keys (docs/resilience.md,
+** "Config keys"): far above any real system, so that a typo such as 1e308
+** is refused with its JSON path instead of running to a goodput of 0. A
+** pause or an interval in seconds: about 116 days (RES_MAX_PAUSE_S); a time
+** in hours (repairs, checkpoint periods): about 14 months; a bandwidth: a
+** million GB/s; a checkpoint: a petabyte; GPU memory: 10 TB per GPU; a
+** component's share of the failures (a relative weight): a million. */
+#define RUN_MAX_PAUSE_S RES_MAX_PAUSE_S
+#define RUN_MAX_HOURS_H 1e4
+#define RUN_MAX_GBPS 1e6
+#define RUN_MAX_CKPT_GB 1e6
+#define RUN_MAX_GPU_MEM_GB 1e4
+#define RUN_MAX_SHARE 1e6
 
 typedef struct {
     int source;                   /* run_source */

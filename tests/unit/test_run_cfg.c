@@ -6,6 +6,7 @@
 #include "testlib.h"
 #include "run_cfg.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int parse(const char *fail, const char *res, run_config *c, cfg_error *e)
@@ -91,6 +92,67 @@ static void test_errors(void **state)
     expect_error(NULL, "{\"varuna\":{\"extra\":1}}", "$.resilience.varuna.extra", "unknown key");
 }
 
+/* Times, rates and sizes have documented upper bounds (docs/resilience.md,
+** "Config keys"; run_cfg.h): 1e308 used to run and print a goodput of 0. */
+static void test_upper_bounds(void **state)
+{
+    (void)state;
+    expect_error("{\"detection_s\":1e308}", NULL, "$.failures.detection_s", "must be <= 1e+07, got 1e+308");
+    expect_error("{\"startup_s\":2e7}", NULL, "$.failures.startup_s", "<= 1e+07");
+    expect_error("{\"components\":[{\"name\":\"gpu\",\"share\":1e308,\"repair_h\":1}]}", NULL,
+                 "$.failures.components[0].share", "<= 1e+06");
+    expect_error("{\"components\":[{\"name\":\"gpu\",\"share\":1,\"repair_h\":1e308}]}", NULL,
+                 "$.failures.components[0].repair_h", "<= 10000");
+    static const char *const res_keys[][2] = {
+        {"{\"restart_s\":1e308}", "$.resilience.restart_s"},
+        {"{\"interval\":\"fixed\",\"interval_s\":1e308}", "$.resilience.interval_s"},
+        {"{\"storage_write_gbps\":1e308}", "$.resilience.storage_write_gbps"},
+        {"{\"storage_read_gbps\":1e308}", "$.resilience.storage_read_gbps"},
+        {"{\"checkpoint_gb\":1e20}", "$.resilience.checkpoint_gb"},
+        {"{\"mtbf_h\":1e308}", "$.resilience.mtbf_h"},
+        {"{\"inmem\":{\"peer_gbps\":1e308}}", "$.resilience.inmem.peer_gbps"},
+        {"{\"inmem\":{\"remote_interval_h\":1e308}}", "$.resilience.inmem.remote_interval_h"},
+        {"{\"oobleck\":{\"reconfig_s\":1e308}}", "$.resilience.oobleck.reconfig_s"},
+        {"{\"oobleck\":{\"copy_gbps\":1e308}}", "$.resilience.oobleck.copy_gbps"},
+        {"{\"oobleck\":{\"fallback_interval_h\":1e308}}", "$.resilience.oobleck.fallback_interval_h"},
+        {"{\"bamboo\":{\"failover_s\":1e308}}", "$.resilience.bamboo.failover_s"},
+        {"{\"bamboo\":{\"reconfig_s\":1e308}}", "$.resilience.bamboo.reconfig_s"},
+        {"{\"varuna\":{\"morph_s\":1e308}}", "$.resilience.varuna.morph_s"},
+    };
+    for (size_t i = 0; i < sizeof res_keys / sizeof *res_keys; i++)
+        expect_error(NULL, res_keys[i][0], res_keys[i][1], "must be <=");
+    /* the bounds themselves are accepted: a year-long run may restart for 1e7 s */
+    run_config c;
+    cfg_error e;
+    assert_int_equal(parse("{\"detection_s\":1e7}", "{\"restart_s\":1e7,\"storage_write_gbps\":1e6,"
+                           "\"checkpoint_gb\":1e6}", &c, &e), 0);
+    assert_close(c.res.restart_s, 1e7, 0);
+    assert_close(c.res.ckpt_bytes, 1e15, 0);
+}
+
+/* A present key is valid or an error: 0 no longer silently means "the
+** default" (nodes 0 ran on the cluster's nodes, pp 0 chose the best shape,
+** mtbf_h 0 derived the MTBF). Absent keys keep their defaults. */
+static void test_present_zero(void **state)
+{
+    (void)state;
+    expect_error(NULL, "{\"nodes\":0}", "$.resilience.nodes", "between 1 and 10000000, got 0");
+    expect_error(NULL, "{\"nodes\":-1}", "$.resilience.nodes", "between 1 and 10000000, got -1");
+    expect_error(NULL, "{\"pp\":0}", "$.resilience.pp", "between 1 and 100000, got 0");
+    expect_error(NULL, "{\"mtbf_h\":0}", "$.resilience.mtbf_h", "must be > 0, got 0");
+    expect_error(NULL, "{\"checkpoint_gb\":0}", "$.resilience.checkpoint_gb", "must be > 0");
+    expect_error(NULL, "{\"bamboo\":{\"stages\":0}}", "$.resilience.bamboo.stages", "between 1");
+    /* a run shorter than a second (1e-300 h reported a goodput of 1); 0 is a trace's end */
+    expect_error("{\"duration_h\":1e-300}", NULL, "$.failures.duration_h", "between 0.000277778 and 1e+06");
+    run_config c;
+    cfg_error e;
+    assert_int_equal(parse("{\"source\":\"trace\",\"trace\":\"t.csv\",\"duration_h\":0}", "{}", &c, &e), 0);
+    assert_int_equal(c.res.n_nodes, 0);  /* absent: the trace's peak */
+    assert_int_equal(c.res.pp, 0);       /* absent: the fastest shape */
+    assert_close(c.res.mtbf_s, 0, 0);    /* absent: derived */
+    assert_close(c.fail.duration_s, 0, 0);
+}
+
 static void test_profile(void **state)
 {
     (void)state;
@@ -109,6 +171,28 @@ static void test_profile(void **state)
     assert_int_equal(run_cfg_parse_profile(j, "p.json", &p, &e), -1);
     assert_string_equal(e.path, "$.profile.fwd_ms");
     cJSON_Delete(j);
+    /* tp_efficiency in (0, 1] at parse time, with its path (0 passed the
+    ** parser and failed later as "analytic profile: tp efficiency must be
+    ** in (0, 1]", without a path); bounds on memory and bandwidth */
+    static const char *const bad[][3] = {
+        {"\"tp_efficiency\":0", "$.profile.tp_efficiency", "must be > 0, got 0"},
+        {"\"tp_efficiency\":1.5", "$.profile.tp_efficiency", "must be <= 1, got 1.5"},
+        {"\"gpu_mem_gb\":1e308", "$.profile.gpu_mem_gb", "must be <= 10000"},
+        {"\"dp_gbps\":1e308", "$.profile.dp_gbps", "must be <= 1e+06"},
+        {"\"checkpoint_gb\":0", "$.profile.checkpoint_gb", "must be > 0"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"layers\":32,\"fwd_ms\":10,\"bwd_ms\":20,\"state_mb\":100,"
+                 "\"global_batch\":8,%s}", bad[i][0]);
+        j = cJSON_Parse(text);
+        memset(&e, 0, sizeof e);
+        assert_int_equal(run_cfg_parse_profile(j, "p.json", &p, &e), -1);
+        assert_string_equal(e.path, bad[i][1]);
+        if (!strstr(e.msg, bad[i][2])) print_error("message: %s\n", e.msg);
+        assert_non_null(strstr(e.msg, bad[i][2]));
+        cJSON_Delete(j);
+    }
 }
 
 int main(void)
@@ -116,6 +200,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_upper_bounds),
+        cmocka_unit_test(test_present_zero),
         cmocka_unit_test(test_profile),
     };
     return RUN_TESTS("run_cfg", tests);
