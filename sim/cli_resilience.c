@@ -46,6 +46,7 @@ typedef struct {
     double duration_h;
     cfg_overrides ov;             /* --set items (borrowed from argv) */
     char slowness[256];           /* the stragglers applied to every plan ("" = none) */
+    const oracle_profile *prof;   /* the config's analytic profile (NULL: none) */
 } cli_opts;
 
 static void usage(FILE *f)
@@ -348,14 +349,79 @@ static int stages_unfit(int stages, int n, const oracle_info *inf, char *why, si
     return 1;
 }
 
+/* The first of paths[0..n-1] that a --set item overrides, else 'fallback':
+** the key to name when several together make a value wrong. */
+static const char *blamed_path(const cfg_overrides *ov, const char *const *paths, int n,
+                               const char *fallback)
+{
+    for (int i = 0; i < n; i++) {
+        cfg_error e = {0};
+        snprintf(e.path, sizeof e.path, "%s", paths[i]);
+        cfg_blame_overrides(ov, &e);
+        if (e.file[0]) return paths[i];
+    }
+    return fallback;
+}
+
+/* A checkpoint of the config that takes longer than RES_MAX_PAUSE_S to
+** write or load: the key to blame and the reason, 1; else 0. */
+static int ckpt_too_slow(const run_config *rc, const oracle_info *inf, const cfg_overrides *ov,
+                         const char **path, char *why, size_t len)
+{
+    double bytes = rc->res.ckpt_bytes > 0 ? rc->res.ckpt_bytes : inf->model_state_bytes;
+    static const char *const keys[2][2] = {
+        {"$.resilience.storage_write_gbps", "write"}, {"$.resilience.storage_read_gbps", "load"}};
+    double bw[2] = {rc->res.storage_write_bytes_per_s, rc->res.storage_read_bytes_per_s};
+    for (int i = 0; i < 2; i++) {
+        double s = bytes / bw[i];
+        if (!(s > RES_MAX_PAUSE_S)) continue;
+        const char *cands[2] = {keys[i][0], "$.resilience.checkpoint_gb"};
+        *path = blamed_path(ov, cands, 2,
+                            rc->res.ckpt_bytes > 0 ? "$.resilience.checkpoint_gb" : keys[i][0]);
+        snprintf(why, len, "a checkpoint %s takes %g s (%g GB at %g GB/s), more than %g s "
+                           "(about %.0f days): lower the checkpoint size "
+                           "($.resilience.checkpoint_gb%s) or raise %s",
+                 keys[i][1], s, bytes / 1e9, bw[i] / 1e9, RES_MAX_PAUSE_S, RES_MAX_PAUSE_S / 86400,
+                 rc->res.ckpt_bytes > 0 ? "" : ", default: the model's state", keys[i][0]);
+        return 1;
+    }
+    return 0;
+}
+
+/* An analytic profile that fits in GPU memory on no plan of the cluster's
+** n nodes (oracle_analytic_min_gpu_bytes): the key to blame and the
+** figures, 1; else 0. Without this check ckpt said only "no PP x DP shape
+** fits", and Oobleck and Varuna waited for nodes the whole run. */
+static int profile_unfit(const oracle_profile *p, int n, const cfg_overrides *ov,
+                         const char **path, char *why, size_t len)
+{
+    double state_b, act_b;
+    int layers;
+    double need = oracle_analytic_min_gpu_bytes(p, n, &state_b, &act_b, &layers);
+    if (!(need > p->gpu_mem_bytes)) return 0;
+    static const char *const cands[] = {"$.profile.act_mb", "$.profile.state_mb",
+                                        "$.profile.gpu_mem_gb", "$.profile.layers",
+                                        "$.profile.gpus_per_node", "$.resilience.nodes"};
+    *path = blamed_path(ov, cands, 6,
+                        state_b > p->gpu_mem_bytes ? "$.profile.state_mb" : "$.profile.act_mb");
+    snprintf(why, len, "no plan on %d nodes fits the model in GPU memory: even %d pipeline "
+                       "stages put %d layer%s on one node, at least %g GB per GPU (%g GB of "
+                       "model state + %g GB of activations of one microbatch in flight), over "
+                       "the %g GB of $.profile.gpu_mem_gb",
+             n, p->n_layers < n ? p->n_layers : n, layers,
+             layers == 1 ? "" : "s", need / 1e9, state_b / 1e9, act_b / 1e9,
+             p->gpu_mem_bytes / 1e9);
+    return 1;
+}
+
 /* Keys whose validity depends on the model and the failure source, checked
 ** once both are known (a trace sets the job size: its peak): one error naming
-** the file and the JSON path. */
-static int check_shape_keys(const run_config *rc, const oracle_info *inf, const char *config)
+** the file and the JSON path (or the --set item that gave the value). */
+static int check_shape_keys(const run_config *rc, const oracle_info *inf, const cli_opts *o)
 {
-    if (!config) return 0; /* --model: the artifact's constants, no user keys */
+    if (!o->config) return 0; /* --model: the artifact's constants, no user keys */
     const char *path = NULL;
-    char why[256] = "";
+    char why[512] = "";
     int n = rc->res.n_nodes;
     if (rc->fail.source != RUN_SRC_TRACE && n < 1) {
         path = "$.resilience.nodes";
@@ -364,9 +430,17 @@ static int check_shape_keys(const run_config *rc, const oracle_info *inf, const 
         path = "$.resilience.pp";
     } else if (stages_unfit(rc->res.bam_stages, n, inf, why, sizeof why)) {
         path = "$.resilience.bamboo.stages";
+    } else if (o->prof && profile_unfit(o->prof, n + rc->res.n_spares, &o->ov, &path, why,
+                                        sizeof why)) {
+    } else if (!ckpt_too_slow(rc, inf, &o->ov, &path, why, sizeof why)) {
+        return 0;
     }
-    if (!path) return 0;
-    fprintf(stderr, "dtsim resilience: %s: %s: %s\n", config, path, why);
+    cfg_error e = {0};
+    cfg_fail(&e, o->config, path, "%s", why);
+    cfg_blame_overrides(&o->ov, &e);
+    char msg[1024];
+    cfg_error_format(&e, msg, sizeof msg);
+    fprintf(stderr, "dtsim resilience: %s\n", msg);
     return -1;
 }
 
@@ -386,7 +460,7 @@ static fail_source *open_stream(run_config *rc, const oracle_info *inf, const cl
     if (rc->fail.gpu_mtbf_s > 0) rc->fail.random.node_mtbf_s = rc->fail.gpu_mtbf_s / inf->gpus_per_node;
     int job = rc->res.n_nodes;
     if (rc->fail.job_mtbf_s > 0) rc->fail.random.node_mtbf_s = rc->fail.job_mtbf_s * (job > 0 ? job : 1);
-    if (rc->fail.source != RUN_SRC_TRACE && check_shape_keys(rc, inf, o->config)) return NULL;
+    if (rc->fail.source != RUN_SRC_TRACE && check_shape_keys(rc, inf, o)) return NULL;
     fail_source *src = NULL;
     int cluster = job + rc->res.n_spares;
     if (rc->fail.source == RUN_SRC_TRACE) {
@@ -412,7 +486,7 @@ static fail_source *open_stream(run_config *rc, const oracle_info *inf, const cl
         return NULL;
     }
     if (rc->fail.source == RUN_SRC_TRACE && rc->res.n_nodes < 1) rc->res.n_nodes = peak_nodes(src);
-    if (rc->fail.source == RUN_SRC_TRACE && check_shape_keys(rc, inf, o->config)) {
+    if (rc->fail.source == RUN_SRC_TRACE && check_shape_keys(rc, inf, o)) {
         fail_free(src);
         return NULL;
     }
@@ -779,6 +853,7 @@ int cli_resilience(int argc, char **argv)
     if (!orc) { fprintf(stderr, "dtsim resilience: %s: %s\n", o.config, err); cJSON_Delete(root); return CLI_ERR; }
     const oracle *orcs[RES_N_SCHEMES];
     for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
+    o.prof = &prof;
     int code = cli_resilience_run(&rc, orcs, &o);
     oracle_free(orc);
     cJSON_Delete(root);

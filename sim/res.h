@@ -93,7 +93,7 @@ double res_young_interval_s(double ckpt_s, double mtbf_s);
 double res_daly_interval_s(double ckpt_s, double mtbf_s);
 /* Checkpoint write and load times of the job's model state (or of
 ** checkpoint_gb) into *write_s, *read_s; -1 (run_fail'ed) if either is
-** longer than the longest run (a storage bandwidth near zero). */
+** longer than RES_MAX_PAUSE_S (a huge checkpoint or a bandwidth near zero). */
 int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, double *write_s,
                    double *read_s);
 /* "PP p x DP d" of a homogeneous plan, "n nodes" of an opaque one; when it

@@ -67,15 +67,16 @@ static double ckpt_bytes(const res_config *c, const oracle_info *inf)
     return c->ckpt_bytes > 0 ? c->ckpt_bytes : inf->model_state_bytes;
 }
 
-/* A pause longer than the longest run is a config error (storage bandwidth
-** near zero), not a number to simulate with. */
+/* A checkpoint pause longer than RES_MAX_PAUSE_S is a config error (a huge
+** checkpoint or a bandwidth near zero), not a number to simulate with. */
 static int pause_too_long(run_ctx *rc, const char *what, double s, double bytes,
                           double bytes_per_s, const char *key)
 {
-    if (s <= FAIL_MAX_TIME_S) return 0;
-    return run_fail(rc, "a %s takes %g s (%g GB at %g GB/s), longer than the longest run "
-                        "(%g h): check %s", what, s, bytes / 1e9, bytes_per_s / 1e9,
-                    FAIL_MAX_TIME_S / 3600, key);
+    if (s <= RES_MAX_PAUSE_S) return 0;
+    return run_fail(rc, "a %s takes %g s (%g GB at %g GB/s), more than %g s (about %.0f days): "
+                        "check $.resilience.checkpoint_gb and $.resilience.%s",
+                    what, s, bytes / 1e9, bytes_per_s / 1e9, RES_MAX_PAUSE_S,
+                    RES_MAX_PAUSE_S / 86400, key);
 }
 
 int res_ckpt_times(run_ctx *rc, const res_config *c, const oracle_info *inf, double *write_s,

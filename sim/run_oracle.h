@@ -136,6 +136,14 @@ typedef struct {
 ** in-flight microbatches (S - stage index, at most m)) / g <= gpu_mem.
 ** NULL on bad profile (err filled). */
 oracle *oracle_analytic_new(const oracle_profile *prof, char *err, size_t errlen);
+/* The least memory per GPU that any plan of at most 'n_nodes' nodes needs
+** on its fullest GPU, bytes (a lower bound, for a config error before the
+** run): S = min(layers, n_nodes) stages put at least ceil(layers / S)
+** layers on one node's GPUs, with at least one microbatch in flight. Its
+** model-state and activation parts go to *state_b and *act_b; *n_layers_b
+** is the layer count. If it exceeds gpu_mem_bytes, no scheme can train. */
+double oracle_analytic_min_gpu_bytes(const oracle_profile *prof, int n_nodes, double *state_b,
+                                     double *act_b, int *n_layers_b);
 
 /* ---- table implementation (run_oracle_table.c) ----------------------- */
 /* One row of oobleck_sim_tput.csv. */

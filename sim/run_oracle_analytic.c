@@ -138,3 +138,16 @@ oracle *oracle_analytic_new(const oracle_profile *prof, char *err, size_t errlen
     o->free = free;
     return o;
 }
+
+double oracle_analytic_min_gpu_bytes(const oracle_profile *prof, int n_nodes, double *state_b,
+                                     double *act_b, int *n_layers_b)
+{
+    int S = prof->n_layers < n_nodes ? prof->n_layers : n_nodes;
+    if (S < 1) S = 1;
+    int l = (prof->n_layers + S - 1) / S;
+    int g = prof->gpus_per_node > 0 ? prof->gpus_per_node : 1;
+    *state_b = l * prof->state_bytes / g;
+    *act_b = l * prof->act_bytes / g;
+    *n_layers_b = l;
+    return *state_b + *act_b;
+}

@@ -105,6 +105,42 @@ static void base_cfg(res_config *c, int n)
     c->mtbf_s = 6 * 3600.0;
 }
 
+/* Every scheme refuses a checkpoint that takes more than RES_MAX_PAUSE_S
+** (1e7 s) to write, naming the keys to change by their JSON paths (before:
+** any write shorter than the longest run, 3.6e9 s, was simulated, and the
+** error said "check storage_write_gbps", without a path). 120 GB at
+** 1e-5 GB/s = 1.2e7 s; at 2e-5 GB/s, 6e6 s runs. */
+static void test_ckpt_pause_bound(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    fail_source *src = no_failures(24);
+    run_params prm = {.duration_s = 86400.0, .detect_s = 30};
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    for (int slow = 0; slow < 2; slow++) {
+        cfg.storage_write_bytes_per_s = slow ? 1e4 : 2e4;
+        for (int k = 0; k < RES_N_SCHEMES; k++) {
+            res_scheme *s = res_new(k, &cfg, INFINITY);
+            run_result r;
+            char err[512] = "";
+            int rc = run_simulate(&prm, src, o, s, &r, NULL, NULL, err, sizeof err);
+            if (rc != -slow) print_error("%s: rc %d: %s\n", res_names[k], rc, err);
+            assert_int_equal(rc, -slow);
+            if (slow) {
+                assert_non_null(strstr(err, "a checkpoint write takes 1.2e+07 s (120 GB at 1e-05 GB/s), more than 1e+07 s"));
+                assert_non_null(strstr(err, "$.resilience.checkpoint_gb and $.resilience.storage_write_gbps"));
+            } else {
+                run_result_free(&r);
+            }
+            fail_rewind(src);
+            res_free(s);
+        }
+    }
+    fail_free(src);
+    oracle_free(o);
+}
+
 static void test_no_failures_goodput(void **state)
 {
     (void)state;
@@ -332,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_young_daly),
         cmocka_unit_test(test_gemini_probabilities),
         cmocka_unit_test(test_varuna_shapes),
+        cmocka_unit_test(test_ckpt_pause_bound),
         cmocka_unit_test(test_no_failures_goodput),
         cmocka_unit_test(test_interval_sweep),
         cmocka_unit_test(test_idle_nodes_are_spares),
