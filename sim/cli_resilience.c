@@ -783,6 +783,22 @@ int cli_resilience(int argc, char **argv)
         const char *tp = o.table ? o.table : DTSIM_HOME "/tests/data/oobleck_sim_tput.csv";
         oracle_table *tbl = oracle_table_load(tp, err, sizeof err);
         if (!tbl) { fprintf(stderr, "dtsim resilience: %s\n", err); return CLI_ERR; }
+        /* an unknown model is named as such, not as a (system, model) pair
+        ** missing from the table */
+        const char *models[64];
+        int n_models = oracle_table_models(tbl, models, 64), known = 0;
+        for (int i = 0; i < n_models && !known; i++) known = !strcmp(models[i], o.model);
+        if (!known) {
+            char list[512] = "";
+            for (int i = 0; i < n_models; i++) {
+                size_t len = strlen(list);
+                snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", models[i]);
+            }
+            fprintf(stderr, "dtsim resilience: %s: unknown model '%s' (models: %s)\n", tp,
+                    o.model, list);
+            oracle_table_free(tbl);
+            return CLI_ERR;
+        }
         int code;
         if (o.artifact) {
             code = run_artifact(&o, tbl);
