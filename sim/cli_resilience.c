@@ -76,7 +76,7 @@ static void usage(FILE *f)
             "                        or a failure CSV (header time_s,node,cause,repair_s)\n"
             "  --runs N              N runs with seeds seed..seed+N-1: mean and 95%% interval\n"
             "  --seed S              first seed (default: the config's, 1)\n"
-            "  --duration-h H        simulated run length in hours\n"
+            "  --duration-h H        simulated run length in hours (1/3600 to 1e6, decimal)\n"
             "  --model NAME          artifact table model (BERT-large, GPT-2-ours, GPT-3-medium,\n"
             "                        GPT-3-2_7b, GPT-3-6_7b)\n"
             "  --table FILE          throughput table (default tests/data/oobleck_sim_tput.csv)\n"
@@ -115,10 +115,10 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
         else if (!strcmp(a, "--runs") || !strcmp(a, "--seed") || !strcmp(a, "--duration-h")) {
             if (!v) goto missing;
-            char *end;
-            double x = strtod(v, &end);
-            if (*end || end == v || !isfinite(x))
-                return cli_usage_error("resilience", "%s: not a number: '%s'", a, v), -1;
+            /* decimal only, as the CSV readers (strtod took "0x10" as 16) */
+            double x;
+            if (num_parse_decimal(v, &x))
+                return cli_usage_error("resilience", "%s: not a decimal number: '%s'", a, v), -1;
             if (!strcmp(a, "--runs")) {
                 if (x < 1 || x > MAX_RUNS || x != (int)x)
                     return cli_usage_error("resilience", "--runs must be an integer in 1..%d",
@@ -130,9 +130,10 @@ static int parse_args(int argc, char **argv, cli_opts *o)
                                            "--seed must be a non-negative integer"), -1;
                 o->seed = (long)x;
             } else {
-                if (!(x > 0) || x > RUN_MAX_DURATION_H)
-                    return cli_usage_error("resilience", "--duration-h must be in (0, %g]",
-                                           RUN_MAX_DURATION_H), -1;
+                if (!(x >= RUN_MIN_DURATION_H) || x > RUN_MAX_DURATION_H)
+                    return cli_usage_error("resilience", "--duration-h must be between %g "
+                                           "(one second) and %g hours, got '%s'",
+                                           RUN_MIN_DURATION_H, RUN_MAX_DURATION_H, v), -1;
                 o->duration_h = x;
             }
             i++;
