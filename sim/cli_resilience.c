@@ -107,9 +107,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--json")) TAKE(json);
         else if (!strcmp(a, "--set")) {
             if (!v) goto missing;
-            if (o->ov.n == CFG_MAX_OVERRIDES)
-                return cli_usage_error("resilience", "too many --set"), -1;
-            o->ov.items[o->ov.n++] = v;
+            if (cli_add_override("resilience", &o->ov, CFG_MAX_OVERRIDES, v)) return -1;
             i++;
         } else if (!strcmp(a, "--artifact")) o->artifact = 1;
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
