@@ -24,6 +24,16 @@ static const char *fmt_m(double v, char *buf, size_t n)
     return buf;
 }
 
+/* 'v' with 'fmt' (one double), or "n/a" when it is NaN or infinite: whatif
+** refuses traces whose ratios are undefined, and a report never prints nan
+** or inf. */
+static const char *fmt_v(const char *fmt, double v, char *buf, size_t n)
+{
+    if (!isfinite(v)) snprintf(buf, n, "n/a");
+    else snprintf(buf, n, fmt, v);
+    return buf;
+}
+
 static int cmp_group_desc(const void *a, const void *b)
 {
     const whatif_attr *x = *(const whatif_attr *const *)a, *y = *(const whatif_attr *const *)b;
@@ -35,9 +45,11 @@ static int cmp_group_desc(const void *a, const void *b)
 static int print_groups(FILE *out, const char *what, const char *label, const whatif_attr *a,
                         int n, int max)
 {
+    char num[32];
     if (max <= 0 || max >= n) {
         fprintf(out, "\nslowdown by %s:\n", what);
-        for (int j = 0; j < n; j++) fprintf(out, "  %s %-4d %.6f\n", label, a[j].id, a[j].slowdown);
+        for (int j = 0; j < n; j++)
+            fprintf(out, "  %s %-4d %s\n", label, a[j].id, fmt_v("%.6f", a[j].slowdown, num, sizeof num));
         return 0;
     }
     const whatif_attr **sorted = malloc((size_t)n * sizeof *sorted);
@@ -46,7 +58,8 @@ static int print_groups(FILE *out, const char *what, const char *label, const wh
     qsort(sorted, (size_t)n, sizeof *sorted, cmp_group_desc);
     fprintf(out, "\nslowdown by %s (the %d highest of %d):\n", what, max, n);
     for (int j = 0; j < max; j++)
-        fprintf(out, "  %s %-4d %.6f\n", label, sorted[j]->id, sorted[j]->slowdown);
+        fprintf(out, "  %s %-4d %s\n", label, sorted[j]->id,
+                fmt_v("%.6f", sorted[j]->slowdown, num, sizeof num));
     free(sorted);
     return 0;
 }
@@ -66,16 +79,23 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     char v[96];
 #define LINE(label, desc, ...) \
     (snprintf(v, sizeof v, __VA_ARGS__), fprintf(out, "  %-16s %-22s %s\n", label, v, desc))
-    LINE("S (slowdown)", "T / T_ideal", "%.6f", r->slowdown);
-    LINE("waste", "1 - 1/S: step time lost to stragglers", "%.2f %%", 100 * r->waste_frac);
-    LINE("T", "replayed with the measured op times", "%.6f s", r->mean_t_s);
-    LINE("T_ideal", "replayed with every op at its type's ideal", "%.6f s", r->mean_t_ideal_s);
-    LINE("T_base", "measured step time", "%.6f s", r->mean_t_base_s);
-    LINE("launch slowdown", "T_base / T: CPU-side launch gaps", "%.6f", r->launch_slowdown);
-    snprintf(a, sizeof a, "(step %d)", r->step[kmin]);
-    snprintf(b, sizeof b, "(step %d)", r->step[kmax]);
-    fprintf(out, "  %-16s %.4f %s .. %.4f %s\n", "S per step",
-            r->t_s[kmin] / r->t_ideal_s[kmin], a, r->t_s[kmax] / r->t_ideal_s[kmax], b);
+    LINE("S (slowdown)", "T / T_ideal", "%s", fmt_v("%.6f", r->slowdown, a, sizeof a));
+    LINE("waste", "1 - 1/S: step time lost to stragglers", "%s",
+         fmt_v("%.2f %%", 100 * r->waste_frac, a, sizeof a));
+    LINE("T", "replayed with the measured op times", "%s", fmt_v("%.6f s", r->mean_t_s, a, sizeof a));
+    LINE("T_ideal", "replayed with every op at its type's ideal", "%s",
+         fmt_v("%.6f s", r->mean_t_ideal_s, a, sizeof a));
+    LINE("T_base", "measured step time", "%s", fmt_v("%.6f s", r->mean_t_base_s, a, sizeof a));
+    LINE("launch slowdown", "T_base / T: CPU-side launch gaps", "%s",
+         fmt_v("%.6f", r->launch_slowdown, a, sizeof a));
+    {
+        char lo[32], hi[32];
+        snprintf(a, sizeof a, "(step %d)", r->step[kmin]);
+        snprintf(b, sizeof b, "(step %d)", r->step[kmax]);
+        fprintf(out, "  %-16s %s %s .. %s %s\n", "S per step",
+                fmt_v("%.4f", r->t_s[kmin] / r->t_ideal_s[kmin], lo, sizeof lo), a,
+                fmt_v("%.4f", r->t_s[kmax] / r->t_ideal_s[kmax], hi, sizeof hi), b);
+    }
     LINE("F/B correlation", "of microbatch times within a worker", "%s (%d pairs)",
          fmt_m(r->fb_corr, a, sizeof a), r->n_fb_pairs);
     fmt_m(r->ms.add, b, sizeof b);
@@ -96,7 +116,7 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     for (int j = 0; j < r->n_by_optype; j++) sorted[j] = &r->by_optype[j];
     qsort(sorted, (size_t)r->n_by_optype, sizeof *sorted, cmp_attr_desc);
     for (int j = 0; j < r->n_by_optype; j++)
-        fprintf(out, "  %-28s %.6f\n", sorted[j]->name, sorted[j]->slowdown);
+        fprintf(out, "  %-28s %s\n", sorted[j]->name, fmt_v("%.6f", sorted[j]->slowdown, a, sizeof a));
     free(sorted);
     if (print_groups(out, "stage", "stage", r->by_stage, r->n_stages, max_groups) ||
         print_groups(out, "DP rank", "dp_rank", r->by_dp, r->n_dp, max_groups))
@@ -107,8 +127,8 @@ int rep_whatif_text(FILE *out, const char *path, const whatif_result *r, int top
     fprintf(out, "  %6s %8s %6s %10s %10s\n", "rank", "dp_rank", "stage", "score", "alone");
     for (int j = 0; j < n; j++) {
         const whatif_worker *w = &r->workers[j];
-        fprintf(out, "  %6d %8d %6d %10.6f %10.6f\n", w->rank, w->dp_rank, w->stage, w->score,
-                w->slowdown_alone);
+        fprintf(out, "  %6d %8d %6d %10s %10s\n", w->rank, w->dp_rank, w->stage,
+                fmt_v("%.6f", w->score, a, sizeof a), fmt_v("%.6f", w->slowdown_alone, b, sizeof b));
     }
     fprintf(out, "  (alone: S with only that worker measured, the rest ideal)\n");
     return 0;
@@ -212,7 +232,7 @@ int rep_stragglers_text(FILE *out, const rep_slow_run *s, const whatif_result *r
             s->n_classes, s->n_classes == 1 ? "" : "es", s->iterations,
             s->iterations == 1 ? "" : "s");
     fprintf(out, "  %-16s %.6f s per iteration (mean)\n", "with slowness", s->iteration_s);
-    if (!isnan(s->baseline_s))
+    if (isfinite(s->baseline_s) && s->baseline_s > 0)
         fprintf(out, "  %-16s %.6f s per iteration: the slowness costs x%.4f\n", "without",
                 s->baseline_s, s->iteration_s / s->baseline_s);
     if (!r) {

@@ -1204,6 +1204,28 @@ static int pick_end_ops(wi_ctx *c)
     return 0;
 }
 
+/* S = T / T_ideal and every ratio after it need both replayed step times
+** > 0 (T_ideal is the same in every step). A trace whose op durations are
+** all 0 (or whose replays take no time) has nothing to analyse: refused
+** rather than reported as NaN and infinity. 0 or -1 with 'err'. */
+static int check_times(const wi_ctx *c, const whatif_result *r, char *err, size_t err_len)
+{
+    const char *src = c->tr->source ? c->tr->source : "trace";
+    int any = 0;
+    for (size_t i = 0; i < c->tr->n_rows && !any; i++) any = c->tr->rows[i].duration_s > 0;
+    if (!any) {
+        errmsg_set(err, err_len, "%s: every op duration is 0: nothing to analyse", src);
+        return -1;
+    }
+    if (!(r->mean_t_s > 0) || !(r->mean_t_ideal_s > 0)) {
+        errmsg_set(err, err_len, "%s: the replayed step time is %g s with the measured op "
+                   "times and %g s with the ideal ones: S = T / T_ideal needs both > 0, "
+                   "nothing to analyse", src, r->mean_t_s, r->mean_t_ideal_s);
+        return -1;
+    }
+    return 0;
+}
+
 whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
 {
     wi_ctx c = {.tr = t};
@@ -1232,6 +1254,7 @@ whatif_result *whatif_analyse(const optrace *t, char *err, size_t err_len)
     memset(mask, 0, (size_t)c.n_ops);
     r->mean_t_ideal_s = replay_all(&c, mask, r->t_ideal_s);
     r->mean_t_base_s = gsl_stats_mean(r->t_base_s, 1, (size_t)c.n_steps);
+    if (check_times(&c, r, err, err_len)) goto fail;
     r->slowdown = r->mean_t_s / r->mean_t_ideal_s;
     r->waste_frac = 1 - 1 / r->slowdown;
     r->launch_slowdown = r->mean_t_base_s / r->mean_t_s;

@@ -9,7 +9,7 @@ ROW=0,0,0,1,forward-compute,0,1,0,0,0,0
 run() { "$BIN" whatif "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 
-echo 1..12
+echo 1..13
 printf '%s\n%s\n0,0,0,1,forward-computer,1,1,1,0,1,0\n' "$HDR" "$ROW" >"$TMP/badtype.csv"
 run "$TMP/badtype.csv"
 check "unknown op type: exit 1, one line with file:3" \
@@ -58,3 +58,9 @@ check "a byte-order mark before the header is skipped" "[ $rc -eq 0 ] && grep -q
 run /dev/zero
 check "an endless file (/dev/zero): refused at a 1 MiB line" \
     "[ $rc -eq 1 ] && grep -qx 'dtsim whatif: /dev/zero: a line longer than 1 MiB: not a per-op trace' '$TMP/err'"
+# every duration 0: S = 0/0 printed -nan, the launch slowdown inf, exit 0
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $7 = 0 } { print }' \
+    "$ROOT/traces/stragglers/trace-ST.csv" >"$TMP/zero.csv"
+run "$TMP/zero.csv" --json "$TMP/zero.json"
+check "every duration 0: one error line naming the file, exit 1, no nan/inf anywhere" \
+    "[ $rc -eq 1 ] && one_line && grep -qx 'dtsim whatif: $TMP/zero.csv: every op duration is 0: nothing to analyse' '$TMP/err' && ! grep -qi 'nan\\|inf' '$TMP/out' && [ ! -s '$TMP/zero.json' ]"

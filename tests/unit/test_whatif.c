@@ -580,6 +580,18 @@ static void test_bad_structure(void **state)
     assert_non_null(strstr(err, "no ops"));
     whatif_result_free(NULL);
     optrace_free(t);
+
+    /* every duration 0: T = T_ideal = 0, so S = 0/0 was NaN and the launch
+    ** slowdown T_base / T infinite (printed as -nan and inf, exit 0) */
+    t = optrace_new();
+    build_1f1b(t, 2, 1);
+    for (size_t i = 0; i < t->n_rows; i++) t->rows[i].duration_s = 0;
+    assert_null(whatif_analyse(t, err, sizeof err));
+    if (!strstr(err, "trace: every op duration is 0: nothing to analyse")) {
+        print_error("message: %s\n", err);
+        fail();
+    }
+    optrace_free(t);
 }
 
 /* The incremental replays of whatif.c (one worker or one DP rank measured,
