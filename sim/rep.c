@@ -3,6 +3,7 @@
 */
 #include "rep.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +13,16 @@
 ** Text
 ** ====================================================================== */
 
+/* Seconds with a unit for the summary, in the callers' 32-byte buffers:
+** fixed-point up to a million seconds, %g beyond (1e308 printed 300 digits
+** cut to 31 without a unit), "n/a" when not finite. */
+#define REP_TIME_FIXED_MAX_S 1e6
+
 static const char *fmt_time(double s, char *buf, size_t len)
 {
-    if (s >= 1) snprintf(buf, len, "%.3f s", s);
+    if (!isfinite(s)) snprintf(buf, len, "n/a");
+    else if (fabs(s) >= REP_TIME_FIXED_MAX_S) snprintf(buf, len, "%.6g s", s);
+    else if (s >= 1) snprintf(buf, len, "%.3f s", s);
     else if (s >= 1e-3) snprintf(buf, len, "%.3f ms", s * 1e3);
     else snprintf(buf, len, "%.3f us", s * 1e6);
     return buf;

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..18
+echo 1..19
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -55,6 +55,12 @@ mkdir "$TMP/lengths"
 bad '{"seqlen":{"distribution":"file","file":"'"$TMP/lengths"'","context":4096}}' \
     "lengths: \$.stragglers.seqlen.file: cannot read the sequence-length file: Is a directory" \
     "a directory as length file: says so (was 'no sequence lengths in the file')"
+# a million seconds and more: %g with the unit (1e308 ms was cut to 31 digits
+# without one)
+"$BIN" run "$CFG" --set model.t_f=1e6 --set model.t_b=1e6 \
+    --set 'stragglers.devices=[{"all":true,"factor":0.001}]' >"$TMP/out" 2>/dev/null
+check "a 2.2e10 s iteration is printed as such, with its unit" \
+    "grep -qx '  iteration time      2.2e+10 s' '$TMP/out'"
 bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":1,"context":2048,"mean":3}}' "\$.stragglers.seqlen.mean: unknown key 'mean'" \
     "a key of another distribution is unknown"
 "$BIN" run "$CFG" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 \
