@@ -33,6 +33,28 @@
 #define SLOW_FACTOR_MIN 1e-3
 #define SLOW_FACTOR_MAX 1e3
 
+/* Per-op noise exp(sigma Z - sigma^2/2) keeps its mean at 1 only over many
+** more draws than e^(sigma^2): its median is exp(-sigma^2/2), so past this
+** the typical op takes almost no time and a run of a few thousand ops gets
+** FASTER with more noise (sigma 10 ran in 0.13 s against 0.60 s without
+** noise). At 2 the median op takes 0.14x and 55 draws carry the mean. */
+#define SLOW_NOISE_SIGMA_MAX 2.0
+
+/* Lognormal document lengths median * exp(sigma Z): past 3 almost every
+** document is either rounded up to 1 token or longer than any context, so
+** the result stops depending on sigma (docs/stragglers.md). */
+#define SLOW_SEQLEN_SIGMA_MAX 3.0
+
+/* A stall longer than an hour is an outage (the "failures" section), not a
+** straggler; 1e308 ms printed a 300-digit iteration time. */
+#define SLOW_PAUSE_MAX_MS 3.6e6
+
+/* Documents one realisation may draw (all replicas and iterations). The
+** draws, and the pieces kept for balance, grow with the tokens to fill over
+** the document length: 1-token documents in 2^24-token samples took minutes
+** and gigabytes. 2^24 draws take a few seconds at most (balance included). */
+#define SLOW_SEQLEN_MAX_DOCS (1L << 24)
+
 /* ======================================================================
 ** Parsing
 ** ====================================================================== */
@@ -93,6 +115,10 @@ static int parse_profile(cfgj_obj *o, slow_device *d)
             return cfg_fail(o->err, o->file, path, "[%d]: expected [time_s, factor]", i);
         d->time_s[i] = t->valuedouble;
         d->factor_pt[i] = f->valuedouble;
+        if (i == 0 && d->time_s[0] != 0)
+            return cfg_fail(o->err, o->file, path, "[0]: the first point must be at time 0 (the "
+                            "profile gives the speed from the start of the run), got %g",
+                            d->time_s[0]);
         if (!(d->time_s[i] >= 0) || (i > 0 && !(d->time_s[i] > d->time_s[i - 1])))
             return cfg_fail(o->err, o->file, path, "[%d]: times must be >= 0 and increasing, "
                             "got %g", i, d->time_s[i]);
@@ -178,7 +204,16 @@ static int parse_gpu_types(cfgj_obj *top, const cfg_experiment *e, slow_model *m
             cfgj_release(&o);
             return -1;
         }
-        if (cfg_load_gpu(name, top->file, &g->gpu, top->err)) {
+        /* an unknown name is an error at "gpu" of this file (cfg_load_gpu names
+        ** no path then); an error inside a spec file is that file's */
+        cfg_error gerr = {0};
+        if (cfg_load_gpu(name, top->file, &g->gpu, &gerr)) {
+            char gpath[CFGJ_PATH_MAX];
+            cfgj_child_path(&o, "gpu", gpath, sizeof gpath);
+            if (!strcmp(gerr.file, top->file) && !gerr.path[0])
+                cfg_fail(top->err, top->file, gpath, "%s", gerr.msg);
+            else
+                *top->err = gerr;
             cfgj_release(&o);
             return -1;
         }
@@ -236,7 +271,8 @@ static int parse_noise(cfgj_obj *top, slow_model *m)
     static const char *const dists[] = {"lognormal"};
     int dist = 0;
     cfgj_enum(&o, "distribution", dists, 1, &dist, 0, 0);
-    cfgj_nonneg(&o, "sigma", &m->noise_sigma, 0, 1);
+    if (!cfgj_nonneg(&o, "sigma", &m->noise_sigma, 0, 1))
+        cfgj_check_range(&o, "sigma", m->noise_sigma, 0, SLOW_NOISE_SIGMA_MAX);
     return cfgj_close(&o, "distribution, sigma");
 }
 
@@ -257,9 +293,10 @@ static int parse_pauses(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
         snprintf(ipath, sizeof ipath, "%s[%d]", path, i);
         if (cfgj_open(&o, cJSON_GetArrayItem(arr, i), top->file, ipath, top->err)) return -1;
         parse_sel(&o, e, &ps->sel);
-        cfgj_int(&o, "every", &every, 1, 1, 1, 1000);
+        cfgj_int(&o, "every", &every, 1, 0, 1, 1000);
         cfgj_int(&o, "first", &first, every - 1, 0, 0, 999);
-        cfgj_pos(&o, "duration_ms", &ms, 0, 1);
+        if (!cfgj_pos(&o, "duration_ms", &ms, 0, 1))
+            cfgj_check_range(&o, "duration_ms", ms, 0, SLOW_PAUSE_MAX_MS);
         ps->every = (int)every;
         ps->first = (int)first;
         ps->duration_s = ms * 1e-3;
@@ -268,14 +305,17 @@ static int parse_pauses(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
     return 0;
 }
 
-/* Lengths file: one positive length (tokens) a line; blank lines and lines
-** starting with '#' are skipped. Errors name "FILE:LINE". */
-static int read_len_file(const char *file, const char *json_path, slow_seqlen *sq,
-                         cfg_error *err)
+/* Lengths file 'file' (as resolved) named at 'json_path' of 'cfg_file': one
+** positive length (tokens) a line; blank lines and lines starting with '#'
+** are skipped. An error at a line names "FILE:LINE"; one about the whole
+** file (cannot open or read it, no lengths) names the config file and quotes
+** 'file'. */
+static int read_len_file(const char *cfg_file, const char *file, const char *json_path,
+                         slow_seqlen *sq, cfg_error *err)
 {
     line_reader rd;
     if (line_reader_open(&rd, file))
-        return cfg_fail(err, file, json_path, "cannot open the sequence-length file");
+        return cfg_fail(err, cfg_file, json_path, "cannot open '%s': %s", file, strerror(errno));
     char where[CFGJ_FILE_MAX + 16];
     int cap = 0, rc = 0;
     line_status st;
@@ -297,7 +337,7 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
             cap = cap ? 2 * cap : 256;
             double *grown = realloc(sq->file_len, (size_t)cap * sizeof *grown);
             if (!grown) {
-                rc = cfg_fail(err, file, json_path, "out of memory");
+                rc = cfg_fail(err, cfg_file, json_path, "out of memory");
                 break;
             }
             sq->file_len = grown;
@@ -308,12 +348,11 @@ static int read_len_file(const char *file, const char *json_path, slow_seqlen *s
         snprintf(where, sizeof where, "%s:%d", file, rd.lineno);
         rc = cfg_fail(err, where, json_path, "line too long");
     } else if (!rc && st == LINE_READ_ERROR) { /* a directory: an error, not an empty file */
-        rc = cfg_fail(err, file, json_path, "cannot read the sequence-length file: %s",
-                      strerror(errno));
+        rc = cfg_fail(err, cfg_file, json_path, "cannot read '%s': %s", file, strerror(errno));
     }
     line_reader_close(&rd);
     if (!rc && sq->n_file == 0)
-        rc = cfg_fail(err, file, json_path, "no sequence lengths in the file");
+        rc = cfg_fail(err, cfg_file, json_path, "no sequence lengths in '%s'", file);
     return rc;
 }
 
@@ -355,7 +394,8 @@ static int parse_seqlen(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
     switch (sq->dist) {
     case SLOW_LEN_LOGNORMAL:
         cfgj_pos(&o, "median", &sq->a, 0, 1);
-        cfgj_nonneg(&o, "sigma", &sq->b, 0, 1);
+        if (!cfgj_nonneg(&o, "sigma", &sq->b, 0, 1))
+            cfgj_check_range(&o, "sigma", sq->b, 0, SLOW_SEQLEN_SIGMA_MAX);
         break;
     case SLOW_LEN_UNIFORM:
         cfgj_num(&o, "min", &sq->a, 1, 1, 1, INFINITY);
@@ -370,7 +410,7 @@ static int parse_seqlen(cfgj_obj *top, const cfg_experiment *e, slow_model *m)
         cfgj_child_path(&o, "file", fpath, sizeof fpath);
         if (!cfgj_str(&o, "file", file, sizeof file, NULL, 1)) {
             resolve_near(top->file, file, resolved, sizeof resolved);
-            read_len_file(resolved, fpath, sq, o.err);
+            read_len_file(top->file, resolved, fpath, sq, o.err);
         }
         break;
     }

@@ -93,8 +93,9 @@ typedef struct {
 
 /* Parses 'e->stragglers' (NULL: *out = NULL, returns 0). Returns 0 with a
 ** new model in *out (free with slow_free), or -1 with 'err' naming the file
-** and JSON path (unknown key, negative factor, GPU or node out of range, bad
-** length file line). GPU types and length files are read here. */
+** and JSON path (unknown key, negative factor, a value outside its
+** documented range, GPU or node out of range, unknown GPU type, bad length
+** file line). GPU types and length files are read here. */
 int slow_parse(const cfg_experiment *e, slow_model **out, cfg_error *err);
 void slow_free(slow_model *m);
 

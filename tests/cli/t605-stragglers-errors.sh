@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..19
+echo 1..27
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -53,8 +53,47 @@ bad '{"seqlen":{"distribution":"file","file":"stragglers-hex-lengths.txt","conte
     "hexadecimal length: refused (strtod read 0x400 as 1024)"
 mkdir "$TMP/lengths"
 bad '{"seqlen":{"distribution":"file","file":"'"$TMP/lengths"'","context":4096}}' \
-    "lengths: \$.stragglers.seqlen.file: cannot read the sequence-length file: Is a directory" \
+    "\$.stragglers.seqlen.file: cannot read '$TMP/lengths': Is a directory" \
     "a directory as length file: says so (was 'no sequence lengths in the file')"
+# a missing length file: the config (or --set) is the file of the error, the
+# length file is quoted as resolved (its path stood in the config's place)
+bad '{"seqlen":{"distribution":"file","file":"no-such-lengths.txt","context":4096}}' \
+    "dtsim: --set stragglers={\"seqlen\":{\"distribution\":\"file\",\"file\":\"no-such-lengths.txt\",\"context\":4096}}: \$.stragglers.seqlen.file: cannot open '$ROOT/tests/data/no-such-lengths.txt': No such file or directory" \
+    "missing length file from --set: the --set, the JSON path, the resolved file and why"
+sed 's/"stragglers": {}/"stragglers": {"seqlen": {"distribution": "file", "file": "bogus", "context": 64}}/' \
+    "$CFG" >"$TMP/missing-lengths.json"
+"$BIN" run "$TMP/missing-lengths.json" --quiet >"$TMP/out" 2>"$TMP/err"
+rc=$?
+printf '%s\n' "dtsim: $TMP/missing-lengths.json: \$.stragglers.seqlen.file: cannot open '$TMP/bogus': No such file or directory" >"$TMP/want"
+check "missing length file in the config: CONFIG: \$.stragglers.seqlen.file: cannot open 'RESOLVED': reason" \
+    "[ $rc -eq 1 ] && cmp -s '$TMP/want' '$TMP/err'"
+# sigma 10 made the paper job 4.7x FASTER (a mean-1 lognormal whose median
+# is e^-50): noise sigma is bounded to 2, document-length sigma to 3
+bad '{"noise":{"sigma":10}}' '$.stragglers.noise.sigma: must be between 0 and 2, got 10' \
+    "noise sigma 10: a range error (the job got faster)"
+bad '{"seqlen":{"distribution":"lognormal","median":100,"sigma":3.5,"context":2048}}' \
+    '$.stragglers.seqlen.sigma: must be between 0 and 3, got 3.5' "document-length sigma 3.5: a range error"
+# 1e308 ms: exit 0 and a 31-digit iteration time without a unit
+bad '{"pauses":[{"gpu":1,"every":1,"duration_ms":1e308}]}' \
+    '$.stragglers.pauses[0].duration_ms: must be between 0 and 3.6e+06, got 1e+308' "stall of 1e308 ms: a range error"
+# "every" is optional with default 1 (docs); the code required it
+"$BIN" run "$CFG" --quiet --set 'stragglers={"pauses":[{"gpu":2,"duration_ms":5000}]}' \
+    --json "$TMP/every.json" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+"$BIN" run "$CFG" --quiet --set 'stragglers={"pauses":[{"gpu":2,"every":1,"duration_ms":5000}]}' \
+    --json "$TMP/every1.json" >/dev/null 2>&1
+check "a stall without \"every\": accepted, period 1 as documented (was a missing key)" \
+    "[ $rc -eq 0 ] && [ -n \"\$(jget iteration_s '$TMP/every.json')\" ] && [ \"\$(jget iteration_s '$TMP/every.json')\" = \"\$(jget iteration_s '$TMP/every1.json')\" ]"
+bad '{"devices":[{"gpu":5,"profile":[[5,0.5]]}]}' \
+    '$.stragglers.devices[0].profile: [0]: the first point must be at time 0 (the profile gives the speed from the start of the run), got 5' \
+    "a profile starting after 0: refused at its first point (docs: times start at 0)"
+# an unknown GPU type named no JSON path and blamed the file for a --set
+"$BIN" run "$ROOT/configs/experiments/straggler-paper-injected.json" --quiet \
+    --set 'stragglers.gpu_types=[{"nodes":[1],"gpu":"bogus"}]' >"$TMP/out" 2>"$TMP/err"
+rc=$?
+printf '%s\n' "dtsim: --set stragglers.gpu_types=[{\"nodes\":[1],\"gpu\":\"bogus\"}]: \$.stragglers.gpu_types[0].gpu: cannot find GPU spec 'bogus'" >"$TMP/want"
+check "unknown GPU type: the --set and \$.stragglers.gpu_types[0].gpu" \
+    "[ $rc -eq 1 ] && cmp -s '$TMP/want' '$TMP/err'"
 # a million seconds and more: %g with the unit (1e308 ms was cut to 31 digits
 # without one)
 "$BIN" run "$CFG" --set model.t_f=1e6 --set model.t_b=1e6 \

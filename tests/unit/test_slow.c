@@ -91,6 +91,25 @@ static void load(fixture *f, int iterations, const char *const *sets, int n_sets
     if (slow_build(f->m, &f->e, &f->p, iterations, &f->sp, err, sizeof err)) fail_msg("%s", err);
 }
 
+/* The parse error of 'set' on the abstract test config, as "file: path: msg". */
+static void parse_error(const char *set, char *out, size_t len)
+{
+    cfg_overrides ov = {0};
+    ov.items[ov.n++] = set;
+    cfg_experiment e;
+    cfg_error ce = {0};
+    slow_model *m = NULL;
+    memset(&e, 0, sizeof e);
+    if (cfg_load(TEST_PATH("tests/data/stragglers-abstract.json"), &ov, &e, &ce)) {
+        cfg_error_format(&ce, out, len);
+        fail_msg("config: %s", out);
+    }
+    out[0] = 0;
+    if (slow_parse(&e, &m, &ce)) cfg_error_format(&ce, out, len);
+    slow_free(m);
+    cfg_free(&e);
+}
+
 static void unload(fixture *f)
 {
     slow_plan_free(&f->sp);
@@ -246,6 +265,54 @@ static void test_seqlen_factor(void **state)
     unload(&f);
 }
 
+/* Values outside the documented ranges are refused at their JSON path and
+** blamed on the --set (docs/stragglers.md). */
+static void test_parse_ranges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set, *want;
+    } cases[] = {
+        /* sigma 10: the median op took e^-50 of its time, a run 4.7x FASTER */
+        {"stragglers.noise={\"sigma\":10}",
+         "$.stragglers.noise.sigma: must be between 0 and 2, got 10"},
+        {"stragglers.noise={\"sigma\":2}", ""},
+        {"stragglers.seqlen={\"distribution\":\"lognormal\",\"median\":100,\"sigma\":3.5,"
+         "\"context\":2048}", "$.stragglers.seqlen.sigma: must be between 0 and 3, got 3.5"},
+        /* 1e308 ms printed a 31-digit iteration time without a unit */
+        {"stragglers.pauses=[{\"gpu\":1,\"duration_ms\":1e308}]",
+         "$.stragglers.pauses[0].duration_ms: must be between 0 and 3.6e+06, got 1e+308"},
+        /* "every" is optional (default 1), as documented; was a missing key */
+        {"stragglers.pauses=[{\"gpu\":1,\"duration_ms\":5}]", ""},
+        /* the profile gives the speed from t = 0 */
+        {"stragglers.devices=[{\"gpu\":1,\"profile\":[[5,0.5]]}]",
+         "$.stragglers.devices[0].profile: [0]: the first point must be at time 0"},
+        /* the length file's path stood where the config file belongs */
+        {"stragglers.seqlen={\"distribution\":\"file\",\"file\":\"no-such-lengths.txt\","
+         "\"context\":2048}",
+         "--set stragglers.seqlen={\"distribution\":\"file\",\"file\":\"no-such-lengths.txt\","
+         "\"context\":2048}: $.stragglers.seqlen.file: cannot open '"},
+    };
+    char err[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parse_error(cases[i].set, err, sizeof err);
+        if (cases[i].want[0] ? !strstr(err, cases[i].want) : err[0] != 0) {
+            print_error("--set %s: got '%s', expected '%s'\n", cases[i].set, err, cases[i].want);
+            fail();
+        }
+        if (cases[i].want[0] && !strstr(err, "--set stragglers.")) {
+            print_error("--set %s: not blamed: '%s'\n", cases[i].set, err);
+            fail();
+        }
+    }
+    /* the default period of a stall is 1: every iteration from the first */
+    fixture f;
+    const char *sets[] = {"stragglers={\"pauses\":[{\"gpu\":2,\"duration_ms\":250}]}"};
+    load(&f, 3, sets, 1);
+    for (int it = 0; it < 3; it++) assert_close(f.sp.classes.pause_s[1 * 3 + it], 0.25, 1e-15);
+    unload(&f);
+}
+
 /* A run with failures (slow_check_run_level) takes only slowness that names
 ** no GPU or node and is constant; the report line describes it. */
 static void test_run_level(void **state)
@@ -290,6 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_none),
         cmocka_unit_test(test_fill_pack_balance),
+        cmocka_unit_test(test_parse_ranges),
         cmocka_unit_test(test_one_slow_gpu),
         cmocka_unit_test(test_tp_group_min_and_node),
         cmocka_unit_test(test_same_slowness_shares_a_class),
