@@ -510,15 +510,17 @@ void slow_describe_run_level(const slow_model *m, char *out, size_t len)
 ** Sequence lengths
 ** ====================================================================== */
 
-typedef struct {
-    double len;
-    int mb;
-} piece;
-
-static int cmp_piece_desc(const void *a, const void *b)
+static int cmp_len_desc(const void *a, const void *b)
 {
-    double x = ((const piece *)a)->len, y = ((const piece *)b)->len;
+    double x = *(const double *)a, y = *(const double *)b;
     return (x < y) - (x > y);
+}
+
+/* Adds a piece of 'len' tokens to microbatch 'j'. */
+static void add_piece(double *lin, double *quad, int j, double len)
+{
+    lin[j] += len;
+    quad[j] += len * len;
 }
 
 int slow_fill_microbatches(slow_packing packing, int m, int samples, int context,
@@ -529,36 +531,50 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
     if (packing == SLOW_PACK_NONE) {
         for (int j = 0; j < m; j++)
             for (int i = 0; i < samples; i++) {
-                double s = fmin(draw(ctx), C);
+                double s = draw(ctx);
+                if (!(s >= 1)) return -2;
+                s = fmin(s, C);
                 lin[j] += s;
                 quad[j] += s * s;
             }
     } else {
         /* concatenate, cut every C tokens (a document crossing a sample
-        ** boundary becomes two pieces) */
+        ** boundary becomes two pieces). pack adds each piece to its
+        ** microbatch as it is cut (O(m) memory); balance keeps the lengths
+        ** (one double per piece: documents + samples) to place them below. */
+        int keep = packing == SLOW_PACK_BALANCE;
         size_t n = 0, n_cap = 64;
-        piece *pc = malloc(n_cap * sizeof *pc);
-        if (!pc) return -1;
+        double *pc = keep ? malloc(n_cap * sizeof *pc) : NULL;
+        if (keep && !pc) return -1;
         double total = (double)m * cap, filled = 0;
         while (filled < total) {
-            double left = fmin(draw(ctx), total - filled);
+            double left = draw(ctx);
+            if (!(left >= 1)) {
+                free(pc);
+                return -2;
+            }
+            left = fmin(left, total - filled);
             while (left > 0) {
                 double room = C - fmod(filled, C), take = fmin(left, room);
-                if (n == n_cap) {
-                    n_cap *= 2;
-                    piece *grown = realloc(pc, n_cap * sizeof *pc);
-                    if (!grown) {
-                        free(pc);
-                        return -1;
+                if (!keep) {
+                    add_piece(lin, quad, (int)(filled / cap), take);
+                } else {
+                    if (n == n_cap) {
+                        n_cap *= 2;
+                        double *grown = realloc(pc, n_cap * sizeof *pc);
+                        if (!grown) {
+                            free(pc);
+                            return -1;
+                        }
+                        pc = grown;
                     }
-                    pc = grown;
+                    pc[n++] = take;
                 }
-                pc[n++] = (piece){take, (int)(filled / cap)};
                 filled += take;
                 left -= take;
             }
         }
-        if (packing == SLOW_PACK_BALANCE) {
+        if (keep) {
             /* longest first to the microbatch with the least sum(s^2) that
             ** has room; a piece no microbatch can hold is split over the
             ** roomiest ones */
@@ -568,9 +584,9 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
                 return -1;
             }
             for (int j = 0; j < m; j++) room[j] = cap;
-            qsort(pc, n, sizeof *pc, cmp_piece_desc);
+            qsort(pc, n, sizeof *pc, cmp_len_desc);
             for (size_t i = 0; i < n; i++) {
-                double left = pc[i].len;
+                double left = pc[i];
                 while (left > 1e-9) {
                     int best = -1, roomiest = 0;
                     for (int j = 0; j < m; j++) {
@@ -586,11 +602,6 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
                 }
             }
             free(room);
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                lin[pc[i].mb] += pc[i].len;
-                quad[pc[i].mb] += pc[i].len * pc[i].len;
-            }
         }
         free(pc);
     }
@@ -604,14 +615,16 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
 typedef struct {
     const slow_seqlen *sq;
     gsl_rng *rng;
+    long left;                 /* draws left of SLOW_SEQLEN_MAX_DOCS */
 } len_source;
 
-/* One document length (tokens, >= 1, whole). */
+/* One document length (tokens, >= 1, whole), or 0 once 'left' is spent. */
 static double draw_len(void *ctx)
 {
     len_source *ls = ctx;
     const slow_seqlen *sq = ls->sq;
     double x = 1;
+    if (ls->left-- <= 0) return 0;
     switch (sq->dist) {
     case SLOW_LEN_LOGNORMAL: x = gsl_ran_lognormal(ls->rng, log(sq->a), sq->b); break;
     case SLOW_LEN_UNIFORM: x = gsl_ran_flat(ls->rng, sq->a, sq->b); break;
@@ -815,7 +828,8 @@ static int make_classes(const slow_model *m, build_ws *w, int *class_of, int *re
     return 0;
 }
 
-/* op_scale of every class: GPU type, noise, sequence lengths. */
+/* op_scale of every class: GPU type, noise, sequence lengths. Returns 0, -1
+** (out of memory) or -2 (more than SLOW_SEQLEN_MAX_DOCS documents). */
 static int fill_op_scale(const slow_model *m, const cfg_experiment *e, const plan_t *p,
                          const build_ws *w, const int *rep, slow_plan *out)
 {
@@ -836,14 +850,17 @@ static int fill_op_scale(const slow_model *m, const cfg_experiment *e, const pla
         len_lin = malloc(n_mb * sizeof *len_lin);
         len_quad = malloc(n_mb * sizeof *len_quad);
         if (!len_lin || !len_quad) goto done;
-        len_source ls = {&m->seqlen, lens};
+        len_source ls = {&m->seqlen, lens, SLOW_SEQLEN_MAX_DOCS};
         int b = p->abstract ? 1 : e->parallel.microbatch_size;
         for (int r = 0; r < w->dp; r++)
             for (int it = 0; it < cl->n_iter; it++) {
                 size_t at = ((size_t)r * (size_t)cl->n_iter + (size_t)it) * (size_t)p->m;
-                if (slow_fill_microbatches(m->seqlen.packing, p->m, b, m->seqlen.context, draw_len,
-                                           &ls, len_lin + at, len_quad + at))
+                int frc = slow_fill_microbatches(m->seqlen.packing, p->m, b, m->seqlen.context,
+                                                 draw_len, &ls, len_lin + at, len_quad + at);
+                if (frc) {
+                    rc = frc;
                     goto done;
+                }
             }
     }
     double sig = m->noise_sigma;
@@ -884,6 +901,19 @@ done:
     return rc;
 }
 
+/* The error of a "seqlen" section that needs more than SLOW_SEQLEN_MAX_DOCS
+** documents, blaming the --set that wrote it if one did. */
+static void too_many_docs(const cfg_experiment *e, char *err, size_t errlen)
+{
+    cfg_error ce = {0};
+    cfg_fail(&ce, e->file, "$.stragglers.seqlen", "filling the microbatches takes more than "
+             "%ld documents (tokens per sample over the document length, for every "
+             "microbatch, replica and iteration): use longer documents or a shorter \"context\"",
+             SLOW_SEQLEN_MAX_DOCS);
+    cfg_blame_overrides(&e->ov, &ce);
+    cfg_error_format(&ce, err, errlen);
+}
+
 int slow_build(const slow_model *m, const cfg_experiment *e, const plan_t *p, int iterations,
                slow_plan *out, char *err, size_t errlen)
 {
@@ -918,7 +948,13 @@ int slow_build(const slow_model *m, const cfg_experiment *e, const plan_t *p, in
 
     if (m->n_gpu_types || m->noise_sigma > 0 || m->has_seqlen) {
         cl->op_scale = malloc(nc * pp * (size_t)iterations * (size_t)cl->n_ops * sizeof(double));
-        if (!cl->op_scale || fill_op_scale(m, e, p, &w, rep, out)) goto oom;
+        if (!cl->op_scale) goto oom;
+        int frc = fill_op_scale(m, e, p, &w, rep, out);
+        if (frc == -2) {
+            too_many_docs(e, err, errlen);
+            goto fail;
+        }
+        if (frc) goto oom;
     }
     out->min_iterations = 1;
     if (m->n_pauses) {

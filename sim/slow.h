@@ -113,7 +113,8 @@ void slow_describe_run_level(const slow_model *m, char *out, size_t len);
 ** from e->seed): replicas touched by nothing form class 0, replicas with the
 ** same constant slowness share a class, every other touched replica is a
 ** class of its own (noise and sequence lengths touch every replica). Returns
-** 0, or -1 with err (two profiles on one TP group, out of memory). The plan
+** 0, or -1 with err (two profiles on one TP group, sequence lengths that
+** need more than 2^24 documents, out of memory). The plan
 ** borrows from 'm'; free with slow_plan_free. */
 int slow_build(const slow_model *m, const cfg_experiment *e, const plan_t *p, int iterations,
                slow_plan *out, char *err, size_t errlen);
@@ -126,8 +127,11 @@ void slow_plan_free(slow_plan *sp);
 ** a * quad[j] of its nominal time. Packing: none = one document per sample
 ** (cut at C); pack = documents concatenated and cut every C tokens; balance =
 ** the pieces of pack, longest first, each to the microbatch with the least
-** sum(s_i^2) that has room (split when none has). Returns 0 or -1 (out of
-** memory). Exposed for tests. */
+** sum(s_i^2) that has room (split when none has). 'draw' returns a length
+** >= 1, or 0 when it has run out (slow.c's stops after 2^24 documents). Time
+** grows with the documents drawn; pack needs no memory beyond the arrays,
+** balance keeps one double per piece. Returns 0, -1 (out of memory) or -2
+** (the draws ran out). Exposed for tests. */
 int slow_fill_microbatches(slow_packing packing, int m, int samples, int context,
                            double (*draw)(void *ctx), void *ctx, double *lin, double *quad);
 

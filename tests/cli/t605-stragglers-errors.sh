@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..27
+echo 1..28
 # bad SECTION EXPECTED-TEXT DESCRIPTION
 bad() {
     "$BIN" run "$CFG" --quiet --set "stragglers=$1" >"$TMP/out" 2>"$TMP/err"
@@ -87,6 +87,10 @@ check "a stall without \"every\": accepted, period 1 as documented (was a missin
 bad '{"devices":[{"gpu":5,"profile":[[5,0.5]]}]}' \
     '$.stragglers.devices[0].profile: [0]: the first point must be at time 0 (the profile gives the speed from the start of the run), got 5' \
     "a profile starting after 0: refused at its first point (docs: times start at 0)"
+# 1-token documents in 2^24-token samples: one document per token, minutes and GBs
+bad '{"seqlen":{"distribution":"uniform","min":1,"max":1,"packing":"pack","context":16777216}}' \
+    '$.stragglers.seqlen: filling the microbatches takes more than 16777216 documents' \
+    "2^24 one-token documents per sample: a limit error, not a hang"
 # an unknown GPU type named no JSON path and blamed the file for a --set
 "$BIN" run "$ROOT/configs/experiments/straggler-paper-injected.json" --quiet \
     --set 'stragglers.gpu_types=[{"nodes":[1],"gpu":"bogus"}]' >"$TMP/out" 2>"$TMP/err"

@@ -60,6 +60,20 @@ static void test_fill_pack_balance(void **state)
     assert_close(lin[0] + lin[1], 2, 1e-15);
 }
 
+/* A length source that runs dry (draw returns 0, as slow.c's does once its
+** document budget is spent) stops every packing with -2 instead of looping
+** (pack with a 0-length document never filled the microbatches). */
+static void test_fill_stops_when_draws_run_out(void **state)
+{
+    (void)state;
+    double v[] = {4, 0}, lin[2], quad[2];
+    for (int pk = SLOW_PACK_NONE; pk <= SLOW_PACK_BALANCE; pk++) {
+        script s = {v, 2, 0};
+        assert_int_equal(slow_fill_microbatches((slow_packing)pk, 2, 1, 10, next_len, &s, lin,
+                                                quad), -2);
+    }
+}
+
 /* ---- realisation on the abstract test pipeline --------------------------- */
 
 typedef struct {
@@ -313,6 +327,36 @@ static void test_parse_ranges(void **state)
     unload(&f);
 }
 
+/* 1-token documents in 2^24-token samples drew one document (and kept one
+** piece) per token: minutes and gigabytes. More than SLOW_SEQLEN_MAX_DOCS
+** (2^24) documents is an error naming the section. */
+static void test_seqlen_document_limit(void **state)
+{
+    (void)state;
+    cfg_overrides ov = {0};
+    ov.items[ov.n++] = "stragglers.seqlen={\"distribution\":\"uniform\",\"min\":1,\"max\":1,"
+                       "\"packing\":\"pack\",\"context\":16777216}";
+    cfg_experiment e;
+    plan_t p;
+    slow_model *m = NULL;
+    slow_plan sp;
+    cfg_error ce = {0};
+    char err[1024];
+    assert_int_equal(cfg_load(TEST_PATH("tests/data/stragglers-abstract.json"), &ov, &e, &ce), 0);
+    assert_int_equal(plan_build(&e, &p, err, sizeof err), 0);
+    assert_int_equal(slow_parse(&e, &m, &ce), 0);
+    assert_int_equal(slow_build(m, &e, &p, 1, &sp, err, sizeof err), -1);
+    if (!strstr(err, "--set stragglers.seqlen=") ||
+        !strstr(err, ": $.stragglers.seqlen: filling the microbatches takes more than 16777216 "
+                "documents")) {
+        print_error("message: %s\n", err);
+        fail();
+    }
+    slow_free(m);
+    plan_free(&p);
+    cfg_free(&e);
+}
+
 /* A run with failures (slow_check_run_level) takes only slowness that names
 ** no GPU or node and is constant; the report line describes it. */
 static void test_run_level(void **state)
@@ -357,7 +401,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_none),
         cmocka_unit_test(test_fill_pack_balance),
+        cmocka_unit_test(test_fill_stops_when_draws_run_out),
         cmocka_unit_test(test_parse_ranges),
+        cmocka_unit_test(test_seqlen_document_limit),
         cmocka_unit_test(test_one_slow_gpu),
         cmocka_unit_test(test_tp_group_min_and_node),
         cmocka_unit_test(test_same_slowness_shares_a_class),
