@@ -886,6 +886,7 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
     if (cJSON_GetObjectItemCaseSensitive(root, "profile")) {
         cfg_fail(err, path, "$.profile", "an analytic profile is read only by `dtsim "
                  "resilience`: run `dtsim resilience %s`", path);
+        cfgj_release(&o);
         goto fail;
     }
     if (cfgj_close(&o, "name, description, source, seed, model, cluster, parallel, engine, "
