@@ -440,8 +440,9 @@ int cfg_load_gpu(const char *name_or_path, const char *from_file, cfg_gpu *out, 
 {
     char resolved[CFGJ_FILE_MAX];
     if (resolve_ref(name_or_path, "configs/gpus", from_file, resolved, sizeof resolved))
-        return cfg_fail(err, from_file ? from_file : "", "", "cannot find GPU spec '%s'",
-                        name_or_path);
+        return cfg_fail(err, from_file ? from_file : "", "", "cannot find GPU spec '%s' "
+                        "(looked for a file of that path, and for %s/configs/gpus/%s.json)",
+                        name_or_path, cfg_home(), name_or_path);
     cJSON *json = cfgj_load_file(resolved, err);
     if (!json) return -1;
     int rc = read_gpu(json, resolved, "$", out, err);
