@@ -429,10 +429,10 @@ static int check_shape_keys(const run_config *rc, const oracle_info *inf, const 
         path = "$.resilience.pp";
     } else if (stages_unfit(rc->res.bam_stages, n, inf, why, sizeof why)) {
         path = "$.resilience.bamboo.stages";
-    } else if (o->prof && profile_unfit(o->prof, n + rc->res.n_spares, &o->ov, &path, why,
-                                        sizeof why)) {
-    } else if (!ckpt_too_slow(rc, inf, &o->ov, &path, why, sizeof why)) {
-        return 0;
+    } else if (!(o->prof && profile_unfit(o->prof, n + rc->res.n_spares, &o->ov, &path, why,
+                                          sizeof why)) &&
+               !ckpt_too_slow(rc, inf, &o->ov, &path, why, sizeof why)) {
+        return 0; /* each check sets path and why when it fails */
     }
     cfg_error e = {0};
     cfg_fail(&e, o->config, path, "%s", why);
