@@ -270,13 +270,20 @@ static int path_within(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '.' || path[n] == '[');
 }
 
-/* An error in 'file' at a path no single override set, but under which
-** overrides set values (a cross-key check such as TP*PP*DP at $.parallel
-** after --set parallel.pp=3), concerns the config as they changed it: name
-** them after the file ("x.json with --set parallel.pp=3"). */
+/* An error in 'file' at a path no single override set, but near which
+** overrides set values, concerns the config as they changed it: name them
+** after the file ("x.json with --set parallel.pp=3"). Near: under the
+** error's path, or under its parent, as cross-key checks report at one of
+** the keys (TP*PP*DP at $.parallel, microbatches at $.parallel.schedule
+** after --set parallel.global_batch_size=97). */
 static void note_overrides(const cfg_overrides *ov, const char *file, cfg_error *err)
 {
     if (!ov || strcmp(err->file, file) != 0) return;
+    char scope[CFGJ_PATH_MAX];
+    snprintf(scope, sizeof scope, "%s", err->path);
+    char *cut = strrchr(scope, '.'), *bracket = strrchr(scope, '[');
+    if (bracket > cut) cut = bracket;
+    if (cut && cut - scope > 1) *cut = 0; /* the parent, unless that is "$" */
     char text[CFGJ_FILE_MAX];
     size_t used = (size_t)snprintf(text, sizeof text, "%s with", file);
     int named = 0;
@@ -285,7 +292,7 @@ static void note_overrides(const cfg_overrides *ov, const char *file, cfg_error 
         char path[CFGJ_PATH_MAX];
         if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
         snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
-        if (!path_within(path, err->path) && strcmp(err->path, "$") != 0) continue;
+        if (!path_within(path, scope) && strcmp(scope, "$") != 0) continue;
         used += (size_t)snprintf(text + used, sizeof text - used, "%s --set %s", named ? "," : "",
                                  ov->items[i]);
         named++;

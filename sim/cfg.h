@@ -152,8 +152,9 @@ int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err);
 ** a list that does not fit ends in "...". */
 void cfg_overrides_text(const cfg_overrides *ov, char *text, size_t size);
 /* An error at a path an override set is that override's ("--set k=v"); one
-** at a path under which overrides set values (a cross-key check), or at
-** "$", names them after the file ("x.json with --set k=v, --set ..."). */
+** at a path under which (or under whose parent) overrides set values, as a
+** cross-key check's, or at "$", names them after the file ("x.json with
+** --set k=v, --set ..."). */
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err);
 /* Does dotted 'key' have an empty part ("parallel..pp", ".parallel.pp",
 ** "parallel.pp.")? strtok would read them all as parallel.pp. */

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..38
+echo 1..48
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -159,3 +159,38 @@ check "a dtsim resilience profile given to dtsim run: points to dtsim resilience
 run "$ROOT/configs/experiments/straggler-paper-injected.json" --set cluster.gpu.memory_GB=1 --set engine.iterations=1
 check "a plan that no longer fits after --set: the file and every --set are named" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: .*straggler-paper-injected.json with --set cluster.gpu.memory_GB=1, --set engine.iterations=1: \$.parallel: the plan does not fit'"
+
+# one case per divisibility/range check of the model and plan (a mutation
+# audit removed each check and no test failed); default.json: GPT-3 175B,
+# 96 layers, hidden 12288, 96 heads, seq 2048, A100, TP 8, PP 12, 2 chunks
+D="$ROOT/configs/experiments/default.json"
+run "$D" --set model.kv_heads=7
+check "heads not a multiple of kv_heads" \
+    "[ $rc -eq 1 ] && one_line && says '\$.model.kv_heads: heads (96) must be a multiple of kv_heads (7)\$'"
+run "$D" --set model.heads=12
+check "heads not divisible by tp" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.tp: heads (12) must be divisible by tp (8)\$'"
+run "$D" --set parallel.sequence_parallel=true --set model.seq_len=2044
+check "seq_len not divisible by tp with sequence parallelism" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.sequence_parallel: seq_len (2044) must be divisible by tp (8) with sequence parallelism\$'"
+run "$D" --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.microbatch_size=2 --set parallel.global_batch_size=97
+check "global batch not a multiple of microbatch_size*dp" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.global_batch_size: global_batch_size (97) must be a multiple of microbatch_size\*dp = 2\*1 = 2\$'"
+run "$D" --set parallel.precision=fp8
+check "fp8 on a GPU without an FP8 peak" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.precision: GPU a100-80g has no FP8 peak in its spec\$'"
+run "$D" --set 'parallel.layer_split=[4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,5]'
+check "layer_split summing to 97 of 96 layers" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.layer_split: the entries sum to 97 layers, the model has 96\$'"
+run "$D" --set 'parallel.layer_split=[0,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,8]'
+check "layer_split with an empty virtual stage" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.layer_split\[0\]: expected an integer >= 1\$'"
+run "$D" --set 'parallel.layer_split=[4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0]'
+check "layer_split with 25 entries for 24 virtual stages" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel.layer_split: expected 24 entries (pp\*virtual_stages), got 25\$'"
+run "$D" --set model.layers=22 --set parallel.layer_split=lighter_ends
+check "lighter_ends with 24 + 2 layers over 24 stages: one layer a stage is too few" \
+    "[ $rc -eq 1 ] && one_line && says 'lighter_ends needs layers + 2 (24) to be a multiple of pp\*virtual_stages = 24, with at least 2 layers per stage\$'"
+run "$D" --set parallel.global_batch_size=97
+check "a cross-key error reported at a sibling key names the --set (\$.parallel.schedule after --set parallel.global_batch_size)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: .*default.json with --set parallel.global_batch_size=97: \$.parallel.schedule: interleaved 1F1B needs'"
