@@ -86,6 +86,15 @@ static void test_interleaved_rejects_bad_m(void **state)
     sched_params prm = {.type = SCHED_INTERLEAVED, .p = 4, .m = 6, .v = 2};
     assert_int_equal(sched_build(&prm, NULL, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "multiple"));
+    /* group size g (Megatron's microbatch group): p <= g <= m and m mod g
+    ** either 0 or at least p, so that every group fills the pipeline;
+    ** p = 4, m = 12, g = 5 leaves a last group of 2 < p */
+    prm = (sched_params){.type = SCHED_INTERLEAVED, .p = 4, .m = 12, .v = 2, .group_size = 5};
+    assert_int_equal(sched_build(&prm, NULL, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "group size 5"));
+    prm.group_size = 6; /* 12 mod 6 = 0: accepted */
+    assert_int_equal(sched_build(&prm, NULL, &s, err, sizeof err), 0);
+    sched_free(&s);
 }
 
 /* The generated order equals the fixture's, and timing it reproduces the
@@ -129,7 +138,8 @@ static void test_fixtures(void **state)
     check_fixture(SCHED_INTERLEAVED, 2, TEST_PATH("tests/data/schedules/interleaved_v2_p4_m8.txt"));
 }
 
-/* The checker rejects a duplicated op, a missing op and a deadlocking order. */
+/* The checker rejects a duplicated op, a missing op, a deadlocking order, a
+** chunk out of range and a W op in an unsplit backward. */
 static void test_checker_rejects(void **state)
 {
     (void)state;
@@ -156,6 +166,17 @@ static void test_checker_rejects(void **state)
     s.n_ops[1] = 1;
     assert_int_equal(sched_check(&s, err, sizeof err), -1);
     assert_non_null(strstr(err, "never runs B0"));
+    s.n_ops[1] = 2;
+    assert_int_equal(sched_check(&s, err, sizeof err), 0);
+    /* a chunk index equal to v (one chunk: only chunk 0 exists) */
+    s.ops[1][0].chunk = 1;
+    assert_int_equal(sched_check(&s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    s.ops[1][0].chunk = 0;
+    /* a W op in a schedule whose backward is not split (B computes W too) */
+    s.ops[1][1].kind = SCHED_OP_W;
+    assert_int_equal(sched_check(&s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "has a W op"));
     sched_free(&s);
 }
 

@@ -257,6 +257,17 @@ static void test_bad_costs(void **state)
     c.m_w = 0;
     assert_int_equal(sched_build(&prm, &c, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "m_w"));
+    /* B may free memory (m_b <= 0: its input gradients replace the
+    ** activations) but never allocate it: m_b = +0.5 is refused */
+    sched_costs_uniform(&c, buf, 4, 1, 1, 1, 0);
+    c.m_b = 0.5;
+    err[0] = 0;
+    assert_int_equal(sched_build(&prm, &c, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "m_b <= 0"));
+    c.m_f = 0; /* F must allocate */
+    c.m_b = 0;
+    assert_int_equal(sched_build(&prm, &c, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "m_f > 0"));
 }
 
 /* The memory curve by hand: ZB-H1, p=2, m=2, T=1. Device 0 runs F0 [0,1]
