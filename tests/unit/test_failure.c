@@ -61,7 +61,44 @@ static void test_spot_trace(void **state)
     int adds = fail_initial_nodes(s), rem = 0;
     while (fail_next(s, &e)) e.kind == FAIL_EV_FAIL ? rem++ : adds++;
     assert_true(adds <= 177 && rem <= 167);
-    assert_int_equal(177 - adds, 167 - rem); /* cancelled pairs */
+    assert_int_equal(177 - adds, 167 - rem); /* cancelled pairs (none in p3) */
+    fail_free(s);
+}
+
+/* Start-up cancellation on a hand-made trace (times in ms, start-up 45 s;
+** fail_trace_load's contract in failure.h):
+**   0 add a       -> initial node
+**   10000 add b   -> ready at 10 + 45 = 55 s
+**   20000 rm b    -> 20 s < 55 s: still starting, add and removal both vanish
+**   30000 add c   -> ready at 75 s
+**   75000 rm c    -> 75 s is not before 75 s: c arrived, this is a failure
+**   100000 rm a   -> failure
+** Expected stream: 1 initial node; ARRIVE c 75, FAIL c 75, FAIL a 100
+** (failures first at equal times; ids by first appearance a0 b1 c2). */
+static void test_trace_startup_cancel(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/dtsim_cancel_XXXXXX", err[512];
+    write_tmp(path, "0,add,a\n10000,add,b\n20000,remove,b\n30000,add,c\n75000,remove,c\n"
+                    "100000,remove,a\n");
+    fail_source *s = fail_trace_load(path, 45, err, sizeof err);
+    unlink(path);
+    assert_non_null(s);
+    assert_int_equal(fail_initial_nodes(s), 1);
+    fail_event e[8];
+    int n = 0;
+    while (n < 8 && fail_next(s, &e[n])) n++;
+    assert_int_equal(n, 3);
+    assert_int_equal(e[0].kind, FAIL_EV_FAIL);
+    assert_int_equal(e[0].node, 2);
+    assert_close(e[0].t_s, 75, 0);
+    assert_int_equal(e[1].kind, FAIL_EV_ARRIVE);
+    assert_int_equal(e[1].node, 2);
+    assert_close(e[1].t_s, 75, 0);
+    assert_int_equal(e[2].kind, FAIL_EV_FAIL);
+    assert_int_equal(e[2].node, 0);
+    assert_close(e[2].t_s, 100, 0);
+    for (int i = 0; i < n; i++) assert_int_not_equal(e[i].node, 1); /* b never appears */
     fail_free(s);
 }
 
@@ -139,8 +176,29 @@ static void test_failure_csv(void **state)
     fail_free(s);
     unlink(q);
     load_rejects(1, "time_s,node,cause,repair_s\n10,node9,gpu,1\n", ":2:");
+    /* 4 nodes are node0..node3: node4 is one past the end (it would index
+    ** back[4], past the array) */
+    load_rejects(1, "time_s,node,cause,repair_s\n10,node4,gpu,1\n", ":2: node 'node4'");
+    load_rejects(1, "time_s,node,cause,repair_s\n10,4,gpu,1\n", ":2: node '4'");
+    /* repair_s must be >= 0 (failure.h: empty or inf = never back) */
+    load_rejects(1, "time_s,node,cause,repair_s\n10,node1,gpu,-5\n", ":2: repair time '-5'");
+    /* a spot trace's time bound: FAIL_MAX_TIME_S (10^6 h) in ms */
+    load_rejects(0, "0,add,n1\n1e300,remove,n1\n", ":2: time '1e300'");
     /* a fifth field was taken into repair_s's split and ignored */
     load_rejects(1, "time_s,node,cause,repair_s\n10,node1,gpu,5,extra\n", ":2: expected 4 fields");
+    /* a node is down on [t, t + repair_s): it may fail at t = 0 (up from the
+    ** start) and again exactly when it is back. Stream: FAIL 0, ARRIVE 10,
+    ** FAIL 10, ARRIVE 15 (4 events) */
+    char b[] = "/tmp/dtsim_fcsv_XXXXXX";
+    write_tmp(b, "time_s,node,cause,repair_s\n0,node0,gpu,10\n10,node0,gpu,5\n");
+    fail_source *bs = fail_csv_load(b, 4, err, sizeof err);
+    unlink(b);
+    if (!bs) fail_msg("%s", err);
+    fail_event be;
+    int nb = 0;
+    while (fail_next(bs, &be)) nb++;
+    assert_int_equal(nb, 4);
+    fail_free(bs);
     /* a time past 10^6 h would make a run that never ends */
     load_rejects(1, "time_s,node,cause,repair_s\n1e300,node1,gpu,5\n", ":2: time '1e300'");
     /* strtod read these as node 16, node 2 and time 16 s (found by fuzzing) */
@@ -204,6 +262,24 @@ static void test_random(void **state)
     c.node_mtbf_s = 10;
     c.comp[0].weight = -2;
     assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+    /* weights all 0: no cause can be drawn (failure.h: weights are shares) */
+    c.comp[0].weight = 0;
+    assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+    assert_non_null(strstr(err, "sum to 0"));
+    /* Weibull shape outside FAIL_WEIBULL_MIN_SHAPE..FAIL_WEIBULL_MAX_SHAPE
+    ** (0.1..20, failure.h) is refused at both ends */
+    c.comp[0].weight = 1;
+    c.dist = FAIL_DIST_WEIBULL;
+    c.weibull_shape = 25;
+    assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+    assert_non_null(strstr(err, "0.1..20"));
+    c.weibull_shape = 0.05;
+    assert_null(fail_random_new(&c, 20, 1, err, sizeof err));
+    assert_non_null(strstr(err, "0.1..20"));
+    c.weibull_shape = 20; /* the bound itself is accepted */
+    a = fail_random_new(&c, 20, 1, err, sizeof err);
+    assert_non_null(a);
+    fail_free(a);
 }
 
 /* Random with repairs: 20 nodes, node MTBF 1000 s, two components of weights
@@ -231,7 +307,7 @@ static void test_random_repairs(void **state)
     char err[256];
     fail_source *a = fail_random_new(&c, 20, 3, err, sizeof err);
     assert_non_null(a);
-    double back[20], rep_sum[2] = {0, 0};
+    double back[20], rep_sum[2] = {0, 0}, rep_sq[2] = {0, 0};
     int n_cause[2] = {0, 0}, n = 0;
     for (int i = 0; i < 20; i++) back[i] = -1; /* -1: up */
     fail_event e;
@@ -243,6 +319,7 @@ static void test_random_repairs(void **state)
             back[e.node] = e.t_s + e.repair_s;
             n_cause[e.cause]++;
             rep_sum[e.cause] += e.repair_s;
+            rep_sq[e.cause] += e.repair_s * e.repair_s;
             n++;
         } else {
             assert_true(back[e.node] >= 0);
@@ -255,6 +332,12 @@ static void test_random_repairs(void **state)
     assert_close((double)n_cause[0] / n, 0.75, 4 * sqrt(0.75 * 0.25 / n));
     assert_close(rep_sum[0] / n_cause[0], 100, 4 * 100 / sqrt(n_cause[0]));
     assert_close(rep_sum[1] / n_cause[1], 1000, 4 * 1000 / sqrt(n_cause[1]));
+    /* repairs are exponential (failure.h), not the mean every time: SD / mean
+    ** = 1. The sample CV of n exponential draws has sigma about
+    ** sqrt((mu4 / sigma^4 - 1) / 4n) = sqrt(8 / 4n) = 1.41 / sqrt(n)
+    ** (mu4 = 9 sigma^4); 4 sigma with n ~ 5700 is 0.075. */
+    double m0 = rep_sum[0] / n_cause[0], sd0 = sqrt(rep_sq[0] / n_cause[0] - m0 * m0);
+    assert_close(sd0 / m0, 1, 4 * 1.42 / sqrt(n_cause[0]));
 }
 
 /* Defaults: Llama 3, 419 interruptions in 54 days on 2048 nodes -> job MTBF
@@ -274,6 +357,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spot_trace),
+        cmocka_unit_test(test_trace_startup_cancel),
         cmocka_unit_test(test_trace_errors),
         cmocka_unit_test(test_trace_many_names),
         cmocka_unit_test(test_failure_csv),
