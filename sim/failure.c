@@ -427,12 +427,55 @@ fail:
     return -1;
 }
 
+/* A list event with its rank among its node's events at the same time. */
+typedef struct {
+    fail_event e;
+    int rank;
+} ranked_event;
+
+/* Time, then rank, then failures first, then node. The rank keeps a node's
+** own events at one instant in the order they happened (a node back at t
+** that fails again at t: arrival, then failure; a failure with repair 0:
+** failure, then arrival), which "failures first" alone would break. */
 static int cmp_event(const void *a, const void *b)
 {
-    const fail_event *x = a, *y = b;
-    if (x->t_s != y->t_s) return x->t_s < y->t_s ? -1 : 1;
-    if (x->kind != y->kind) return x->kind - y->kind; /* failures first */
-    return x->node - y->node;
+    const ranked_event *x = a, *y = b;
+    if (x->e.t_s != y->e.t_s) return x->e.t_s < y->e.t_s ? -1 : 1;
+    if (x->rank != y->rank) return x->rank - y->rank;
+    if (x->e.kind != y->e.kind) return x->e.kind - y->e.kind; /* failures first */
+    return x->e.node - y->e.node;
+}
+
+/* Order s->list by time. The loaders push each node's events in the order
+** they happen (so in non-decreasing time per node); the rank of an event is
+** how many of its node's events came before it at the same time. Returns 0
+** or -1 (out of memory). */
+static int sort_events(fail_source *s)
+{
+    if (s->n_list < 2) return 0;
+    ranked_event *r = malloc((size_t)s->n_list * sizeof *r);
+    double *last_t = malloc((size_t)s->n_ids * sizeof *last_t);
+    int *last_rank = malloc((size_t)s->n_ids * sizeof *last_rank);
+    if (!r || !last_t || !last_rank) {
+        free(r);
+        free(last_t);
+        free(last_rank);
+        return -1;
+    }
+    for (int i = 0; i < s->n_ids; i++) last_t[i] = -1;
+    for (int i = 0; i < s->n_list; i++) {
+        int node = s->list[i].node;
+        r[i].e = s->list[i];
+        r[i].rank = last_t[node] == r[i].e.t_s ? last_rank[node] + 1 : 0;
+        last_t[node] = r[i].e.t_s;
+        last_rank[node] = r[i].rank;
+    }
+    qsort(r, (size_t)s->n_list, sizeof *r, cmp_event);
+    for (int i = 0; i < s->n_list; i++) s->list[i] = r[i].e;
+    free(r);
+    free(last_t);
+    free(last_rank);
+    return 0;
 }
 
 static fail_source *list_source_new(int n_ids)
@@ -474,8 +517,9 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
             if (list_push(s, &cap, e)) goto oom;
         } else {
             int a = add_ev[id];
-            if (a >= 0 && s->list[a].t_s > L[i].t_s) {
-                /* removed while still starting: it never arrives */
+            if (a >= 0 && s->list[a].t_s >= L[i].t_s) {
+                /* removed while still starting, or the instant it is ready:
+                ** it never arrives */
                 s->list[a].kind = -1;
                 continue;
             }
@@ -490,7 +534,7 @@ fail_source *fail_trace_load(const char *path, double startup_s, char *err, size
     for (int i = 0; i < s->n_list; i++)
         if (s->list[i].kind >= 0) s->list[k++] = s->list[i];
     s->n_list = k;
-    if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
+    if (sort_events(s)) goto oom;
     free(L);
     free(add_ev);
     return s;
@@ -604,7 +648,7 @@ fail_source *fail_csv_load(const char *path, int n_nodes, char *err, size_t errl
         goto fail;
     }
     line_reader_close(&rd);
-    if (s->n_list > 1) qsort(s->list, (size_t)s->n_list, sizeof *s->list, cmp_event);
+    if (sort_events(s)) goto oom;
     s->end_s = last_t;
     s->causes = causes.names;
     s->n_causes = causes.n;
