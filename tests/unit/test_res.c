@@ -30,6 +30,15 @@ static void test_young_daly(void **state)
     assert_close(res_young_interval_s(120, 6 * 3600.0), 2277, 0.5);
     assert_close(res_daly_interval_s(120, 6 * 3600.0), 2198, 0.5);
     assert_close(res_daly_interval_s(1000, 400), 400, 1e-12); /* C >= 2M -> M */
+    /* Daly (FGCS 2006, eq. 37): for C < 2M, tau = sqrt(2 C M) [1 + (1/3)
+    ** sqrt(C / 2M) + (1/9) (C / 2M)] - C; for C >= 2M, tau = M. Inside
+    ** M <= C < 2M the formula still applies: C = 600, M = 400, x = C / 2M =
+    ** 0.75: sqrt(480000) (1 + sqrt(0.75) / 3 + 0.75 / 9) - 600 */
+    double x = 600.0 / 800;
+    assert_close(res_daly_interval_s(600, 400),
+                 sqrt(2 * 600 * 400.0) * (1 + sqrt(x) / 3 + x / 9) - 600, 1e-9);
+    assert_close(res_daly_interval_s(600, 400), 350.56, 0.01); /* the same, evaluated */
+    assert_close(res_daly_interval_s(800, 400), 400, 1e-12);   /* C = 2M exactly -> M */
 }
 
 /* N = 16, m = 2: k = 2 -> group 0.933, ring 0.867; k = 3 -> 0.800, 0.600. */

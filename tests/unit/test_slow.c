@@ -58,6 +58,21 @@ static void test_fill_pack_balance(void **state)
     assert_close(quad[0], 0.68, 1e-15);
     assert_close(quad[1], 0.52, 1e-15);
     assert_close(lin[0] + lin[1], 2, 1e-15);
+    /* balance where the choice is free: documents 6, 4 | 3, 3, 4 fill the two
+    ** samples exactly, pieces 6, 4, 4, 3, 3 longest first:
+    **   6 -> mb0 (tie, first): mb0 36, room 4
+    **   4 -> both have room: least s^2 is mb1: mb1 16, room 6
+    **   4 -> mb0 36 vs mb1 16: mb1: 32, room 2
+    **   3 -> only mb0 has room: 45, room 1
+    **   3 -> no room anywhere: split over the roomiest, 2 to mb1 (36), 1 to mb0 (46)
+    ** quad = {46, 36} / 100 (taking the largest s^2 gives {52, 34} / 100) */
+    double v2[] = {6, 4, 3, 3, 4};
+    script s2 = {v2, 5, 0};
+    assert_int_equal(slow_fill_microbatches(SLOW_PACK_BALANCE, 2, 1, 10, next_len, &s2, lin, quad), 0);
+    assert_close(quad[0], 0.46, 1e-15);
+    assert_close(quad[1], 0.36, 1e-15);
+    assert_close(lin[0], 1, 1e-15);
+    assert_close(lin[1], 1, 1e-15);
 }
 
 /* A length source that runs dry (draw returns 0, as slow.c's does once its
@@ -267,15 +282,17 @@ static void test_seqlen_factor(void **state)
     (void)state;
     fixture f;
     /* every document is 1024 tokens of a 2048 context, one per sample: lin =
-    ** 1/2, quad = 1/4; with attention_frac 0.5 every op takes 0.5 * 0.5 + 0.5
-    ** * 0.25 = 0.375 of its nominal time */
+    ** 1/2, quad = 1/4; an op with attention share a takes (1 - a) lin + a quad
+    ** of its nominal time (slow.h): with attention_frac 0.25, 0.75 * 0.5 +
+    ** 0.25 * 0.25 = 0.4375 (a = 0.5 would give 0.375 whichever way round lin
+    ** and quad were taken) */
     const char *sets[] = {"stragglers={\"seqlen\":{\"distribution\":\"file\",\"file\":"
                           "\"stragglers-half-context.txt\",\"context\":2048,"
-                          "\"attention_frac\":0.5}}"};
+                          "\"attention_frac\":0.25}}"};
     load(&f, 2, sets, 1);
     const tl_classes *c = &f.sp.classes;
     assert_int_equal(c->n_classes, 2);
-    for (int i = 0; i < 2 * 4 * 2 * 16; i++) assert_close(c->op_scale[i], 0.375, 1e-15);
+    for (int i = 0; i < 2 * 4 * 2 * 16; i++) assert_close(c->op_scale[i], 0.4375, 1e-15);
     unload(&f);
 }
 
