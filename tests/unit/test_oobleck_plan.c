@@ -21,6 +21,11 @@ static void test_template_cost_hand_check(void **state)
     assert_close(oob_template_cost(b, 2), 23, 1e-12);
     assert_close(oob_template_cost(c, 2), 25, 1e-12);
     assert_close(oob_template_cost(one, 1), 16, 1e-12);
+    /* ties for the slowest stage go to the later one (oobleck_plan.h): l =
+    ** {2, 1, 2}, S = 3, k* = 2, c = 2S + k* + 1 = 9: T = 5 + 9 * 2 + l_2 = 25
+    ** (k* = 0 would give 5 + 7 * 2 + 5 = 24) */
+    double tie[] = {2, 1, 2};
+    assert_close(oob_template_cost(tie, 3), 25, 1e-12);
     double lay[] = {1, 1, 1, 1};
     oob_templates ts;
     assert_int_equal(oob_templates_build(&ts, lay, 4, 1, 2), 0);
@@ -88,6 +93,20 @@ static void test_split_batch_readme(void **state)
     ** above already decided. */
     assert_close(z, 594 * 6.126, 1e-9);
     assert_close(z, 3639.08, 0.5);
+    /* too many microbatches after the floor: take from the slowest pipeline.
+    ** x = {1, 1, 4}, per = {1, 1.2, 6}, B = 9: rate = 1 + 1/1.2 + 4/6 = 2.5,
+    ** c = 9 / 2.5 = 3.6, floor(c / per) = {3, 3, 0 -> 1}: sum 3 + 3 + 4 = 10.
+    ** One must go from a single pipeline with b > 1: times 3 (t0) and 3.6
+    ** (t1), so t1: b = {3, 2, 1}, z = 6 (the 4 clamped pipelines). Taking from
+    ** t0 instead ({2, 3, 1}) has the same z; the rule makes the next-slowest
+    ** time least (2.4 < 3.6), so the non-limiting pipelines are balanced too. */
+    int x3[] = {1, 1, 4}, b3[3];
+    double per3[] = {1, 1.2, 6};
+    assert_int_equal(oob_split_batch(3, x3, per3, 9, b3, &z), 0);
+    assert_int_equal(b3[0], 3);
+    assert_int_equal(b3[1], 2);
+    assert_int_equal(b3[2], 1);
+    assert_close(z, 6, 1e-12);
     /* 7 x 3: 4096 is not divisible by 7 -> no integer split (§3) */
     int x7[] = {7}, b7[1];
     assert_int_equal(oob_split_batch(1, x7, per, 4096, b7, &z), 1);
@@ -110,6 +129,34 @@ static void test_instantiate_readme(void **state)
     assert_int_equal(got[3], 4);
     assert_int_equal(got[4], 1);
     assert_int_equal(got[5], 1);
+    oob_templates_free(&ts);
+}
+
+/* Oobleck instantiates at least f + 1 pipelines so that f failures leave a
+** replica of every layer (Jang et al., SOSP'23, abstract: at least f + 1
+** logically equivalent pipeline replicas; docs/resilience.md oobleck.f), even
+** when fewer pipelines would be faster. 4 layers of 1, templates of 2..4
+** nodes over N = 4: the 4-node template [1,1,1,1] costs 4 + (8 + 3 + 1) + 1
+** = 17 (per microbatch 17 / 4), the 2-node [2,2] costs 18 (per 9). B = 4:
+** 1 x 4 has z = 4 x 4.25 = 17, 2 x 2 has z = 2 x 9 = 18. f = 1 -> 2 x 2;
+** f = 0 -> the faster 1 x 4. */
+static void test_instantiate_f_plus_1(void **state)
+{
+    (void)state;
+    double lay[] = {1, 1, 1, 1};
+    oob_templates ts;
+    assert_int_equal(oob_templates_build(&ts, lay, 4, 2, 4), 0);
+    oob_instance in;
+    assert_int_equal(oob_instantiate(&ts, 4, 1, 4, &in), 0);
+    assert_int_equal(in.n_kinds, 1);
+    assert_int_equal(in.sizes[0], 2);
+    assert_int_equal(in.x[0], 2);
+    assert_int_equal(in.b[0], 2);
+    assert_close(in.z_s, 18, 1e-12);
+    assert_int_equal(oob_instantiate(&ts, 4, 0, 4, &in), 0);
+    assert_int_equal(in.n_kinds, 1);
+    assert_int_equal(in.sizes[0], 4);
+    assert_close(in.z_s, 17, 1e-12);
     oob_templates_free(&ts);
 }
 
@@ -222,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_template_range),
         cmocka_unit_test(test_split_batch_readme),
         cmocka_unit_test(test_instantiate_readme),
+        cmocka_unit_test(test_instantiate_f_plus_1),
         cmocka_unit_test(test_reconfigure_vectors),
         cmocka_unit_test(test_layer_lost),
     };
