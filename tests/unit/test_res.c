@@ -71,19 +71,30 @@ static void test_varuna_shapes(void **state)
 /* ---- runs on the analytic oracle --------------------------------------------- */
 
 /* 32 layers of 25 GB model state (800 GB: n0 = 2 nodes of 8 x 80 GB). */
-static oracle *test_oracle(void)
+static oracle_profile test_profile(void)
 {
     oracle_profile p = {.n_layers = 32, .gpus_per_node = 8, .gpu_mem_bytes = 80e9,
                         .fwd_s = 0.010, .bwd_s = 0.020, .tp_efficiency_frac = 0.9,
                         .act_bytes = 50e6, .state_bytes = 25e9, .ckpt_bytes = 120e9,
                         .global_batch_samples = 512, .n_microbatches = 64,
                         .dp_bw_bytes_per_s = 25e9, .dp_latency_s = 1e-5};
+    return p;
+}
+
+static oracle *oracle_of(const oracle_profile *p)
+{
     char err[256];
-    oracle *o = oracle_analytic_new(&p, err, sizeof err);
+    oracle *o = oracle_analytic_new(p, err, sizeof err);
     assert_non_null(o);
     o = oracle_memo_new(o);
     assert_non_null(o);
     return o;
+}
+
+static oracle *test_oracle(void)
+{
+    oracle_profile p = test_profile();
+    return oracle_of(&p);
 }
 
 /* A failure CSV over n nodes with the given rows (after the header). */
@@ -288,6 +299,232 @@ static void test_idle_nodes_are_spares(void **state)
     oracle_free(o);
 }
 
+/* One run of scheme 'kind' over 'n' nodes with the failure CSV 'rows'
+** (series bins of an hour); the scheme's steady overhead in *ovh. */
+static void run_rows(oracle *o, int kind, const res_config *cfg, double mtbf_s, int n,
+                     const char *rows, double duration_s, run_result *r, double *ovh)
+{
+    run_params prm = {.duration_s = duration_s, .detect_s = 30, .series_dt_s = 3600};
+    fail_source *src = failure_csv(n, rows);
+    res_scheme *s = res_new(kind, cfg, mtbf_s);
+    char err[256] = "";
+    int rc = run_simulate(&prm, src, o, s, r, NULL, NULL, err, sizeof err);
+    if (rc) print_error("%s: %s\n", res_names[kind], err);
+    assert_int_equal(rc, 0);
+    if (ovh) *ovh = s->steady_overhead_frac(s->st);
+    res_free(s);
+    fail_free(src);
+}
+
+/* Per layer on 8 GPUs at 90% (the analytic oracle): F = 0.010 / 7.2,
+** F + B = 0.030 / 7.2 s. */
+#define LAYER_F (0.010 / 7.2)
+#define LAYER_FB (0.030 / 7.2)
+
+/* The checkpoint scheme's MTBF and spares (res.h: mtbf_s is the job MTBF of
+** the nodes the job asks for; n_spares are kept out of the job).
+** (a) 24 nodes asked, job MTBF 6 h, no configured MTBF: the shape uses 16
+**     (PP 16 x DP 1, test_idle_nodes_are_spares), and the 8 idle nodes do
+**     not fail it: M = 6 h x 24 / 16 = 9 h, Young tau = sqrt(2 x 120 x
+**     32400) s, overhead C / (tau + C).
+** (b) 18 nodes up, no node count, 2 spares: the job asks for 18 - 2 = 16,
+**     the shape uses all 16 (no " on 16 of 18"), M stays 6 h. */
+static void test_ckpt_mtbf_and_spares(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    cfg.mtbf_s = 0;
+    run_result r;
+    double ovh;
+    run_rows(o, RES_CKPT, &cfg, 6 * 3600.0, 24, "", 3600, &r, &ovh);
+    double tau = sqrt(2 * 120 * 32400.0);
+    assert_rel(ovh, 120 / (tau + 120), 1e-12);
+    run_result_free(&r);
+    cfg.n_nodes = 0;
+    cfg.n_spares = 2;
+    run_rows(o, RES_CKPT, &cfg, 6 * 3600.0, 18, "", 3600, &r, &ovh);
+    if (!strstr(r.plan, "PP 16 x DP 1,")) print_error("plan: %s\n", r.plan);
+    assert_non_null(strstr(r.plan, "PP 16 x DP 1,"));
+    tau = sqrt(2 * 120 * 21600.0);
+    assert_rel(ovh, 120 / (tau + 120), 1e-12);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Gemini group placement (Wang et al. SOSP'23; res_inmem.c): with m = 2 the
+** 16 job slots form groups {0,1}, {2,3}, ...; a shard is lost only when both
+** members of one group are down within a recovery. Slots 1 and 2 (nodes 1,
+** 2: members fill slots in id order) are in different groups: each failure
+** loses the iteration in flight only (rework < 2 iterations of 0.658 s).
+** Slots 0 and 1 are one group: back to the remote checkpoint at t = 0, so
+** the first 3600 s are rework. */
+static void test_inmem_group_placement(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    cfg.inmem_replicas = 2;
+    cfg.inmem_placement = RES_PLACE_GROUP;
+    double it = 79 * 2 * LAYER_FB; /* PP 16: (m + p - 1) x 2 layers x (F + B) */
+    run_result r;
+    run_rows(o, RES_INMEM, &cfg, INFINITY, 24, "3600,node1,gpu,86400\n3610,node2,gpu,86400\n",
+             7200, &r, NULL);
+    assert_int_equal(r.n_rollbacks, 0);
+    assert_true(r.bucket_s[RUN_B_REWORK] < 2 * it);
+    run_result_free(&r);
+    run_rows(o, RES_INMEM, &cfg, INFINITY, 24, "3600,node0,gpu,86400\n3610,node1,gpu,86400\n",
+             7200, &r, NULL);
+    assert_int_equal(r.n_rollbacks, 1);
+    assert_true(r.bucket_s[RUN_B_REWORK] > 3600 - 2 * it);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Bamboo's steady overhead in closed form (RESILIENCE.md §4, res_bamboo.c):
+** S = 8 stages of 4 layers on 24 nodes: P = 3 pipelines, m = ceil(64 / 3) =
+** 22 microbatches (the first pipeline's), redundant forward of the next
+** stage m x 4 F minus the bubble (S - 1) x 4 (F + B):
+**   extra = 22 x 4 F - 7 x 4 (F + B) = 0.12222 - 0.11667 = 0.005556 s
+** (floor(64 / 3) = 21 or a bubble of S (F + B) would leave nothing). The
+** healthy iteration without FRC (analytic oracle): (22 + 8 - 1) x 4 (F + B)
+** + all-reduce 2 (d - 1) / d x 4 layers x 25 GB / 8 / 25 GB/s + 2 (d - 1)
+** x 10 us, d = 3. No fallback checkpoint: overhead = extra / (base + extra). */
+static void test_bamboo_overhead_closed_form(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    cfg.bam_stages = 8;
+    cfg.fallback_interval_s = 0;
+    run_result r;
+    double ovh;
+    run_rows(o, RES_BAMBOO, &cfg, INFINITY, 24, "", 3600, &r, &ovh);
+    double extra = 22 * 4 * LAYER_F - 7 * 4 * LAYER_FB;
+    double base = 29 * 4 * LAYER_FB + 2 * (2 / 3.0) * 4 * (25e9 / 8) / 25e9 + 2 * 2 * 1e-5;
+    assert_rel(ovh, extra / (base + extra), 1e-9);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Samples/s of the hour bin 'k', against 512 samples per iteration of
+** 'it' s: a bin holds whole iterations only, within one of 3600 s. */
+static void assert_bin_rate(const run_result *r, int k, double it)
+{
+    assert_true(k < r->n_bins);
+    if (fabs(r->bin_samples_per_s[k] * it / 512 - 1) > 1.5 * it / 3600)
+        print_error("bin %d: %g samples/s, want %g\n", k, r->bin_samples_per_s[k], 512 / it);
+    assert_rel(r->bin_samples_per_s[k], 512 / it, 1.5 * it / 3600);
+}
+
+/* Bamboo failover, 48 nodes, S = 8, P = 6 (no standby; one merged stage is
+** 2 / 47 < 5% of the nodes, so no rebalancing: rules (a)-(c)). Node 1
+** (pipeline 0, stage 1) fails at 4000 s: node 0 runs stages 0 and 1, so
+** pipeline 0 has 7 stages, the slowest of 8 layers. Microbatches: 64 / 6 =
+** 10 rem 4, so pipelines 0-3 take 11 (their sum is B). FRC: 11 x 4 F < 7 x
+** 4 (F + B), nothing extra. The iteration after it:
+**   pipeline 0 (11 + 7 - 1) x 8 (F + B) = 0.56667 s (others (11 + 7) x 4 (F + B))
+**   + all-reduce 2 (5/6) x 8 layers x 25 GB / 8 / 25 GB/s + 2 x 5 x 10 us
+** With twice the activations (10 GB a layer; state 20 GB) the merged stage
+** fails the oracle's memory check (2 x 4 layers x (20 + 7 x 10) GB / 8 GPUs
+** = 90 GB > 80 GB) while each node holds its and its successor's state
+** (4 x (20 + 8 x 10 + 20) / 8 = 60 GB): the iteration is then 1.5 x the
+** healthy one (res_bamboo.c, as the artifact). Hour 0 runs healthy, hour 2
+** after the failover. */
+static void test_bamboo_failover_times(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 48);
+    cfg.bam_stages = 8;
+    cfg.fallback_interval_s = 0;
+    run_result r;
+    run_rows(o, RES_BAMBOO, &cfg, INFINITY, 48, "4000,node1,gpu,86400\n", 4 * 3600.0, &r, NULL);
+    assert_int_equal(r.n_reconfigs, 0);
+    double it = 17 * 8 * LAYER_FB + 2 * (5 / 6.0) * 8 * (25e9 / 8) / 25e9 + 2 * 5 * 1e-5;
+    assert_bin_rate(&r, 2, it);
+    run_result_free(&r);
+    oracle_free(o);
+    oracle_profile p = test_profile();
+    p.state_bytes = 20e9;
+    p.act_bytes = 10e9;
+    o = oracle_of(&p);
+    run_rows(o, RES_BAMBOO, &cfg, INFINITY, 48, "4000,node1,gpu,86400\n", 4 * 3600.0, &r, NULL);
+    assert_int_equal(r.n_reconfigs, 0);
+    /* healthy: (11 + 8 - 1) x 4 (F + B) + 2 (5/6) x 4 x 20 GB / 8 / 25 GB/s + 2 x 5 x 10 us */
+    double healthy = 18 * 4 * LAYER_FB + 2 * (5 / 6.0) * 4 * (20e9 / 8) / 25e9 + 2 * 5 * 1e-5;
+    assert_bin_rate(&r, 0, healthy);
+    assert_bin_rate(&r, 2, 1.5 * healthy);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Bamboo skips stage counts that would give more pipelines than
+** microbatches (idle nodes: a deeper shape uses them). 2 microbatches on 24
+** nodes: S = 2, 4, 8 give P = 12, 6, 3 > 2; S = 16 gives 1 pipeline (S = 32
+** does not fit on 24 nodes). */
+static void test_bamboo_few_microbatches(void **state)
+{
+    (void)state;
+    oracle_profile p = test_profile();
+    p.n_microbatches = 2;
+    oracle *o = oracle_of(&p);
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    run_result r;
+    run_rows(o, RES_BAMBOO, &cfg, INFINITY, 24, "", 3600, &r, NULL);
+    if (!strstr(r.plan, "16 stages x 1 pipeline,")) print_error("plan: %s\n", r.plan);
+    assert_non_null(strstr(r.plan, "16 stages x 1 pipeline,"));
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Varuna's pauses (RESILIENCE.md §5, res_varuna.c): 16 nodes (PP 16 x DP 1,
+** iteration 79 x 2 (F + B) = 0.658 s), no periodic checkpoint (fixed interval
+** of 10^9 s), morph 50 s. Node 3 fails at 3600 s: rollback, then detection
+** 30 + restart 600 + load 120 + morph 50 s. On 15 nodes the best shape is
+** slower (PP 8 x DP 1: 71 x 4 (F + B) = 1.18 s); node 3 is back at 7200 s,
+** the 16-node shape is faster again: a checkpoint first (C = 120 s, no work
+** lost), then restart 600 + load 120 + morph 50 s. */
+static void test_varuna_pauses(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 16);
+    cfg.interval_policy = RES_IVL_FIXED;
+    cfg.interval_s = 1e9;
+    cfg.var_morph_s = 50;
+    run_result r;
+    run_rows(o, RES_VARUNA, &cfg, INFINITY, 16, "3600,node3,gpu,3600\n", 4 * 3600.0, &r, NULL);
+    assert_close(r.bucket_s[RUN_B_RESTART], (30 + 600 + 120 + 50) + (600 + 120 + 50), 1e-6);
+    assert_close(r.bucket_s[RUN_B_CKPT], 120, 1e-6);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
+/* Oobleck's failure pause (RESILIENCE.md §3, res_oobleck.c): detection +
+** reconfiguration + copying one node's share of the model state: 32 layers
+** x 25 GB = 800 GB on n0 = ceil(800 / 640) = 2 nodes, 400 GB at 12.5 GB/s
+** = 32 s: 30 + 10 + 32 = 72 s. */
+static void test_oobleck_copy_time(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    res_config cfg;
+    base_cfg(&cfg, 24);
+    run_result r;
+    run_rows(o, RES_OOBLECK, &cfg, INFINITY, 24, "3600,node3,gpu,86400\n", 7200, &r, NULL);
+    assert_int_equal(r.n_reconfigs, 1);
+    assert_close(r.bucket_s[RUN_B_RECONFIG], 30 + 10 + 800e9 / 2 / 12.5e9, 1e-6);
+    run_result_free(&r);
+    oracle_free(o);
+}
+
 /* Committed samples of Bamboo on 24 nodes over a day with no failure, with
 ** S stages (0: its own choice). */
 static double bamboo_samples(oracle *o, fail_source *src, int S)
@@ -382,6 +619,13 @@ int main(void)
         cmocka_unit_test(test_interval_sweep),
         cmocka_unit_test(test_idle_nodes_are_spares),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_ckpt_mtbf_and_spares),
+        cmocka_unit_test(test_inmem_group_placement),
+        cmocka_unit_test(test_bamboo_overhead_closed_form),
+        cmocka_unit_test(test_bamboo_failover_times),
+        cmocka_unit_test(test_bamboo_few_microbatches),
+        cmocka_unit_test(test_varuna_pauses),
+        cmocka_unit_test(test_oobleck_copy_time),
         cmocka_unit_test(test_bamboo_stage_choice),
     };
     return RUN_TESTS("res", tests);
