@@ -525,6 +525,40 @@ static void test_oobleck_copy_time(void **state)
     oracle_free(o);
 }
 
+/* Oobleck keeps at least f + 1 pipelines (Jang et al. SOSP'23: f + 1
+** logically equivalent pipeline replicas tolerate f failures), also in the
+** uniform mixes it tries besides the planner's top ones: f = 2 on 8..12
+** nodes (where two large pipelines, without a third, iterate faster on this
+** DP-dear model). Pipelines counted from the plan ("a x n + b x m nodes"). */
+static void test_oobleck_f_plus_1(void **state)
+{
+    (void)state;
+    oracle *o = test_oracle();
+    for (int n = 8; n <= 12; n++) {
+        res_config cfg;
+        base_cfg(&cfg, n);
+        cfg.oob_f = 2;
+        run_result r;
+        run_rows(o, RES_OOBLECK, &cfg, INFINITY, n, "", 3600, &r, NULL);
+        const char *p = strstr(r.plan, "pipelines ");
+        assert_non_null(p);
+        p += strlen("pipelines ");
+        int pipes = 0, nodes = 0, a, b, used;
+        while (sscanf(p, "%d x %d%n", &a, &b, &used) == 2) {
+            pipes += a;
+            nodes += a * b;
+            p += used;
+            if (strncmp(p, " + ", 3)) break;
+            p += 3;
+        }
+        if (pipes < 3) print_error("%d nodes: %s\n", n, r.plan);
+        assert_true(pipes >= 3);
+        assert_true(nodes <= n);
+        run_result_free(&r);
+    }
+    oracle_free(o);
+}
+
 /* Committed samples of Bamboo on 24 nodes over a day with no failure, with
 ** S stages (0: its own choice). */
 static double bamboo_samples(oracle *o, fail_source *src, int S)
@@ -626,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_bamboo_few_microbatches),
         cmocka_unit_test(test_varuna_pauses),
         cmocka_unit_test(test_oobleck_copy_time),
+        cmocka_unit_test(test_oobleck_f_plus_1),
         cmocka_unit_test(test_bamboo_stage_choice),
     };
     return RUN_TESTS("res", tests);
