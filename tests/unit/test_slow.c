@@ -5,6 +5,7 @@
 */
 #include "testlib.h"
 
+#include "cost.h"
 #include "slow.h"
 
 #include <stdlib.h>
@@ -193,6 +194,27 @@ static void test_tp_group_min_and_node(void **state)
     unload(&f);
 }
 
+/* A degraded node's link names its NICs, one host per TP group (slow.h):
+** 2 DGX nodes of 8 GPUs at tp 2 have k = 8 / 2 = 4 hosts each, node n owns
+** hosts n k .. n k + k - 1, so node 1's link is NIC entries 4, 5, 6, 7. */
+static void test_node_link_hosts(void **state)
+{
+    (void)state;
+    fixture f;
+    const char *sets[] = {
+        "cluster={\"extends\":\"dgx-h100\",\"nodes\":2}", "parallel.tp=2", "parallel.pp=2",
+        "parallel.dp=4", "parallel.global_batch_size=16",
+        "stragglers={\"links\":[{\"node\":1,\"factor\":0.5}]}"};
+    load(&f, 1, sets, 6);
+    assert_int_equal(f.m->n_links, 4);
+    for (int j = 0; j < 4; j++) {
+        assert_int_equal(f.m->links[j].kind, PLAT_LINK_NIC);
+        assert_int_equal(f.m->links[j].index, 4 + j);
+        assert_close(f.m->links[j].factor, 0.5, 0);
+    }
+    unload(&f);
+}
+
 static void test_same_slowness_shares_a_class(void **state)
 {
     (void)state;
@@ -293,6 +315,62 @@ static void test_seqlen_factor(void **state)
     const tl_classes *c = &f.sp.classes;
     assert_int_equal(c->n_classes, 2);
     for (int i = 0; i < 2 * 4 * 2 * 16; i++) assert_close(c->op_scale[i], 0.4375, 1e-15);
+    unload(&f);
+}
+
+/* A document has at least 1 token (slow.h: draw returns a length >= 1):
+** lognormal lengths of median 0.1 round to 0 and count as 1. One document
+** per sample (packing none) of 1 token in a 2048 context: lin = 1/2048,
+** quad = 1/2048^2; attention_frac 0.5: every op takes half of each. */
+static void test_seqlen_min_one_token(void **state)
+{
+    (void)state;
+    fixture f;
+    const char *sets[] = {"stragglers={\"seqlen\":{\"distribution\":\"lognormal\",\"median\":0.1,"
+                          "\"sigma\":0.1,\"packing\":\"none\",\"context\":2048,"
+                          "\"attention_frac\":0.5}}"};
+    load(&f, 2, sets, 1);
+    const tl_classes *c = &f.sp.classes;
+    double want = 0.5 / 2048 + 0.5 / (2048.0 * 2048);
+    for (int i = 0; i < 2 * 4 * 2 * 16; i++) assert_close(c->op_scale[i], want, 1e-15);
+    unload(&f);
+}
+
+/* Without attention_frac each op's attention share comes from the cost
+** model (slow.h): a = attn_s / compute_s of the op, where the backward of a
+** 1F1B schedule is b + w: a_B = (b.attn_s + w.attn_s) / (b.compute_s +
+** w.compute_s), not the forward's attention over the backward's time. With
+** half-context documents (lin = 1/2, quad = 1/4) an op takes (1 - a) / 2 +
+** a / 4 of its nominal time. A small GPT (8 layers, hidden 1024, 2048
+** tokens) on one DGX H100, pp 4 x dp 2. */
+static void test_seqlen_cost_model_shares(void **state)
+{
+    (void)state;
+    fixture f;
+    const char *sets[] = {
+        "model={\"name\":\"t\",\"layers\":8,\"hidden\":1024,\"heads\":16,\"seq_len\":2048,"
+        "\"vocab\":32000}",
+        "cluster={\"extends\":\"dgx-h100\",\"nodes\":1}",
+        "stragglers={\"seqlen\":{\"distribution\":\"file\",\"file\":"
+        "\"stragglers-half-context.txt\",\"context\":2048}}"};
+    load(&f, 1, sets, 3);
+    const tl_classes *c = &f.sp.classes;
+    int n_b = 0;
+    for (int d = 0; d < f.p.pp; d++) {
+        cost_stage st;
+        cost_stage_ops(&f.e, d, f.p.n_vs, &st);
+        double aF = st.f.attn_s / st.f.compute_s;
+        double aB = (st.b.attn_s + st.w.attn_s) / (st.b.compute_s + st.w.compute_s);
+        assert_true(aF > 0 && aB > 0 && fabs(aF - aB) > 1e-3); /* the two differ */
+        const double *row = c->op_scale + (size_t)d * (size_t)c->n_iter * (size_t)c->n_ops;
+        for (int i = 0; i < f.p.sched.n_ops[d]; i++) {
+            const sched_op *op = &f.p.sched.ops[d][i];
+            double a = op->kind == SCHED_OP_F ? aF : aB;
+            if (op->kind != SCHED_OP_F) n_b++;
+            assert_close(row[i], (1 - a) / 2 + a / 4, 1e-12);
+        }
+    }
+    assert_true(n_b > 0);
     unload(&f);
 }
 
@@ -423,10 +501,13 @@ int main(void)
         cmocka_unit_test(test_seqlen_document_limit),
         cmocka_unit_test(test_one_slow_gpu),
         cmocka_unit_test(test_tp_group_min_and_node),
+        cmocka_unit_test(test_node_link_hosts),
         cmocka_unit_test(test_same_slowness_shares_a_class),
         cmocka_unit_test(test_pauses),
         cmocka_unit_test(test_noise),
         cmocka_unit_test(test_seqlen_factor),
+        cmocka_unit_test(test_seqlen_cost_model_shares),
+        cmocka_unit_test(test_seqlen_min_one_token),
         cmocka_unit_test(test_run_level),
     };
     return RUN_TESTS("slow", tests);
