@@ -467,6 +467,86 @@ static void test_weight_compute(void **state)
     optrace_free(t);
 }
 
+/* Transfers at or below -10 ms are clock noise and become 0; smaller
+** negative ones are kept (upstream analysis_util.py; WHATIF_NEG_CLIP_S).
+** Two DP ranks, one stage: F [0,1], B [1,3], grads-reduce-scatter, opt 0.5 s.
+** The reduce-scatter's transfer is its end less the group's latest start:
+** dp 0 [3, 3.5], dp 1 [3.505, 3.515]: 3.5 - 3.505 = -0.005 (kept) and
+** 3.515 - 3.505 = 0.01; ideal = median(-0.005, 0.01) = 0.0025 (clipping the
+** -5 ms would give 0.005). */
+static void test_small_negative_transfer(void **state)
+{
+    (void)state;
+    optrace *t = optrace_new();
+    for (int d = 0; d < 2; d++) {
+        add(t, d, 0, d, 0, OPTRACE_FORWARD_COMPUTE, 0, 0, 1);
+        add(t, d, 0, d, 0, OPTRACE_BACKWARD_COMPUTE, 0, 1, 2);
+        add(t, d, 0, d, 0, OPTRACE_GRADS_REDUCE_SCATTER, 0, d ? 3.505 : 3, d ? 0.01 : 0.5);
+        add(t, d, 0, d, 0, OPTRACE_OPTIMIZER, 0, 3.515, 0.5);
+    }
+    whatif_result *r = analyse_ok(t);
+    assert_close(r->ideal_s[OPTRACE_GRADS_REDUCE_SCATTER], 0.0025, 1e-12);
+    whatif_result_free(r);
+    optrace_free(t);
+}
+
+/* Two identical DP ranks (F [0,1], B [1,3], opt [3,3.5]): their scores tie
+** and the lower global rank ranks first (whatif.h: "ties by lower rank").
+** Each worker has one microbatch a step: no within-worker F/B pair can
+** deviate from its worker's mean, so none is pooled (n_fb_pairs 0, fb_corr
+** NaN). */
+static void test_tied_workers(void **state)
+{
+    (void)state;
+    optrace *t = optrace_new();
+    for (int d = 0; d < 2; d++) {
+        add(t, d, 0, d, 0, OPTRACE_FORWARD_COMPUTE, 0, 0, 1);
+        add(t, d, 0, d, 0, OPTRACE_BACKWARD_COMPUTE, 0, 1, 2);
+        add(t, d, 0, d, 0, OPTRACE_OPTIMIZER, 0, 3, 0.5);
+    }
+    whatif_result *r = analyse_ok(t);
+    assert_int_equal(r->n_workers, 2);
+    assert_close(r->workers[0].score, r->workers[1].score, 0);
+    assert_int_equal(r->workers[0].rank, 0);
+    assert_int_equal(r->workers[1].rank, 1);
+    assert_int_equal(r->n_fb_pairs, 0);
+    assert_true(isnan(r->fb_corr));
+    whatif_result_free(r);
+    optrace_free(t);
+}
+
+/* F/B pairs match on (step, worker, chunk, microbatch) and a key seen twice
+** keeps its last row (as a dict keyed by microbatch, upstream). One worker:
+** forwards of microbatches 0, 1, 2 take 1, 2, 3 s, then a second forward
+** row of microbatch 0 takes 3 s; backwards 2, 4, 6 s. Pairs (3, 2), (2, 4),
+** (3, 6): x mean 8/3, deviations (1/3, -2/3, 1/3) against (-2, 0, 2):
+** sum of products -2/3 + 0 + 2/3 = 0, so fb_corr = 0 (keeping the first row,
+** (1, 2, 3) against (2, 4, 6), would give 1). */
+static void test_fb_pairs_last_row(void **state)
+{
+    (void)state;
+    optrace *t = optrace_new();
+    static const double fd[] = {1, 2, 3, 3}, bd[] = {2, 4, 6};
+    double at = 0;
+    char err[256];
+    for (int i = 0; i < 4; i++) {
+        optrace_row row = {.dp_rank = 0, .stage = 0, .rank = 0, .step = 0, .seq_id = i,
+                           .mc = 0, .mb_id = i < 3 ? i : 0, .gmc = 0,
+                           .type = OPTRACE_FORWARD_COMPUTE, .start_s = at, .duration_s = fd[i]};
+        assert_int_equal(optrace_add(t, &row, err, sizeof err), 0);
+        at += fd[i];
+    }
+    for (int i = 0; i < 3; i++) {
+        add(t, 0, 0, 0, 0, OPTRACE_BACKWARD_COMPUTE, i, at, bd[i]);
+        at += bd[i];
+    }
+    whatif_result *r = analyse_ok(t);
+    assert_int_equal(r->n_fb_pairs, 3);
+    assert_close(r->fb_corr, 0, 1e-12);
+    whatif_result_free(r);
+    optrace_free(t);
+}
+
 /* ==== round trip and bad input ========================================== */
 
 /* A temporary file name; the caller unlinks it. */
@@ -635,6 +715,9 @@ int main(void)
         cmocka_unit_test(test_1f1b_slow_forward),
         cmocka_unit_test(test_dp_groups),
         cmocka_unit_test(test_weight_compute),
+        cmocka_unit_test(test_small_negative_transfer),
+        cmocka_unit_test(test_tied_workers),
+        cmocka_unit_test(test_fb_pairs_last_row),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_structure),
         cmocka_unit_test(test_incremental_replays),
