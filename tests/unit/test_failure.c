@@ -92,9 +92,12 @@ static int replay_consistent(fail_source *s)
 **   10000 add b   -> ready at 10 + 45 = 55 s
 **   20000 rm b    -> 20 s < 55 s: still starting, add and removal both vanish
 **   30000 add c   -> ready at 75 s
-**   75000 rm c    -> removed the instant it is ready: it never appears either
-**                    (kept, it failed at 75 s before arriving at 75 s, failures
-**                    first, and run.c then kept it up for good)
+**   75000 rm c    -> removed the instant it is ready: it never appears either,
+**                    as in the artifact's simulators, whose events of one
+**                    millisecond pop removals before readies (docs/resilience.md,
+**                    "Event order is Python's heapq"). It used to fail at 75 s
+**                    before arriving at 75 s (failures first), and run.c then
+**                    kept it up for good.
 **   40000 add d   -> ready at 85 s
 **   90000 rm d    -> d has arrived: a failure at 90 s
 **   100000 rm a   -> failure at 100 s
