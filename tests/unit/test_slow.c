@@ -69,7 +69,8 @@ static void test_fill_pack_balance(void **state)
     ** quad = {46, 36} / 100 (taking the largest s^2 gives {52, 34} / 100) */
     double v2[] = {6, 4, 3, 3, 4};
     script s2 = {v2, 5, 0};
-    assert_int_equal(slow_fill_microbatches(SLOW_PACK_BALANCE, 2, 1, 10, next_len, &s2, lin, quad), 0);
+    assert_int_equal(
+        slow_fill_microbatches(SLOW_PACK_BALANCE, 2, 1, 10, next_len, &s2, lin, quad), 0);
     assert_close(quad[0], 0.46, 1e-15);
     assert_close(quad[1], 0.36, 1e-15);
     assert_close(lin[0], 1, 1e-15);
