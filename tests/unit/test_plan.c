@@ -2,9 +2,11 @@
 ** test_plan.c -- the collective volumes of the iteration plan (plan.c).
 ** Expected values: the closed forms in plan.h (ring all-reduce 2(k-1)/k * S
 ** in 2(k-1) steps; double binary tree 2S in 2*ceil(log2 k) steps), on a
-** hand-filled plan_t and cluster.
+** hand-filled plan_t and cluster; and plans built from the Megatron SC'21
+** Table 1 configs, checked against closed forms of their shapes.
 */
 #include "testlib.h"
+#include "cfg.h"
 #include "plan.h"
 
 #include <string.h>
@@ -50,6 +52,13 @@ static void test_dp_allreduce(void **state)
     plan_dp_allreduce(&p, 1e9, &vol, &lat);
     assert_close(vol, 2e9, 1e-3);
     assert_close(lat, 4.0, 1e-12);
+    /* k not a power of two: a tree over 24 ranks is ceil(log2 24) = 5 deep,
+    ** 2 * 5 = 10 steps (floor would give 8) */
+    p.dp = 24;
+    p.dp_alpha_s = 1e-6;
+    p.dp_algorithm = COLL_TREE;
+    plan_dp_allreduce(&p, 1e9, &vol, &lat);
+    assert_close(lat, 10e-6, 1e-18);
 }
 
 /* The per-cluster parts: step latencies from the platform path's link
@@ -76,12 +85,86 @@ static void test_cluster_terms(void **state)
     assert_close(plan_gpu_nic_bytes_per_s(&cl), 10e9, 1e-3);
 }
 
+static void load(cfg_experiment *e, const char *cfg, int n, const char *const *sets)
+{
+    cfg_overrides ov = {.n = n};
+    for (int i = 0; i < n; i++) ov.items[i] = sets[i];
+    cfg_error err;
+    if (cfg_load(cfg, &ov, e, &err)) {
+        char buf[1024];
+        cfg_error_format(&err, buf, sizeof buf);
+        print_error("%s\n", buf);
+        fail();
+    }
+}
+
+static void build(const cfg_experiment *e, plan_t *p)
+{
+    char err[256];
+    if (plan_build(e, p, err, sizeof err)) {
+        print_error("plan_build: %s\n", err);
+        fail();
+    }
+}
+
+/* The plan of Table 1's 145.6B row (TP 8, PP 8 x 2 interleaved chunks, DP 24,
+** global batch 2304 of 2048 tokens, fp16, tied embeddings, Selene):
+**   tokens_per_iter      B s = 2304 * 2048 = 4,718,592
+**   dp_host_bytes_per_s  a TP group's 8 GPUs each get one 200 Gb/s HDR NIC
+**                        at 0.92: 25e9 * 0.92 * 8/8 * 8 = 1.84e11
+**   n_buckets[0]         ceil(grad bytes / 80 MB bucket), device 0 holding
+**                        chunks 0 and 8 (5 layers each) and the embeddings:
+**                        params (10 (12h^2 + 13h) + (V + s) h)/t, 2 bytes each
+**                        (fp16 main grads): 4.69e9 / 80e6 = 58.7 -> 59 buckets
+**   embed_sync_bytes     the tied word embedding's gradient, V h/t at 2 bytes
+**                        = 51200 * 12288 / 8 * 2 = 157,286,400 */
+static void test_plan_145b(void **state)
+{
+    (void)state;
+    cfg_experiment e;
+    load(&e, TEST_PATH("configs/papers/megatron_sc21/145.6b.json"), 0, NULL);
+    plan_t p;
+    build(&e, &p);
+    double B = e.parallel.global_batch_size, s = e.model.seq_len, h = e.model.hidden;
+    double V = e.model.vocab, t = e.parallel.tp, L = e.model.layers;
+    assert_rel(p.tokens_per_iter, B * s, 1e-12);
+    assert_rel(p.tokens_per_iter, 4718592, 1e-12);
+    assert_rel(p.dp_host_bytes_per_s, 25e9 * 0.92 * 8 / 8 * t, 1e-9);
+    assert_true(e.parallel.pp * e.parallel.virtual_stages == 16 && L / 16 == 5);
+    double params0 = (10 * (12 * h * h + 13 * h) + (V + s) * h) / t;
+    double buckets = 2 * params0 / e.parallel.dp_bucket_bytes;
+    assert_true(buckets != floor(buckets)); /* ceil and floor differ */
+    assert_int_equal(p.n_buckets[0], (int)ceil(buckets));
+    assert_int_equal(p.n_buckets[0], 59);
+    assert_rel(p.embed_sync_bytes, 2 * V * h / t, 1e-12);
+    plan_free(&p);
+    cfg_free(&e);
+}
+
+/* Table 1's 1.7B row runs with PP 1: the word embedding and the LM head are
+** the same tensor on the same GPU (Megatron-LM ties them in place), so there
+** is no embedding gradient to all-reduce between first and last stage. */
+static void test_plan_pp1_no_embed_sync(void **state)
+{
+    (void)state;
+    cfg_experiment e;
+    load(&e, TEST_PATH("configs/papers/megatron_sc21/1.7b.json"), 0, NULL);
+    assert_true(e.parallel.pp == 1 && e.model.tied_embeddings);
+    plan_t p;
+    build(&e, &p);
+    assert_close(p.embed_sync_bytes, 0, 0);
+    plan_free(&p);
+    cfg_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tp_collectives),
         cmocka_unit_test(test_dp_allreduce),
         cmocka_unit_test(test_cluster_terms),
+        cmocka_unit_test(test_plan_145b),
+        cmocka_unit_test(test_plan_pp1_no_embed_sync),
     };
     return RUN_TESTS("plan", tests);
 }
