@@ -157,6 +157,50 @@ static void test_plan_pp1_no_embed_sync(void **state)
     cfg_free(&e);
 }
 
+static int same_sched(const sched_t *a, const sched_t *b)
+{
+    if (a->p != b->p) return 0;
+    for (int d = 0; d < a->p; d++) {
+        if (a->n_ops[d] != b->n_ops[d]) return 0;
+        for (int i = 0; i < a->n_ops[d]; i++)
+            if (a->ops[d][i].kind != b->ops[d][i].kind || a->ops[d][i].mb != b->ops[d][i].mb ||
+                a->ops[d][i].chunk != b->ops[d][i].chunk)
+                return 0;
+    }
+    return 1;
+}
+
+/* The cost-aware ZB-1p scheduler is given plan.c's estimate of one pipeline
+** transfer, t_comm = activation bytes per TP rank / one GPU's NIC share
+** (plan_gpu_nic_bytes_per_s) + 2 x the NIC link latency. ZB paper 1.5B,
+** PP 8, with a 20 ms link latency so that the latency term changes the
+** greedy order (checked: the schedules with and without it differ). */
+static void test_plan_zb_comm_estimate(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"parallel.schedule=\"zb-1p\"",
+                                       "cluster.inter_node.latency_us=20000"};
+    cfg_experiment e;
+    load(&e, TEST_PATH("configs/papers/zero_bubble/1.5b.json"), 2, sets);
+    plan_t p;
+    build(&e, &p);
+    double comm = p.pp_bytes[0] / plan_gpu_nic_bytes_per_s(&e.cluster);
+    sched_params sp = {.type = SCHED_ZB_1P, .p = p.pp, .m = p.m, .v = p.v};
+    sched_costs sc = {.n_vs = p.n_vs, .t_f = p.f_s, .t_b = p.b_s, .t_w = p.w_s,
+                      .t_comm = comm + 2 * e.cluster.nic_latency_s, .m_f = 1, .m_b = 0, .m_w = -1};
+    sched_t with, without;
+    char err[256];
+    assert_int_equal(sched_build(&sp, &sc, &with, err, sizeof err), 0);
+    sc.t_comm = comm;
+    assert_int_equal(sched_build(&sp, &sc, &without, err, sizeof err), 0);
+    assert_false(same_sched(&with, &without)); /* the latency matters here */
+    assert_true(same_sched(&p.sched, &with));
+    sched_free(&with);
+    sched_free(&without);
+    plan_free(&p);
+    cfg_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_cluster_terms),
         cmocka_unit_test(test_plan_145b),
         cmocka_unit_test(test_plan_pp1_no_embed_sync),
+        cmocka_unit_test(test_plan_zb_comm_estimate),
     };
     return RUN_TESTS("plan", tests);
 }
