@@ -310,7 +310,16 @@ void cost_stage_ops(const cfg_experiment *e, int vs, int n_vs, cost_stage *out)
     out->act_working_bytes = p->recompute == RECOMPUTE_FULL ? layer_full_act_bytes(e) : 0;
     out->params = per * (cost_layer_params(m) / t);
     if (out->has_embedding) out->params += (V * h + (double)m->seq_len * h) / t;
-    if (out->has_lm_head) out->params += V * h / t + 2 * h;
+    /* The LM head's V x h matrix: its own when untied; a copy of the tied
+    ** embedding when the embedding lives on another pipeline rank (Megatron
+    ** all-reduces the two copies' gradients, plan.c embed_sync_bytes); none
+    ** with PP 1, where the head reads the embedding's weight on the same GPU
+    ** (Megatron-LM: the output layer skips its weight when pre_process and
+    ** share_embeddings_and_output_weights). Plus the final layernorm. */
+    if (out->has_lm_head) {
+        int shares_embedding = m->tied_embeddings && p->pp == 1;
+        out->params += (shares_embedding ? 0 : V * h / t) + 2 * h;
+    }
     out->pp_send_bytes = T * h * ACT_BYTES / (p->pp_scatter_gather ? t : 1);
 }
 

@@ -434,6 +434,35 @@ static void test_other_bytes(void **state)
     cfg_free(&e);
 }
 
+/* With PP 1 the tied word embedding and the LM head are one matrix on one
+** GPU (Megatron-LM's output layer reads the embedding's weight when
+** share_embeddings_and_output_weights and there is a single pipeline stage;
+** only with PP > 1 does the last stage keep its own copy). Table 1's 1.7B
+** row (TP 1, PP 1): the stage holds the model once plus the final
+** layernorm, (L(12h^2 + 13h) + Vh + sh)/t + 2h = 1.652B, not 1.770B. An
+** untied head (model.tied_embeddings=false) is a second V x h matrix. */
+static void test_stage_params_pp1_tied(void **state)
+{
+    (void)state;
+    static const char *const untied[] = {"model.tied_embeddings=false"};
+    cfg_experiment e;
+    load(&e, TEST_PATH("configs/papers/megatron_sc21/1.7b.json"), 0, NULL);
+    double L = e.model.layers, h = e.model.hidden, V = e.model.vocab, s = e.model.seq_len;
+    double t = e.parallel.tp;
+    assert_true(e.parallel.pp == 1 && e.parallel.virtual_stages == 1 && e.model.tied_embeddings);
+    cost_stage st;
+    cost_stage_ops(&e, 0, 1, &st);
+    assert_true(st.has_embedding && st.has_lm_head);
+    double once = (L * (12 * h * h + 13 * h) + V * h + s * h) / t + 2 * h;
+    assert_rel(st.params, once, 1e-9);
+    assert_rel(st.params, cost_total_params(&e.model) / t + 2 * h, 1e-9);
+    cfg_free(&e);
+    load(&e, TEST_PATH("configs/papers/megatron_sc21/1.7b.json"), 1, untied);
+    cost_stage_ops(&e, 0, 1, &st);
+    assert_rel(st.params, once + V * h / t, 1e-9);
+    cfg_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_selective_recompute),
         cmocka_unit_test(test_first_last_stage),
         cmocka_unit_test(test_stage_params),
+        cmocka_unit_test(test_stage_params_pp1_tied),
         cmocka_unit_test(test_optimizer_s),
         cmocka_unit_test(test_other_bytes),
     };
