@@ -300,7 +300,7 @@ static void test_layer_mem_bytes_swiglu_sp(void **state)
     cfg_free(&e);
 }
 
-/* Selective recomputation (Korthikanti et al. §4.2) redoes the attention
+/* Selective recomputation (Korthikanti et al., MLSys'23) redoes the attention
 ** core in the backward: its two batched GEMMs, 2 x 2 b (a/t) s^2 d =
 ** 4 b s^2 h/t FLOPs, and its 3 kernels (scores, fused softmax+dropout,
 ** context). Without recomputation B's attention part is the core's GEMMs twice
@@ -343,9 +343,9 @@ static void test_selective_recompute(void **state)
 **              scatter-add of the gradient twice that in W: W mem = 12Th/bw;
 **              its 16-bit output, sequence-sharded, stays for the backward:
 **              act_bytes = layers' + 2Th/t
-**   LM head    final layernorm 2 x 2Th bytes, then per logit (TV/t of them)
-**              a 16-bit write and a fp32 cross-entropy read, write and read
-**              (2 + 3 x 4 bytes): F mem = layers' + (4Th + 14TV/t)/bw */
+**   LM head    final layernorm read + write, 2 x 2Th bytes, then per logit
+**              (TV/t of them) a 16-bit write and three fp32 passes of the
+**              cross-entropy (2 + 3 x 4 bytes): F mem = layers' + (4Th + 14TV/t)/bw */
 static void test_first_last_stage(void **state)
 {
     (void)state;
