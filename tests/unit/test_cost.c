@@ -14,24 +14,12 @@
 **               dimension is tiny
 */
 #include "testlib.h"
+#include "cfg_fixture.h"
 
 #include "cfg.h"
 #include "cost.h"
 
 #include <string.h>
-
-static void load(cfg_experiment *e, const char *cfg, int n, const char *const *sets)
-{
-    cfg_overrides ov = {.n = n};
-    for (int i = 0; i < n; i++) ov.items[i] = sets[i];
-    cfg_error err;
-    if (cfg_load(cfg, &ov, e, &err)) {
-        char buf[1024];
-        cfg_error_format(&err, buf, sizeof buf);
-        print_error("%s\n", buf);
-        fail();
-    }
-}
 
 /* Table 1's parameter column, in billions, to its printed precision. */
 static void test_params_table1(void **state)

@@ -6,6 +6,7 @@
 ** Table 1 configs, checked against closed forms of their shapes.
 */
 #include "testlib.h"
+#include "cfg_fixture.h"
 #include "cfg.h"
 #include "plan.h"
 
@@ -83,19 +84,6 @@ static void test_cluster_terms(void **state)
     assert_close(plan_gpu_nic_bytes_per_s(&cl), 20e9, 1e-3); /* 25 GB/s x 0.8 x 8 / 8 */
     cl.nics_per_node = 4;        /* two GPUs share a NIC */
     assert_close(plan_gpu_nic_bytes_per_s(&cl), 10e9, 1e-3);
-}
-
-static void load(cfg_experiment *e, const char *cfg, int n, const char *const *sets)
-{
-    cfg_overrides ov = {.n = n};
-    for (int i = 0; i < n; i++) ov.items[i] = sets[i];
-    cfg_error err;
-    if (cfg_load(cfg, &ov, e, &err)) {
-        char buf[1024];
-        cfg_error_format(&err, buf, sizeof buf);
-        print_error("%s\n", buf);
-        fail();
-    }
 }
 
 static void build(const cfg_experiment *e, plan_t *p)
