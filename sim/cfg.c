@@ -633,7 +633,10 @@ static int read_parallel(const cJSON *json, const char *file, cfg_parallel *p, i
     cfgj_bool(&o, "sequence_parallel", &p->sequence_parallel, 0);
     cfgj_bool(&o, "distributed_optimizer", &p->distributed_optimizer, 0);
     cfgj_bool(&o, "dp_overlap", &p->dp_overlap, 1);
-    cfgj_pos(&o, "dp_bucket_MB", &bucket_mb, 80, 0);
+    /* PyTorch DDP's first bucket is 1 MB, its default 25 MB; below 1 MB the
+    ** bucket count grows to millions (0.1 MB took seconds, 1e-4 MB hung), and
+    ** past ~1e302 MB the byte count overflowed and the all-reduce vanished */
+    cfgj_num(&o, "dp_bucket_MB", &bucket_mb, 80, 0, 1, 1e5);
     cfgj_enum(&o, "dp_algorithm", coll_names, 3, &algo, COLL_AUTO, 0);
     cfgj_bool(&o, "tp_overlap", &p->tp_overlap, 0);
     cfgj_bool(&o, "pp_scatter_gather", &p->pp_scatter_gather, 1);
@@ -694,7 +697,10 @@ static int read_engine(const cJSON *json, const char *file, cfg_engine *en, cfg_
 
 /* Consistency of the plan with the model and the cluster. */
 /* Fill parallel.stage_layers from "layer_split" (see split_names). */
-static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f, cfg_error *err)
+/* 'layers_from': where the model's layer count came from (a model file, a
+** --set), named in the divisibility error when it is not 'f'. */
+static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f,
+                           const char *layers_from, cfg_error *err)
 {
     cfg_parallel *p = &e->parallel;
     int n = p->pp * p->virtual_stages, L = e->model.layers;
@@ -736,10 +742,13 @@ static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f,
         for (int i = 0; i < n; i++) p->stage_layers[i] = (L + 2) / n - (i == 0 || i == n - 1);
         return 0;
     }
-    if (L % n)
-        return cfg_fail(err, e->model.file[0] ? e->model.file : f, "$.model.layers",
-                        "layers (%d) must be divisible by pp*virtual_stages = %d*%d = %d "
-                        "(or set parallel.layer_split)", L, p->pp, p->virtual_stages, n);
+    if (L % n) { /* a check across the model and the plan: the plan's, as TP*PP*DP */
+        char from[CFGJ_FILE_MAX + 16] = "";
+        if (strcmp(layers_from, f)) snprintf(from, sizeof from, ", from %s", layers_from);
+        return cfg_fail(err, f, "$.parallel", "layers (%d%s) must be divisible by "
+                        "pp*virtual_stages = %d*%d = %d (or set parallel.layer_split)", L, from,
+                        p->pp, p->virtual_stages, n);
+    }
     for (int i = 0; i < n; i++) p->stage_layers[i] = L / n;
     return 0;
 }
@@ -773,7 +782,9 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const
                         gpus, e->cluster.nodes, e->cluster.gpus_per_node, hint);
     }
     int v = p->virtual_stages;
-    if (!abstract && set_layer_split(e, split, f, err)) return -1;
+    const char *layers_from =
+        source_of(lc, "$.model.layers", e->model.file[0] ? e->model.file : f);
+    if (!abstract && set_layer_split(e, split, f, layers_from, err)) return -1;
     long per_step = (long)p->microbatch_size * p->dp;
     if (p->global_batch_size % per_step)
         return cfg_fail(err, f, "$.parallel.global_batch_size", "global_batch_size (%d) must be a "

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..48
+echo 1..51
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -77,8 +77,8 @@ check "a GPU 'extends' overlay in the experiment is blamed on it (not on selene.
     "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/gpu-ext.json: \$.cluster.gpu.memory_GB: must be > 0, got -3\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.pp=5 --set parallel.dp=1 --set cluster.nodes=5 --set parallel.schedule=1f1b --set parallel.virtual_stages=1 --set parallel.global_batch_size=10
-check "layers not divisible by PP*v: names the model file" \
-    "[ $rc -eq 1 ] && one_line && says 'models/gpt3-175b.json: \$.model.layers: layers (96) must be divisible by pp\*virtual_stages = 5\*1'"
+check "layers not divisible by PP*v: the plan's error (the experiment, \$.parallel, the --sets), naming the model file (was \$.model.layers in the model file, which has no such path)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: .*default.json with --set parallel.pp=5, --set parallel.dp=1, .*: \$.parallel: layers (96, from .*models/gpt3-175b.json) must be divisible by pp\*virtual_stages = 5\*1 = 5'"
 
 run "$GOOD" --set parallel.schedule=interleaved --set parallel.virtual_stages=2 --set parallel.pp=4 --set parallel.global_batch_size=6
 check "interleaved with m not a multiple of p" \
@@ -194,3 +194,11 @@ check "lighter_ends with 24 + 2 layers over 24 stages: one layer a stage is too 
 run "$D" --set parallel.global_batch_size=97
 check "a cross-key error reported at a sibling key names the --set (\$.parallel.schedule after --set parallel.global_batch_size)" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: .*default.json with --set parallel.global_batch_size=97: \$.parallel.schedule: interleaved 1F1B needs'"
+run "$D" --set model.layers=95
+check "layers set by --set and not divisible by PP*v: the --set is named as the layers' source" \
+    "[ $rc -eq 1 ] && one_line && says '\$.parallel: layers (95, from --set model.layers=95) must be divisible by pp\*virtual_stages = 12\*2 = 24'"
+for b in 1e-4 1e303; do
+    run "$ROOT/configs/experiments/straggler-lm-head.json" --set parallel.dp_bucket_MB=$b
+    check "dp_bucket_MB $b (1e-4 hung, 1e303 dropped the gradient all-reduce): a range error" \
+        "[ $rc -eq 1 ] && one_line && says '\$.parallel.dp_bucket_MB: .*between 1 and 100000'"
+done
