@@ -540,8 +540,17 @@ static int run_schemes(run_config *rc, fail_source **src, const oracle *const *o
             run_result res;
             if (!s || run_simulate(&prm, *src, orcs[kind], s, &res, progress, &pa, err, sizeof err)) {
                 if (stderr_tty) fprintf(stderr, "\n");
-                fprintf(stderr, "dtsim resilience: %s%s%s: %s\n", o->config ? o->config : "",
-                        o->config ? ": " : "", res_names[kind], s ? err : "out of memory");
+                if (s && o->config && o->prof && !strncmp(err, "oracle: ", 8)) {
+                    /* the analytic profile's times are out of range: its keys */
+                    cfg_error e = {0};
+                    cfg_fail(&e, o->config, "$.profile", "%s: %s", res_names[kind], err);
+                    cfg_blame_overrides(&o->ov, &e);
+                    cfg_error_format(&e, err, sizeof err);
+                    fprintf(stderr, "dtsim resilience: %s\n", err);
+                } else {
+                    fprintf(stderr, "dtsim resilience: %s%s%s: %s\n", o->config ? o->config : "",
+                            o->config ? ": " : "", res_names[kind], s ? err : "out of memory");
+                }
                 res_free(s);
                 return CLI_ERR;
             }

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 OOB="$ROOT/configs/papers/oobleck/gpt3-2.7b.json"
-echo 1..16
+echo 1..17
 # res WANT_RC PATTERN NAME ARGS...: run `dtsim resilience ARGS`; ok if it exits
 # WANT_RC with one stderr line matching PATTERN (grep -E) and an empty stdout
 res() {
@@ -56,3 +56,7 @@ res 2 "^dtsim resilience: --duration-h must be between 0\\.000277778 \\(one seco
 res 2 "^dtsim resilience: --duration-h: not a decimal number: '0x10'\$" \
     "--duration-h 0x10: not decimal (was read as 16 h)" "$CFG" --duration-h 0x10
 res 2 "^dtsim resilience: --runs: not a decimal number: '0x2'\$" "--runs 0x2: not decimal" "$CFG" --runs 0x2
+# a layer time that puts the iteration out of the oracle's range: the
+# profile's error with its --set (was the file and the scheme, no path)
+res 1 "^dtsim resilience: .*example\\.json with --set profile\\.fwd_ms=1e308: \\\$\\.profile: ckpt: oracle: an iteration on 24 nodes takes .* s, outside " \
+    "fwd_ms 1e308: \$.profile and the --set named" "$CFG" --set profile.fwd_ms=1e308
