@@ -143,8 +143,8 @@ edited slowdisk 's/"storage_write_gbps": 1/"storage_write_gbps": 1e-300/' --dura
 check "a checkpoint write longer than 1e7 s: error naming the file and the key's path, before any run" \
     "[ $rc -eq 1 ] && grep -q 'slowdisk.json: \$.resilience.storage_write_gbps: a checkpoint write takes 1.2e+302 s (120 GB at 1e-300 GB/s), more than 1e+07 s' '$TMP/err' && [ ! -s '$TMP/out' ]"
 edited tiny 's/"fwd_ms": 10, "bwd_ms": 20/"fwd_ms": 1e-300, "bwd_ms": 1e-300, "dp_latency_us": 0/' --duration-h 10
-check "an iteration shorter than 1 us: error (the iteration count overflowed)" \
-    "[ $rc -eq 1 ] && grep -q 'tiny.json: ckpt: oracle: an iteration on 16 nodes takes .* s, outside \\[1e-06 s' '$TMP/err'"
+check "an iteration shorter than 1 us: error at the profile (the iteration count overflowed)" \
+    "[ $rc -eq 1 ] && grep -q 'tiny.json: \$.profile: ckpt: oracle: an iteration on 16 nodes takes .* s, outside \\[1e-06 s' '$TMP/err'"
 # MTBF 1e300 h: no failure, and a Young interval of ~1e152 s (its iteration
 # count overflowed a long); every scheme runs at 1 - its steady overhead
 edited never 's/"node_mtbf_h": 144/"node_mtbf_h": 1e300/' --duration-h 10 --schemes ckpt,varuna
