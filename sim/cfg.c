@@ -270,15 +270,16 @@ static int path_within(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '.' || path[n] == '[');
 }
 
-/* An error in 'file' at a path no single override set, but near which
+/* An error in a config file at a path no single override set, but near which
 ** overrides set values, concerns the config as they changed it: name them
 ** after the file ("x.json with --set parallel.pp=3"). Near: under the
 ** error's path, or under its parent, as cross-key checks report at one of
 ** the keys (TP*PP*DP at $.parallel, microbatches at $.parallel.schedule
 ** after --set parallel.global_batch_size=97). */
-static void note_overrides(const cfg_overrides *ov, const char *file, cfg_error *err)
+static void note_overrides(const cfg_overrides *ov, cfg_error *err)
 {
-    if (!ov || strcmp(err->file, file) != 0) return;
+    if (!ov) return;
+    const char *file = err->file;
     char scope[CFGJ_PATH_MAX];
     snprintf(scope, sizeof scope, "%s", err->path);
     char *cut = strrchr(scope, '.'), *bracket = strrchr(scope, '[');
@@ -318,7 +319,7 @@ static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error 
             return;
         }
     }
-    note_overrides(ov, lc->exp_file, err);
+    if (!strcmp(err->file, lc->exp_file)) note_overrides(ov, err);
 }
 
 /* Does "key=value" set exactly failures.<key>? */
@@ -380,9 +381,7 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
             return;
         }
     }
-    char file[CFGJ_FILE_MAX];
-    snprintf(file, sizeof file, "%s", err->file);
-    note_overrides(ov, file, err);
+    note_overrides(ov, err);
 }
 
 /* ======================================================================
@@ -443,11 +442,12 @@ static int read_gpu(const cJSON *json, const char *file, const char *path, cfg_g
     return 0;
 }
 
-int cfg_load_gpu(const char *name_or_path, const char *from_file, cfg_gpu *out, cfg_error *err)
+int cfg_load_gpu(const char *name_or_path, const char *from_file, const char *json_path,
+                 cfg_gpu *out, cfg_error *err)
 {
     char resolved[CFGJ_FILE_MAX];
     if (resolve_ref(name_or_path, "configs/gpus", from_file, resolved, sizeof resolved))
-        return cfg_fail(err, from_file ? from_file : "", "", "cannot find GPU spec '%s' "
+        return cfg_fail(err, from_file ? from_file : "", json_path, "cannot find GPU spec '%s' "
                         "(looked for a file of that path, and for %s/configs/gpus/%s.json)",
                         name_or_path, cfg_home(), name_or_path);
     cJSON *json = cfgj_load_file(resolved, err);

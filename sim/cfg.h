@@ -160,8 +160,11 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err);
 ** "parallel.pp.")? strtok would read them all as parallel.pp. */
 int cfg_key_has_empty_part(const char *key);
 
-/* Load a GPU spec by name ("a100-80g") or path. */
-int cfg_load_gpu(const char *name_or_path, const char *from_file, cfg_gpu *out, cfg_error *err);
+/* Load a GPU spec by name ("a100-80g") or path, named at 'json_path' of
+** 'from_file' (an unknown name is an error there; one inside the spec file
+** is that file's). */
+int cfg_load_gpu(const char *name_or_path, const char *from_file, const char *json_path,
+                 cfg_gpu *out, cfg_error *err);
 
 /* Total GPUs of the cluster. */
 int cfg_total_gpus(const cfg_experiment *e);

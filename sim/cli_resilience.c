@@ -357,7 +357,7 @@ static const char *blamed_path(const cfg_overrides *ov, const char *const *paths
         cfg_error e = {0};
         snprintf(e.path, sizeof e.path, "%s", paths[i]);
         cfg_blame_overrides(ov, &e);
-        if (e.file[0]) return paths[i];
+        if (!strncmp(e.file, "--set ", 6)) return paths[i]; /* set by that item itself */
     }
     return fallback;
 }

@@ -94,12 +94,12 @@ int cli_run(int argc, char **argv)
                                "failures");
     }
     if (export_path && e.parallel.virtual_stages != 1) {
-        fprintf(stderr, "dtsim: %s: $.parallel: --export-trace needs one model chunk per device, "
-                "this schedule has %d (the per-op trace's dependency model pairs the k-th send "
-                "of a stage with the k-th receive of the next)\n", config,
-                e.parallel.virtual_stages);
+        cfg_fail(&cerr, config, "$.parallel", "--export-trace needs one model chunk per device, "
+                 "this schedule has %d (the per-op trace's dependency model pairs the k-th send "
+                 "of a stage with the k-th receive of the next)", e.parallel.virtual_stages);
+        cfg_blame_overrides(&ov, &cerr);
         cfg_free(&e);
-        return CLI_ERR;
+        return cli_config_error(&cerr);
     }
     const char *outs[] = {json_path, trace_path, export_path};
     if (cli_outputs_writable("run", outs, 3)) {

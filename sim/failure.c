@@ -454,27 +454,23 @@ static int sort_events(fail_source *s)
 {
     if (s->n_list < 2) return 0;
     ranked_event *r = malloc((size_t)s->n_list * sizeof *r);
-    double *last_t = malloc((size_t)s->n_ids * sizeof *last_t);
-    int *last_rank = malloc((size_t)s->n_ids * sizeof *last_rank);
-    if (!r || !last_t || !last_rank) {
+    int *prev = malloc((size_t)s->n_ids * sizeof *prev); /* node's last event in r, or -1 */
+    if (!r || !prev) {
         free(r);
-        free(last_t);
-        free(last_rank);
+        free(prev);
         return -1;
     }
-    for (int i = 0; i < s->n_ids; i++) last_t[i] = -1;
+    for (int i = 0; i < s->n_ids; i++) prev[i] = -1;
     for (int i = 0; i < s->n_list; i++) {
-        int node = s->list[i].node;
+        int node = s->list[i].node, p = prev[node];
         r[i].e = s->list[i];
-        r[i].rank = last_t[node] == r[i].e.t_s ? last_rank[node] + 1 : 0;
-        last_t[node] = r[i].e.t_s;
-        last_rank[node] = r[i].rank;
+        r[i].rank = p >= 0 && r[p].e.t_s == r[i].e.t_s ? r[p].rank + 1 : 0;
+        prev[node] = i;
     }
     qsort(r, (size_t)s->n_list, sizeof *r, cmp_event);
     for (int i = 0; i < s->n_list; i++) s->list[i] = r[i].e;
     free(r);
-    free(last_t);
-    free(last_rank);
+    free(prev);
     return 0;
 }
 

@@ -69,7 +69,8 @@ fail_source *fail_random_new(const fail_random_cfg *cfg, int n_nodes, unsigned l
 
 /* Spot trace: nodes added at time <= 0 are the initial nodes (no event);
 ** later adds arrive startup_s after their trace time; a node removed before
-** it is ready, or the instant it is, never appears. Removals are failures without repair.
+** it is ready, or the instant it is, never appears. Removals are failures
+** without repair.
 ** NULL with err "path:line: ..." on a malformed line or an impossible
 ** sequence (removing an absent node, adding a present one). */
 fail_source *fail_trace_load(const char *path, double startup_s, char *err, size_t errlen);

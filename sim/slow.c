@@ -204,16 +204,9 @@ static int parse_gpu_types(cfgj_obj *top, const cfg_experiment *e, slow_model *m
             cfgj_release(&o);
             return -1;
         }
-        /* an unknown name is an error at "gpu" of this file (cfg_load_gpu names
-        ** no path then); an error inside a spec file is that file's */
-        cfg_error gerr = {0};
-        if (cfg_load_gpu(name, top->file, &g->gpu, &gerr)) {
-            char gpath[CFGJ_PATH_MAX];
-            cfgj_child_path(&o, "gpu", gpath, sizeof gpath);
-            if (!strcmp(gerr.file, top->file) && !gerr.path[0])
-                cfg_fail(top->err, top->file, gpath, "%s", gerr.msg);
-            else
-                *top->err = gerr;
+        char gpath[CFGJ_PATH_MAX];
+        cfgj_child_path(&o, "gpu", gpath, sizeof gpath);
+        if (cfg_load_gpu(name, top->file, gpath, &g->gpu, top->err)) {
             cfgj_release(&o);
             return -1;
         }
@@ -533,9 +526,7 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
             for (int i = 0; i < samples; i++) {
                 double s = draw(ctx);
                 if (!(s >= 1)) return -2;
-                s = fmin(s, C);
-                lin[j] += s;
-                quad[j] += s * s;
+                add_piece(lin, quad, j, fmin(s, C));
             }
     } else {
         /* concatenate, cut every C tokens (a document crossing a sample
@@ -596,8 +587,7 @@ int slow_fill_microbatches(slow_packing packing, int m, int samples, int context
                     int j = best >= 0 ? best : roomiest;
                     double take = fmin(left, room[j]);
                     room[j] -= take;
-                    quad[j] += take * take;
-                    lin[j] += take;
+                    add_piece(lin, quad, j, take);
                     left -= take;
                 }
             }
