@@ -520,6 +520,34 @@ static int reseed(fail_source **src, run_config *rc, unsigned long seed)
     return -1;
 }
 
+/* The JSON path to name for a run's error 'err', NULL to name the file only:
+** an analytic profile's times out of the oracle's range ($.profile), or a
+** model that fits in GPU memory on no plan a scheme can form (the key a
+** --set changed, else the model's size: the profile's activations or
+** state, or $.model; a fixed PP first). */
+static const char *run_error_path(const run_config *rc, const cli_opts *o, const char *err)
+{
+    if (!o->config) return NULL; /* --model: the artifact's constants */
+    if (o->prof && !strncmp(err, RUN_ERR_ORACLE, strlen(RUN_ERR_ORACLE))) return "$.profile";
+    if (strncmp(err, RUN_ERR_MEMORY, strlen(RUN_ERR_MEMORY))) return NULL;
+    if (o->prof) {
+        static const char *const cands[] = {
+            "$.profile.act_mb", "$.profile.state_mb", "$.profile.gpu_mem_gb", "$.profile.layers",
+            "$.profile.gpus_per_node", "$.profile.microbatches", "$.resilience.nodes",
+            "$.resilience.pp", "$.resilience.bamboo.stages"};
+        return blamed_path(&o->ov, cands, (int)(sizeof cands / sizeof *cands),
+                           rc->res.pp > 0          ? "$.resilience.pp"
+                           : o->prof->act_bytes > 0 ? "$.profile.act_mb"
+                                                    : "$.profile.state_mb");
+    }
+    static const char *const cands[] = {
+        "$.model", "$.cluster.gpu", "$.parallel.recompute", "$.parallel.microbatch_size",
+        "$.parallel.distributed_optimizer", "$.parallel.global_batch_size", "$.resilience.nodes",
+        "$.resilience.pp", "$.resilience.bamboo.stages"};
+    return blamed_path(&o->ov, cands, (int)(sizeof cands / sizeof *cands),
+                       rc->res.pp > 0 ? "$.resilience.pp" : "$.model");
+}
+
 /* Every scheme of 'out' on the same stream; a random stream once per seed
 ** seed..seed+runs-1. 0, or CLI_ERR after printing the error. */
 static int run_schemes(run_config *rc, fail_source **src, const oracle *const *orcs,
@@ -540,10 +568,10 @@ static int run_schemes(run_config *rc, fail_source **src, const oracle *const *o
             run_result res;
             if (!s || run_simulate(&prm, *src, orcs[kind], s, &res, progress, &pa, err, sizeof err)) {
                 if (stderr_tty) fprintf(stderr, "\n");
-                if (s && o->config && o->prof && !strncmp(err, "oracle: ", 8)) {
-                    /* the analytic profile's times are out of range: its keys */
+                const char *path = s ? run_error_path(rc, o, err) : NULL;
+                if (path) {
                     cfg_error e = {0};
-                    cfg_fail(&e, o->config, "$.profile", "%s: %s", res_names[kind], err);
+                    cfg_fail(&e, o->config, path, "%s: %s", res_names[kind], err);
                     cfg_blame_overrides(&o->ov, &e);
                     cfg_error_format(&e, err, sizeof err);
                     fprintf(stderr, "dtsim resilience: %s\n", err);

@@ -277,7 +277,13 @@ static int bam_start(void *st, run_ctx *rc)
     if (!s->where) return run_fail(rc, "out of memory");
     s->S = pick_stages(s, rc);
     if (s->S < 0) return -1;
-    if (s->S < 1) return run_fail(rc, "no stage count fits the model twice in memory");
+    if (s->S < 1)
+        return run_fail(rc, RUN_ERR_MEMORY "no stage count fits the model twice (each node "
+                            "holds its successor's stage too)");
+    if (s->S > run_n_ids(rc))
+        return run_fail(rc, RUN_ERR_MEMORY "the model fits twice (each node holds its "
+                            "successor's stage too) only in %d stages or more, one node each; "
+                            "the job has %d nodes", s->S, run_n_ids(rc));
     if (res_ckpt_times(rc, &s->cfg, &s->inf, &s->ckpt_s, &s->load_s)) return -1;
     run_set_ckpt(rc, s->cfg.fallback_interval_s, s->ckpt_s);
     /* the healthy shape, n_nodes / S pipelines without FRC, is the baseline,

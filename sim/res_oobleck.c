@@ -196,6 +196,34 @@ static int instantiate(oob_st *s, run_ctx *rc)
     return time_pipes(s, rc);
 }
 
+/* The node count of the smallest template that passes the oracle's memory
+** check as a pipeline of one microbatch, the least it can hold (n0 counts
+** the model state only, not activations or whole layers); 0 if none does,
+** -1 on oracle error. Only asked when no instantiation runs at the start. */
+static int smallest_fitting_template(oob_st *s, run_ctx *rc)
+{
+    for (int i = 0; i <= s->ts.n_max - s->ts.n0; i++) {
+        const oob_template *t = &s->ts.t[i];
+        oracle_plan *plan = oracle_plan_new(1);
+        if (!plan || oracle_plan_set_stages(plan, 0, t->n_nodes)) {
+            oracle_plan_free(plan);
+            return run_fail(rc, "out of memory");
+        }
+        plan->pipes[0].n_nodes = t->n_nodes;
+        plan->pipes[0].n_microbatches = 1;
+        for (int k = 0; k < t->n_nodes; k++) {
+            plan->pipes[0].stage_layers[k] = t->stage_layers[k];
+            plan->pipes[0].stage_gpus[k] = s->inf.gpus_per_node;
+        }
+        oracle_result r;
+        int bad = run_time_plan(rc, plan, &r);
+        oracle_plan_free(plan);
+        if (bad) return -1;
+        if (r.fits) return t->n_nodes;
+    }
+    return 0;
+}
+
 static int oob_start(void *st, run_ctx *rc)
 {
     oob_st *s = st;
@@ -238,9 +266,17 @@ static int oob_start(void *st, run_ctx *rc)
     char tmpl[64] = "node counts from the throughput table";
     if (s->have_ts) snprintf(tmpl, sizeof tmpl, "templates of %d..%d nodes", s->ts.n0, s->ts.n_max);
     if (r > 0) { /* not enough nodes yet: wait for arrivals */
+        int m = s->have_ts ? smallest_fitting_template(s, rc) : s->n0;
+        if (m < 0) return -1;
+        if (m == 0)
+            return run_fail(rc, RUN_ERR_MEMORY "no pipeline template of %d..%d nodes fits; "
+                                "with f = %d, %d pipelines share the job's %d nodes",
+                            s->ts.n0, s->ts.n_max, s->cfg.oob_f, s->cfg.oob_f + 1, run_n_ids(rc));
         s->fallback = 1;
         run_set_config(rc, 0, s->inf.global_batch_samples);
-        run_describe(rc, "f = %d, %s, waiting for nodes", s->cfg.oob_f, tmpl);
+        run_describe(rc, "f = %d, %s, waiting for nodes: %d pipelines of at least %d node%s, "
+                         "%d up", s->cfg.oob_f, tmpl, s->cfg.oob_f + 1, m, m == 1 ? "" : "s",
+                     run_n_up(rc));
         return 0;
     }
     run_set_base(rc, s->last_it_s, s->inf.global_batch_samples);

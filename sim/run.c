@@ -93,7 +93,7 @@ void run_describe(run_ctx *rc, const char *fmt, ...)
 int run_time_plan(run_ctx *rc, const oracle_plan *plan, oracle_result *out)
 {
     char e[256] = "";
-    if (oracle_plan_time(rc->orc, plan, out, e, sizeof e)) return run_fail(rc, "oracle: %s", e);
+    if (oracle_plan_time(rc->orc, plan, out, e, sizeof e)) return run_fail(rc, RUN_ERR_ORACLE "%s", e);
     return 0;
 }
 

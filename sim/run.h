@@ -87,7 +87,12 @@ int run_node_up(const run_ctx *rc, int node);
 const oracle *run_oracle(const run_ctx *rc);
 /* Time 'plan' (memoised by the oracle). -1 with the run's error set. */
 int run_time_plan(run_ctx *rc, const oracle_plan *plan, oracle_result *out);
-/* Record an error that aborts the run; returns -1. */
+/* Record an error that aborts the run; returns -1. Errors that begin with
+** one of these prefixes tell the caller which input to blame: the oracle
+** rejected a plan's times (RUN_ERR_ORACLE), or the model fits in GPU memory
+** on no plan the scheme can form (RUN_ERR_MEMORY). */
+#define RUN_ERR_ORACLE "oracle: "
+#define RUN_ERR_MEMORY "out of GPU memory: "
 int run_fail(run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Describe the plan the scheme starts with, one line ("PP 16 x DP 128, ...";
 ** reports show it next to the scheme's row). */

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..47
+echo 1..48
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -220,3 +220,11 @@ check "dtsim run --iterations of an experiment with failures: usage error (it wa
 rc=$?
 check "a failure CSV line over 1022 bytes: error naming file and line 3, nothing printed" \
     "[ $rc -eq 1 ] && grep -q 'longf.csv:3: line too long (more than 1022 bytes)' '$TMP/err' && [ ! -s '$TMP/out' ]"
+# The g4dn spot trace starts with no node up: Oobleck's plan line says what it
+# waits for (it said only "waiting for nodes"): f + 1 = 2 pipelines of the
+# smallest template that fits in memory (GPT-3 2.7B fits on one node)
+"$BIN" resilience "$ROOT/configs/papers/oobleck/gpt3-2.7b.json" --quiet --schemes oobleck \
+    --failure-trace "$ROOT/traces/spot/g4dn-trace.csv" >"$TMP/out" 2>/dev/null
+rc=$?
+check "Oobleck waiting at the start: how many pipelines of how many nodes, how many up" \
+    "[ $rc -eq 0 ] && grep -q 'oobleck: *f = 1, templates of 1\\.\\.32 nodes, waiting for nodes: 2 pipelines of at least 1 node, 0 up\$' '$TMP/out'"

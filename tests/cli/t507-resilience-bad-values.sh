@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 OOB="$ROOT/configs/papers/oobleck/gpt3-2.7b.json"
-echo 1..17
+echo 1..22
 # res WANT_RC PATTERN NAME ARGS...: run `dtsim resilience ARGS`; ok if it exits
 # WANT_RC with one stderr line matching PATTERN (grep -E) and an empty stdout
 res() {
@@ -60,3 +60,33 @@ res 2 "^dtsim resilience: --runs: not a decimal number: '0x2'\$" "--runs 0x2: no
 # profile's error with its --set (was the file and the scheme, no path)
 res 1 "^dtsim resilience: .*example\\.json with --set profile\\.fwd_ms=1e308: \\\$\\.profile: ckpt: oracle: an iteration on 24 nodes takes .* s, outside " \
     "fwd_ms 1e308: \$.profile and the --set named" "$CFG" --set profile.fwd_ms=1e308
+# A model that passes the pre-run lower bound (one microbatch in flight on the
+# deepest pipeline of all 28 nodes: 2 layers x (25 + 20) GB / 8 GPUs = 11.25 GB)
+# but fits on no plan a scheme forms. ckpt on its 24 nodes: PP divides the 32
+# layers, so at most 16 stages of 2 layers, and 1F1B keeps 16 microbatches in
+# flight on stage 0: 2 x (25 + 16 x 20) GB / 8 = 86.25 GB > 80 GB. The schemes'
+# errors named the file only (no path).
+res 1 "^dtsim resilience: --set profile.act_mb=20000: \\\$\\.profile\\.act_mb: ckpt: out of GPU memory: no PP x DP shape of 24 nodes fits\$" \
+    "activations that fit on no ckpt shape: the --set and its path (was the file only)" \
+    "$CFG" --set profile.act_mb=20000
+sed 's/"act_mb": 50/"act_mb": 20000/' "$CFG" >"$TMP/act.json"
+res 1 "^dtsim resilience: .*act\\.json: \\\$\\.profile\\.act_mb: ckpt: out of GPU memory" \
+    "the same from the file: the file and act_mb" "$TMP/act.json"
+# 8 GB GPUs: Oobleck's n0 = ceil(32 x 25 GB / (8 x 8 GB)) = 13 counts state
+# only; its templates are 13..15 nodes (28 - 13 for f = 1), and even 15
+# stages put 3 layers on a node: 3 x 25 / 8 = 9.4 GB > 8 GB. It waited for
+# nodes the whole run (goodput 0, exit 0).
+res 1 "^dtsim resilience: --set profile.gpu_mem_gb=8: \\\$\\.profile\\.gpu_mem_gb: oobleck: out of GPU memory: no pipeline template of 13\\.\\.15 nodes fits; with f = 1, 2 pipelines share the job's 28 nodes\$" \
+    "Oobleck with no template that fits: refused (waited the whole run, exit 0)" \
+    "$CFG" --set profile.gpu_mem_gb=8 --schemes oobleck
+# Bamboo holds two stages a node: 16 stages need 4 x 25 / 8 = 12.5 GB, 32
+# stages 6.25 GB, more stages than the 28 nodes (it waited the whole run)
+res 1 "^dtsim resilience: --set profile.gpu_mem_gb=8: \\\$\\.profile\\.gpu_mem_gb: bamboo: out of GPU memory: the model fits twice .* only in 32 stages or more, one node each; the job has 28 nodes\$" \
+    "Bamboo whose stages outnumber the nodes: refused (waited the whole run, exit 0)" \
+    "$CFG" --set profile.gpu_mem_gb=8 --schemes bamboo
+# a model config: the --set that chose the model (was the file only)
+res 1 "^dtsim resilience: --set model=gpt3-1t: \\\$\\.model: ckpt: out of GPU memory: no PP x DP shape of 8 nodes fits\$" \
+    "GPT-3 1T on 8 nodes without recompute: \$.model named" \
+    "$ROOT/configs/experiments/resilience-gpt3-175b.json" --set model=gpt3-1t --set cluster.nodes=8 \
+    --set parallel.pp=8 --set parallel.dp=1 --set parallel.global_batch_size=64 \
+    --set parallel.recompute=none --set parallel.distributed_optimizer=false --duration-h 2
