@@ -308,6 +308,11 @@ static int bam_start(void *st, run_ctx *rc)
     if (s->inf.has_layers && s->base_it_s > 0)
         snprintf(frc, sizeof frc, ", redundant forward +%.1f%% per iteration",
                  100 * s->base_redundant_s / s->base_it_s);
+    if (s->P < 1) {
+        run_describe(rc, "%d stages%s, waiting for nodes: a pipeline needs %d, %d up", s->S,
+                     s->cfg.bam_stages > 0 ? " (given)" : "", s->S, run_n_up(rc));
+        return 0;
+    }
     run_describe(rc, "%d stages%s x %d pipeline%s, %d standby%s", s->S,
                  s->cfg.bam_stages > 0 ? " (given)" : "", s->P, s->P == 1 ? "" : "s",
                  standby > 0 ? standby : 0, frc);

@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..48
+echo 1..49
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -228,3 +228,8 @@ check "a failure CSV line over 1022 bytes: error naming file and line 3, nothing
 rc=$?
 check "Oobleck waiting at the start: how many pipelines of how many nodes, how many up" \
     "[ $rc -eq 0 ] && grep -q 'oobleck: *f = 1, templates of 1\\.\\.32 nodes, waiting for nodes: 2 pipelines of at least 1 node, 0 up\$' '$TMP/out'"
+"$BIN" resilience "$ROOT/configs/papers/oobleck/gpt3-2.7b.json" --quiet --schemes bamboo \
+    --failure-trace "$ROOT/traces/spot/g4dn-trace.csv" >"$TMP/out" 2>/dev/null
+rc=$?
+check "Bamboo waiting at the start: its stage count and nodes up (was '2 stages x 0 pipelines, 0 standby')" \
+    "[ $rc -eq 0 ] && grep -q 'bamboo: *2 stages, waiting for nodes: a pipeline needs 2, 0 up\$' '$TMP/out'"
