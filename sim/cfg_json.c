@@ -2,6 +2,7 @@
 ** cfg_json.c -- strict, path-aware reading of JSON config objects (pure layer).
 */
 #include "cfg_json.h"
+#include "numparse.h"
 #include "readfile.h"
 
 #include <errno.h>
@@ -207,10 +208,11 @@ int cfgj_num(cfgj_obj *o, const char *key, double *out, double def, int required
         char p[CFGJ_PATH_MAX];
         cfgj_child_path(o, key, p, sizeof p);
         if (isinf(max))
-            return cfg_fail(o->err, o->file, p, "must be >= %g, got %g", min, x);
+            return cfg_fail(o->err, o->file, p, "must be >= %g, got %s", min, num_text(x).s);
         if (isinf(min))
-            return cfg_fail(o->err, o->file, p, "must be <= %g, got %g", max, x);
-        return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", min, max, x);
+            return cfg_fail(o->err, o->file, p, "must be <= %g, got %s", max, num_text(x).s);
+        return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %s", min, max,
+                        num_text(x).s);
     }
     *out = x;
     return 0;
@@ -222,7 +224,7 @@ int cfgj_pos(cfgj_obj *o, const char *key, double *out, double def, int required
     if (*out <= 0 && (required || cfgj_has(o, key))) {
         char p[CFGJ_PATH_MAX];
         cfgj_child_path(o, key, p, sizeof p);
-        return cfg_fail(o->err, o->file, p, "must be > 0, got %g", *out);
+        return cfg_fail(o->err, o->file, p, "must be > 0, got %s", num_text(*out).s);
     }
     return 0;
 }
@@ -238,7 +240,8 @@ int cfgj_check_range(cfgj_obj *o, const char *key, double v, double min, double 
     if (v == 0 || (v >= min && v <= max)) return 0;
     char p[CFGJ_PATH_MAX];
     cfgj_child_path(o, key, p, sizeof p);
-    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %g", min, max, v);
+    return cfg_fail(o->err, o->file, p, "must be between %g and %g, got %s", min, max,
+                    num_text(v).s);
 }
 
 int cfgj_int(cfgj_obj *o, const char *key, long *out, long def, int required, long min, long max)

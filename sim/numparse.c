@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,4 +28,14 @@ void num_strip_bom(char *line)
 {
     static const char bom[] = "\xef\xbb\xbf";
     if (!strncmp(line, bom, 3)) memmove(line, line + 3, strlen(line + 3) + 1);
+}
+
+num_text_buf num_text(double x)
+{
+    num_text_buf t;
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(t.s, sizeof t.s, "%.*g", digits, x);
+        if (strtod(t.s, NULL) == x) break;
+    }
+    return t;
 }

@@ -4,6 +4,8 @@
 */
 #include "run_cfg.h"
 
+#include "numparse.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +52,7 @@ static int num_max(cfgj_obj *o, const char *key, double *out, double def, int re
     if (!(*out > max)) return 0;
     char p[CFGJ_PATH_MAX];
     cfgj_child_path(o, key, p, sizeof p);
-    return cfg_fail(o->err, o->file, p, "must be <= %g, got %g", max, *out);
+    return cfg_fail(o->err, o->file, p, "must be <= %g, got %s", max, num_text(*out).s);
 }
 
 static int parse_components(cfgj_obj *o, fail_random_cfg *r, cfg_error *err)

@@ -117,14 +117,14 @@ static int parse_profile(cfgj_obj *o, slow_device *d)
         d->factor_pt[i] = f->valuedouble;
         if (i == 0 && d->time_s[0] != 0)
             return cfg_fail(o->err, o->file, path, "[0]: the first point must be at time 0 (the "
-                            "profile gives the speed from the start of the run), got %g",
-                            d->time_s[0]);
+                            "profile gives the speed from the start of the run), got %s",
+                            num_text(d->time_s[0]).s);
         if (!(d->time_s[i] >= 0) || (i > 0 && !(d->time_s[i] > d->time_s[i - 1])))
             return cfg_fail(o->err, o->file, path, "[%d]: times must be >= 0 and increasing, "
-                            "got %g", i, d->time_s[i]);
+                            "got %s", i, num_text(d->time_s[i]).s);
         if (!(d->factor_pt[i] >= SLOW_FACTOR_MIN && d->factor_pt[i] <= SLOW_FACTOR_MAX))
             return cfg_fail(o->err, o->file, path, "[%d]: expected a factor between %g and %g, "
-                            "got %g", i, SLOW_FACTOR_MIN, SLOW_FACTOR_MAX, d->factor_pt[i]);
+                            "got %s", i, SLOW_FACTOR_MIN, SLOW_FACTOR_MAX, num_text(d->factor_pt[i]).s);
     }
     return 0;
 }

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 OOB="$ROOT/configs/papers/oobleck/gpt3-2.7b.json"
-echo 1..22
+echo 1..23
 # res WANT_RC PATTERN NAME ARGS...: run `dtsim resilience ARGS`; ok if it exits
 # WANT_RC with one stderr line matching PATTERN (grep -E) and an empty stdout
 res() {
@@ -90,3 +90,6 @@ res 1 "^dtsim resilience: --set model=gpt3-1t: \\\$\\.model: ckpt: out of GPU me
     "$ROOT/configs/experiments/resilience-gpt3-175b.json" --set model=gpt3-1t --set cluster.nodes=8 \
     --set parallel.pp=8 --set parallel.dp=1 --set parallel.global_batch_size=64 \
     --set parallel.recompute=none --set parallel.distributed_optimizer=false --duration-h 2
+# a value just past a bound is printed as given (was "got 1e+07", the bound itself)
+res 1 "^dtsim resilience: --set failures.detection_s=10000001: \\\$\\.failures\\.detection_s: must be <= 1e\\+07, got 10000001\$" \
+    "detection_s 10000001: the value as given" "$CFG" --set failures.detection_s=10000001

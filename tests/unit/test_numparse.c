@@ -47,12 +47,29 @@ static void test_strips_a_bom(void **state)
     assert_string_equal(part, "\xef\xbb" "x");
 }
 
+/* %g's 6 digits where they read back exactly; more where they would print a
+** value past a bound as the bound (10000001 was "1e+07" after "<= 1e+07") */
+static void test_text_reads_back(void **state)
+{
+    (void)state;
+    assert_string_equal(num_text(10000001).s, "10000001");
+    assert_string_equal(num_text(1e7).s, "1e+07");
+    assert_string_equal(num_text(100000).s, "100000");
+    assert_string_equal(num_text(100000.5).s, "100000.5");
+    assert_string_equal(num_text(1000.0001).s, "1000.0001");
+    assert_string_equal(num_text(0.1).s, "0.1");
+    assert_string_equal(num_text(1e-300).s, "1e-300");
+    assert_string_equal(num_text(-2.5).s, "-2.5");
+    assert_string_equal(num_text(1.0 / 3).s, "0.3333333333333333");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepts_decimals),
         cmocka_unit_test(test_rejects_the_rest),
         cmocka_unit_test(test_strips_a_bom),
+        cmocka_unit_test(test_text_reads_back),
     };
     return RUN_TESTS("numparse", tests);
 }
