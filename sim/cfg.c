@@ -275,64 +275,30 @@ static int path_within(const char *path, const char *prefix)
 ** after the file ("x.json with --set parallel.pp=3"). Near: under the
 ** error's path, or under its parent, as cross-key checks report at one of
 ** the keys (TP*PP*DP at $.parallel, microbatches at $.parallel.schedule
-** after --set parallel.global_batch_size=97), or at or around the other key
-** a check across sections involves (err->also: heads % tp is reported at
-** $.parallel.tp, also $.model.heads). */
-/* The path "key=value" sets ("$.key") into p; 0, or -1 if it has none. */
-static int item_path(const char *item, char *p, size_t len)
-{
-    const char *eq = strchr(item, '=');
-    if (!eq || (size_t)(eq - item) + 3 > len) return -1;
-    snprintf(p, len, "$.%.*s", (int)(eq - item), item);
-    return 0;
-}
-
-/* Does "key=value" set a value at, under or above 'path'? */
-static int sets_near(const char *item, const char *path)
-{
-    char p[CFGJ_PATH_MAX];
-    return !item_path(item, p, sizeof p) && (path_within(p, path) || path_within(path, p));
-}
-
-/* 'under': NULL, or a path whose value came from err->file (a model file
-** chosen by --set model=FILE): only overrides strictly under it change it. */
-static void note_overrides(const cfg_overrides *ov, cfg_error *err, const char *under)
+** after --set parallel.global_batch_size=97). */
+static void note_overrides(const cfg_overrides *ov, cfg_error *err)
 {
     if (!ov) return;
+    const char *file = err->file;
     char scope[CFGJ_PATH_MAX];
     snprintf(scope, sizeof scope, "%s", err->path);
     char *cut = strrchr(scope, '.'), *bracket = strrchr(scope, '[');
     if (bracket > cut) cut = bracket;
     if (cut && cut - scope > 1) *cut = 0; /* the parent, unless that is "$" */
     char text[CFGJ_FILE_MAX];
-    size_t used = (size_t)snprintf(text, sizeof text, "%s with", err->file);
+    size_t used = (size_t)snprintf(text, sizeof text, "%s with", file);
     int named = 0;
     for (int i = 0; i < ov->n && used < sizeof text; i++) {
+        const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
-        if (item_path(ov->items[i], path, sizeof path)) continue;
-        if (under && (!path_within(path, under) || !strcmp(path, under))) continue;
-        int near = path_within(path, scope) || strcmp(scope, "$") == 0 ||
-                   (err->also[0] && sets_near(ov->items[i], err->also));
-        if (!near) continue;
+        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
+        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        if (!path_within(path, scope) && strcmp(scope, "$") != 0) continue;
         used += (size_t)snprintf(text + used, sizeof text - used, "%s --set %s", named ? "," : "",
                                  ov->items[i]);
         named++;
     }
     if (named) snprintf(err->file, sizeof err->file, "%s", text);
-}
-
-/* err->file is "--set ITEM", the item that wrote err->path: add the other
-** --sets near the key a check across keys also involves (err->also). */
-static void add_also_overrides(const cfg_overrides *ov, cfg_error *err)
-{
-    if (!ov || !err->also[0]) return;
-    char item[CFGJ_FILE_MAX];
-    snprintf(item, sizeof item, "%s", err->file + 6);
-    size_t used = strlen(err->file);
-    for (int j = 0; j < ov->n && used < sizeof err->file; j++)
-        if (strcmp(ov->items[j], item) && sets_near(ov->items[j], err->also))
-            used += (size_t)snprintf(err->file + used, sizeof err->file - used, ", --set %s",
-                                     ov->items[j]);
 }
 
 static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error *err)
@@ -350,20 +316,10 @@ static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error 
             if (path == merged && !strcmp(lc->blame_file[i], lc->gpu_file)) return;
             snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
             if (path == merged) snprintf(err->path, sizeof err->path, "%s", merged);
-            else if (!strncmp(err->file, "--set ", 6)) add_also_overrides(ov, err);
-            else note_overrides(ov, err, lc->blame_path[i]); /* a model file, a base */
             return;
         }
     }
-    if (!strcmp(err->file, lc->exp_file)) note_overrides(ov, err, NULL);
-}
-
-/* A check across keys failed: record the other key it involves (see
-** note_overrides); returns -1 like cfg_fail. */
-static int involve(cfg_error *err, const char *also_path)
-{
-    snprintf(err->also, sizeof err->also, "%s", also_path);
-    return -1;
+    if (!strcmp(err->file, lc->exp_file)) note_overrides(ov, err);
 }
 
 /* Does "key=value" set exactly failures.<key>? */
@@ -416,15 +372,16 @@ int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err)
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
 {
     for (int i = ov ? ov->n - 1 : -1; i >= 0; i--) {
+        const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
-        if (item_path(ov->items[i], path, sizeof path)) continue;
+        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
+        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
         if (path_within(err->path, path)) {
             snprintf(err->file, sizeof err->file, "--set %s", ov->items[i]);
-            add_also_overrides(ov, err);
             return;
         }
     }
-    note_overrides(ov, err, NULL);
+    note_overrides(ov, err);
 }
 
 /* ======================================================================
@@ -548,15 +505,13 @@ static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_err
     m->mlp = (cfg_mlp_kind)mlp;
     if (m->hidden % m->heads) {
         cfgj_release(&o);
-        cfg_fail(err, file, "$.model.heads", "hidden (%d) must be a multiple of heads (%d)",
-                 m->hidden, m->heads);
-        return involve(err, "$.model.hidden");
+        return cfg_fail(err, file, "$.model.heads", "hidden (%d) must be a multiple of heads (%d)",
+                        m->hidden, m->heads);
     }
     if (m->heads % m->kv_heads) {
         cfgj_release(&o);
-        cfg_fail(err, file, "$.model.kv_heads", "heads (%d) must be a multiple of kv_heads (%d)",
-                 m->heads, m->kv_heads);
-        return involve(err, "$.model.heads");
+        return cfg_fail(err, file, "$.model.kv_heads",
+                        "heads (%d) must be a multiple of kv_heads (%d)", m->heads, m->kv_heads);
     }
     return cfgj_close(&o, "kind, name, source, layers, hidden, heads, kv_heads, seq_len, vocab, "
                           "ffn_hidden, mlp, tied_embeddings");
@@ -847,21 +802,15 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const
         return cfg_fail(err, f, "$.parallel.schedule", "interleaved 1F1B needs the microbatches per "
                         "pipeline (global_batch_size/(microbatch_size*dp) = %d) to be a multiple "
                         "of pp (%d)", p->n_microbatches, p->pp);
-    if (!abstract && p->tp > 1 && e->model.heads % p->tp) {
-        cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
-                 e->model.heads, p->tp);
-        return involve(err, "$.model.heads");
-    }
-    if (!abstract && p->sequence_parallel && e->model.seq_len % p->tp) {
-        cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible by tp "
-                 "(%d) with sequence parallelism", e->model.seq_len, p->tp);
-        return involve(err, "$.model.seq_len");
-    }
-    if (p->precision == PREC_FP8 && e->cluster.gpu.peak_fp8_flops_per_s <= 0) {
-        cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
-                 e->cluster.gpu.name);
-        return involve(err, "$.cluster.gpu");
-    }
+    if (!abstract && p->tp > 1 && e->model.heads % p->tp)
+        return cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
+                        e->model.heads, p->tp);
+    if (!abstract && p->sequence_parallel && e->model.seq_len % p->tp)
+        return cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible "
+                        "by tp (%d) with sequence parallelism", e->model.seq_len, p->tp);
+    if (p->precision == PREC_FP8 && e->cluster.gpu.peak_fp8_flops_per_s <= 0)
+        return cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
+                        e->cluster.gpu.name);
     return 0;
 }
 

@@ -27,7 +27,6 @@ typedef struct {
     char file[CFGJ_FILE_MAX];     /* file the offending value came from */
     char path[CFGJ_PATH_MAX];     /* JSON path, "$.a.b[3]" */
     char msg[512];                /* what is wrong */
-    char also[CFGJ_PATH_MAX];     /* a check across keys: another key it involves, or "" */
 } cfg_error;
 
 /* One JSON object being read. */
