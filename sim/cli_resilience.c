@@ -81,7 +81,8 @@ static void usage(FILE *f)
             "                        GPT-3-2_7b, GPT-3-6_7b)\n"
             "  --table FILE          throughput table (default tests/data/oobleck_sim_tput.csv)\n"
             "  --artifact            artifact-compatible replay (its accounting quirks)\n"
-            "  --csv FILE            throughput over time (samples/s per bin, one column a scheme)\n"
+            "  --csv FILE            throughput over time (samples/s per bin, one column a scheme;\n"
+            "                        '-' = stdout instead of the table)\n"
             "  --json FILE           the results as JSON ('-' = stdout instead of the table)\n"
             "  --quiet               no progress line on stderr\n"
             "  -h, --help            this help\n"
@@ -683,7 +684,8 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
 static int write_series(const cli_opts *o, const outcome *out)
 {
     errno = 0;
-    FILE *f = fopen(o->csv, "w");
+    int to_stdout = !strcmp(o->csv, "-");
+    FILE *f = to_stdout ? stdout : fopen(o->csv, "w");
     if (!f) return cli_write_failed("resilience", o->csv);
     fprintf(f, "time_h");
     for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%s", res_names[out->kinds[k]]);
@@ -693,7 +695,8 @@ static int write_series(const cli_opts *o, const outcome *out)
         for (int k = 0; k < out->n_kinds; k++) fprintf(f, ",%.6g", out->series[(size_t)b * out->n_kinds + k]);
         fprintf(f, "\n");
     }
-    if (ferror(f) | fclose(f)) return cli_write_failed("resilience", o->csv);
+    if (ferror(f) | (to_stdout ? fflush(f) : fclose(f)))
+        return cli_write_failed("resilience", o->csv);
     return CLI_OK;
 }
 
@@ -811,7 +814,10 @@ int cli_resilience(int argc, char **argv)
     cli_opts o;
     int p = parse_args(argc, argv, &o);
     if (p) return p > 0 ? CLI_OK : CLI_USAGE;
-    if (o.json && !strcmp(o.json, "-")) o.no_table = 1; /* the JSON on stdout instead */
+    int json_out = o.json && !strcmp(o.json, "-"), csv_out = o.csv && !strcmp(o.csv, "-");
+    if (json_out && csv_out)
+        return cli_usage_error("resilience", "--csv - and --json - cannot both write to stdout");
+    if (json_out || csv_out) o.no_table = 1; /* the JSON or CSV on stdout instead */
     const char *outs[] = {o.json, o.csv};
     if (cli_outputs_writable("resilience", outs, 2)) return CLI_ERR;
     char err[1024];

@@ -36,11 +36,13 @@ static void usage(FILE *out)
         "  --set KEY=VALUE   override a config value by its dotted path, e.g.\n"
         "                    --set parallel.pp=16 --set cluster.gpu=h100-sxm\n"
         "                    (VALUE is JSON if it parses as JSON, else a string; repeatable)\n"
-        "  --json FILE       write the report as JSON ('-' = stdout)\n"
+        "  --json FILE       write the report as JSON\n"
         "  --trace FILE      write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n"
         "  --iterations N    simulate N iterations (default: engine.iterations, 1)\n"
         "  --export-trace F  write the simulated ops as a per-op trace CSV (the format of\n"
         "                    `dtsim whatif`, docs/whatif.md); one chunk per device only\n"
+        "                    (--json, --trace, --export-trace: FILE '-' = stdout instead of\n"
+        "                    the summary, for one of them)\n"
         "  --allow-oom       simulate even if a stage does not fit in GPU memory\n"
         "  --quiet           no summary on stdout\n"
         "  -h, --help        this help\n"
@@ -82,6 +84,20 @@ int cli_run(int argc, char **argv)
         }
     }
     if (!config) return cli_usage_error("run", "missing CONFIG");
+    /* '-' puts one output on stdout, instead of the summary (as compare and
+    ** resilience do): two there, or the summary with one, would not parse */
+    const char *outs[] = {json_path, trace_path, export_path};
+    const char *out_flags[] = {"--json", "--trace", "--export-trace"};
+    int n_stdout = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!outs[k] || strcmp(outs[k], "-")) continue;
+        for (int l = 0; l < k; l++)
+            if (outs[l] && !strcmp(outs[l], "-"))
+                return cli_usage_error("run", "%s - and %s - cannot both write to stdout",
+                                       out_flags[l], out_flags[k]);
+        n_stdout++;
+    }
+    if (n_stdout) quiet = 1;
 
     cfg_experiment e;
     cfg_error cerr;
@@ -101,7 +117,6 @@ int cli_run(int argc, char **argv)
         cfg_free(&e);
         return cli_config_error(&cerr);
     }
-    const char *outs[] = {json_path, trace_path, export_path};
     if (cli_outputs_writable("run", outs, 3)) {
         cfg_free(&e);
         return CLI_ERR;

@@ -119,7 +119,13 @@ int cli_slow_after_run(cli_slow *s, eng_t *eng, const plan_t *p, const tl_result
         fprintf(stderr, "dtsim: %s: --export-trace: %s\n", s->config, err);
         goto done;
     }
-    if (export_path && optrace_save_csv(t, export_path, err, sizeof err)) {
+    if (export_path && !strcmp(export_path, "-")) {
+        /* stdout, as --json - (cli_run then prints no summary) */
+        if (optrace_write_csv(t, stdout) || fflush(stdout)) {
+            fprintf(stderr, "dtsim: cannot write the per-op trace to stdout\n");
+            goto done;
+        }
+    } else if (export_path && optrace_save_csv(t, export_path, err, sizeof err)) {
         fprintf(stderr, "dtsim: %s\n", err);
         goto done;
     }
