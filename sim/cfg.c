@@ -64,7 +64,17 @@ typedef struct {
     int n_blame;
     char blame_path[2 * CFG_MAX_OVERRIDES][CFGJ_PATH_MAX];
     char blame_file[2 * CFG_MAX_OVERRIDES][CFGJ_FILE_MAX];
+    /* the other keys a failed check across keys read (the error names the
+    ** --sets that wrote them, as those under the error's own section) */
+    int n_also;
+    char also[4][CFGJ_PATH_MAX];
 } load_ctx;
+
+/* Record that the check about to fail also read 'path'. */
+static void involve(load_ctx *lc, const char *path)
+{
+    if (lc->n_also < 4) snprintf(lc->also[lc->n_also++], CFGJ_PATH_MAX, "%s", path);
+}
 
 static void add_blame(load_ctx *lc, const char *path, const char *file)
 {
@@ -75,6 +85,22 @@ static void add_blame(load_ctx *lc, const char *path, const char *file)
 }
 
 static int path_within(const char *path, const char *prefix);
+
+/* Index of the latest blame record covering 'path', -1 if none. */
+static int blame_rank(const load_ctx *lc, const char *path)
+{
+    for (int i = lc ? lc->n_blame - 1 : -1; i >= 0; i--)
+        if (path_within(path, lc->blame_path[i])) return i;
+    return -1;
+}
+
+/* Of two keys a check reads, the one whose value was written last (a --set,
+** then an "extends" overlay, then the base file): the error is reported
+** there, so that it names what changed rather than the file it started from. */
+static const char *latest_of(const load_ctx *lc, const char *a, const char *b)
+{
+    return blame_rank(lc, b) > blame_rank(lc, a) ? b : a;
+}
 
 /* The latest recorded source of 'path', else 'dflt'. */
 static const char *source_of(const load_ctx *lc, const char *path, const char *dflt)
@@ -275,8 +301,10 @@ static int path_within(const char *path, const char *prefix)
 ** after the file ("x.json with --set parallel.pp=3"). Near: under the
 ** error's path, or under its parent, as cross-key checks report at one of
 ** the keys (TP*PP*DP at $.parallel, microbatches at $.parallel.schedule
-** after --set parallel.global_batch_size=97). */
-static void note_overrides(const cfg_overrides *ov, cfg_error *err)
+** after --set parallel.global_batch_size=97), or under a key of another
+** section the check read (lc->also: heads at $.parallel.tp after --set
+** model.heads=12). lc may be NULL. */
+static void note_overrides(const cfg_overrides *ov, const load_ctx *lc, cfg_error *err)
 {
     if (!ov) return;
     const char *file = err->file;
@@ -293,12 +321,35 @@ static void note_overrides(const cfg_overrides *ov, cfg_error *err)
         char path[CFGJ_PATH_MAX];
         if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
         snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
-        if (!path_within(path, scope) && strcmp(scope, "$") != 0) continue;
+        int near = path_within(path, scope) || strcmp(scope, "$") == 0;
+        for (int k = 0; lc && k < lc->n_also && !near; k++)
+            near = path_within(path, lc->also[k]) || path_within(lc->also[k], path);
+        if (!near) continue;
         used += (size_t)snprintf(text + used, sizeof text - used, "%s --set %s", named ? "," : "",
                                  ov->items[i]);
         named++;
     }
     if (named) snprintf(err->file, sizeof err->file, "%s", text);
+}
+
+/* An error a --set is blamed for also names the --sets that wrote the other
+** keys its check read ("--set parallel.sequence_parallel=true, --set
+** model.seq_len=2050: ..."). */
+static void add_also_sets(const cfg_overrides *ov, const load_ctx *lc, cfg_error *err)
+{
+    size_t used = strlen(err->file);
+    for (int i = 0; ov && i < ov->n && used < sizeof err->file; i++) {
+        const char *eq = strchr(ov->items[i], '=');
+        char path[CFGJ_PATH_MAX];
+        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
+        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        int near = 0;
+        for (int k = 0; k < lc->n_also && !near; k++)
+            near = path_within(path, lc->also[k]) || path_within(lc->also[k], path);
+        if (near && strcmp(err->file + 6, ov->items[i]))
+            used += (size_t)snprintf(err->file + used, sizeof err->file - used, ", --set %s",
+                                     ov->items[i]);
+    }
 }
 
 static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error *err)
@@ -316,10 +367,11 @@ static void blame_source(const load_ctx *lc, const cfg_overrides *ov, cfg_error 
             if (path == merged && !strcmp(lc->blame_file[i], lc->gpu_file)) return;
             snprintf(err->file, sizeof err->file, "%s", lc->blame_file[i]);
             if (path == merged) snprintf(err->path, sizeof err->path, "%s", merged);
+            if (!strncmp(err->file, "--set ", 6)) add_also_sets(ov, lc, err);
             return;
         }
     }
-    if (!strcmp(err->file, lc->exp_file)) note_overrides(ov, err);
+    if (!strcmp(err->file, lc->exp_file) || lc->n_also) note_overrides(ov, lc, err);
 }
 
 /* Does "key=value" set exactly failures.<key>? */
@@ -381,7 +433,7 @@ void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
             return;
         }
     }
-    note_overrides(ov, err);
+    note_overrides(ov, NULL, err);
 }
 
 /* ======================================================================
@@ -457,7 +509,8 @@ int cfg_load_gpu(const char *name_or_path, const char *from_file, const char *js
     return rc;
 }
 
-static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_error *err)
+static int read_model(const cJSON *json, const char *file, load_ctx *lc, cfg_model *m,
+                      cfg_error *err)
 {
     cfgj_obj o;
     memset(m, 0, sizeof *m);
@@ -503,15 +556,21 @@ static int read_model(const cJSON *json, const char *file, cfg_model *m, cfg_err
     m->vocab = (int)vocab;
     m->ffn_hidden = (int)ffn;
     m->mlp = (cfg_mlp_kind)mlp;
+    /* reported at the key written last (--set model.hidden=8192 on a
+    ** 96-head model blamed the model file, at heads) */
     if (m->hidden % m->heads) {
         cfgj_release(&o);
-        return cfg_fail(err, file, "$.model.heads", "hidden (%d) must be a multiple of heads (%d)",
+        const char *at = latest_of(lc, "$.model.heads", "$.model.hidden");
+        involve(lc, strcmp(at, "$.model.heads") ? "$.model.heads" : "$.model.hidden");
+        return cfg_fail(err, file, at, "hidden (%d) must be a multiple of heads (%d)",
                         m->hidden, m->heads);
     }
     if (m->heads % m->kv_heads) {
         cfgj_release(&o);
-        return cfg_fail(err, file, "$.model.kv_heads",
-                        "heads (%d) must be a multiple of kv_heads (%d)", m->heads, m->kv_heads);
+        const char *at = latest_of(lc, "$.model.kv_heads", "$.model.heads");
+        involve(lc, strcmp(at, "$.model.heads") ? "$.model.heads" : "$.model.kv_heads");
+        return cfg_fail(err, file, at, "heads (%d) must be a multiple of kv_heads (%d)",
+                        m->heads, m->kv_heads);
     }
     return cfgj_close(&o, "kind, name, source, layers, hidden, heads, kv_heads, seq_len, vocab, "
                           "ffn_hidden, mlp, tied_embeddings");
@@ -753,19 +812,21 @@ static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f,
     return 0;
 }
 
-static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const load_ctx *lc,
+static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_ctx *lc,
                       cfg_error *err)
 {
     const char *f = lc->exp_file;
     cfg_parallel *p = &e->parallel;
     int abstract = e->model.kind == MODEL_ABSTRACT;
     int gpus = cfg_total_gpus(e);
+    involve(lc, "$.cluster.gpus_per_node");
     if (p->tp > e->cluster.gpus_per_node)
         return cfg_fail(err, f, "$.parallel.tp", "tensor parallelism (%d) must stay inside a node "
                         "(gpus_per_node = %d)", p->tp, e->cluster.gpus_per_node);
     if (e->cluster.gpus_per_node % p->tp)
         return cfg_fail(err, f, "$.parallel.tp", "gpus_per_node (%d) must be a multiple of tp (%d)",
                         e->cluster.gpus_per_node, p->tp);
+    lc->n_also = 0;
     if (!dp_given) {
         if (gpus % (p->tp * p->pp))
             return cfg_fail(err, f, "$.parallel", "tp*pp = %d does not divide the %d GPUs of the "
@@ -803,13 +864,13 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, const
                         "pipeline (global_batch_size/(microbatch_size*dp) = %d) to be a multiple "
                         "of pp (%d)", p->n_microbatches, p->pp);
     if (!abstract && p->tp > 1 && e->model.heads % p->tp)
-        return cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
+        return involve(lc, "$.model.heads"), cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
                         e->model.heads, p->tp);
     if (!abstract && p->sequence_parallel && e->model.seq_len % p->tp)
-        return cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible "
+        return involve(lc, "$.model.seq_len"), cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible "
                         "by tp (%d) with sequence parallelism", e->model.seq_len, p->tp);
     if (p->precision == PREC_FP8 && e->cluster.gpu.peak_fp8_flops_per_s <= 0)
-        return cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
+        return involve(lc, "$.cluster.gpu"), cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
                         e->cluster.gpu.name);
     return 0;
 }
@@ -916,7 +977,8 @@ int cfg_load(const char *path, const cfg_overrides *ov, cfg_experiment *out, cfg
                  "or an inline object)");
         goto fail;
     }
-    if (read_model(model, lc.model_file[0] ? lc.model_file : path, &out->model, err)) goto fail;
+    if (read_model(model, lc.model_file[0] ? lc.model_file : path, &lc, &out->model, err))
+        goto fail;
     if (!parallel) {
         cfg_fail(err, path, "$.parallel", "missing required key 'parallel'");
         goto fail;
