@@ -142,6 +142,10 @@ int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, 
     };
     /* compute tracks of class 0 are tracks[0..pp-1] */
     int rc = metrics_compute(&in, res->tracks, last, start, out);
+    if (rc == 0) {
+        out->iterations = res->iterations;
+        out->mean_iteration_s = res->iteration_s;
+    }
     free(mem);
     free(fits);
     return rc;

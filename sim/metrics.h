@@ -41,6 +41,9 @@ typedef struct {
     double *busy_s, *tp_s, *bubble_s, *exposed_s, *dp_wait_s, *span_s, *opt_s;
     double *send_s;               /* blocked on own pipeline sends (no p2p overlap) */
     double *memory_bytes;
+    /* a run of several iterations: every figure above is of the last one */
+    int iterations;               /* iterations simulated (set by the caller) */
+    double mean_iteration_s;      /* their mean iteration time (set by the caller) */
 } metrics;
 
 /* What the metrics need besides the timeline. */

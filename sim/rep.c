@@ -51,7 +51,11 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
     fprintf(out, ", %d microbatches of %d, global batch %d, recompute %s\n", p->m,
             par->microbatch_size, par->global_batch_size, cfg_recompute_names[par->recompute]);
     fprintf(out, "\n");
-    fprintf(out, "  iteration time      %s\n", fmt_time(m->iteration_s, a, sizeof a));
+    fprintf(out, "  iteration time      %s", fmt_time(m->iteration_s, a, sizeof a));
+    if (m->iterations > 1) /* the stragglers section reports the mean */
+        fprintf(out, " (the last of %d iterations, as every figure below; their mean %s)",
+                m->iterations, fmt_time(m->mean_iteration_s, b, sizeof b));
+    fprintf(out, "\n");
     if (!p->abstract) {
         fprintf(out, "  throughput          %.0f tokens/s, %.3f samples/s\n", m->tokens_per_s,
                 m->samples_per_s);
@@ -114,7 +118,9 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON_AddNumberToObject(plan, "global_batch_size", e->parallel.global_batch_size);
     cJSON_AddStringToObject(plan, "recompute", cfg_recompute_names[e->parallel.recompute]);
     cJSON_AddNumberToObject(j, "seed", (double)e->seed);
+    cJSON_AddNumberToObject(j, "iterations", m->iterations);
     cJSON_AddNumberToObject(j, "iteration_time_s", m->iteration_s);
+    cJSON_AddNumberToObject(j, "mean_iteration_time_s", m->mean_iteration_s);
     cJSON_AddNumberToObject(j, "pipeline_time_s", m->pipeline_s);
     cJSON_AddNumberToObject(j, "tokens_per_s", m->tokens_per_s);
     cJSON_AddNumberToObject(j, "samples_per_s", m->samples_per_s);
