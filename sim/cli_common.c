@@ -106,7 +106,7 @@ void cli_oom_message(char *buf, size_t len, const char *config, const cfg_experi
     cfg_blame_overrides(&e->ov, &where);
     snprintf(buf, len, "%s: $.parallel: the plan does not fit in GPU memory: pipeline stage "
              "%d needs %.1f GiB per GPU (model state %.1f GiB for %.2fB parameters per GPU, "
-             "activations %.1f GiB, other %.1f GiB) but a %s has %.1f GiB; use more tensor or "
+             "activations %.1f GiB, other %.1f GiB) but the %s has %.1f GiB; use more tensor or "
              "pipeline parallelism, activation recomputation, a distributed optimizer, or "
              "--allow-oom to simulate anyway", where.file, worst, m->total_bytes / GIB,
              m->state_bytes / GIB, m->params / 1e9, m->act_bytes / GIB, m->other_bytes / GIB,

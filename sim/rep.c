@@ -68,7 +68,7 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
     fprintf(out, "  exposed comm        %s per stage on average\n",
             fmt_time(m->exposed_comm_s, a, sizeof a));
     if (!p->abstract)
-        fprintf(out, "  peak memory         %.1f GiB per GPU (max over stages, GPU has %.0f GiB): %s\n",
+        fprintf(out, "  peak memory         %.1f GiB per GPU (max over stages, GPU has %.1f GiB): %s\n",
                 m->peak_memory_bytes / GIB, e->cluster.gpu.hbm_bytes / GIB,
                 m->fits_in_memory ? "fits" : "DOES NOT FIT");
     fprintf(out, "\n  stage   busy        bubble      bubble%%  exposed comm  DP wait     memory\n");
@@ -133,6 +133,8 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON_AddNumberToObject(j, "zb_bubble_rate", m->zb_bubble_rate);
     cJSON_AddNumberToObject(j, "exposed_comm_s", m->exposed_comm_s);
     cJSON_AddNumberToObject(j, "peak_memory_bytes", m->peak_memory_bytes);
+    if (!p->abstract) /* what peak_memory_bytes is compared with */
+        cJSON_AddNumberToObject(j, "gpu_memory_bytes", e->cluster.gpu.hbm_bytes);
     cJSON_AddBoolToObject(j, "fits_in_memory", m->fits_in_memory);
     cJSON_AddNumberToObject(j, "executed_flops_per_iteration", p->executed_flops);
     cJSON_AddNumberToObject(j, "model_flops_per_iteration", p->model_flops);

@@ -108,7 +108,7 @@ check "unknown model name: says where it looked" \
 
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=1 --set parallel.pp=1 --set parallel.dp=96 --set parallel.schedule=1f1b --set parallel.virtual_stages=1
 check "a plan that does not fit: stage, sizes and the GPU" \
-    "[ $rc -eq 1 ] && one_line && says 'the plan does not fit in GPU memory: pipeline stage 0 needs .* GiB per GPU .* but a a100-80g has 74.5 GiB'"
+    "[ $rc -eq 1 ] && one_line && says 'the plan does not fit in GPU memory: pipeline stage 0 needs .* GiB per GPU .* but the a100-80g has 74.5 GiB'"
 
 run "$TMP/absent.json"
 check "missing file" "[ $rc -eq 1 ] && one_line && says 'absent.json: cannot read file'"
