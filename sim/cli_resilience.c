@@ -635,6 +635,11 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
     cJSON *js = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(js, "schemes");
     cJSON_AddNumberToObject(js, "runs", runs);
     cJSON_AddNumberToObject(js, "nodes", rc->res.n_nodes);
+    /* the rest of the table's header line */
+    cJSON_AddNumberToObject(js, "spares", rc->res.n_spares);
+    int random = rc->fail.source == RUN_SRC_RANDOM;
+    cJSON_AddStringToObject(js, "failures", random ? "random" : rc->fail.trace_path);
+    if (random) cJSON_AddNumberToObject(js, "seed", (double)rc->fail.seed);
     if (set_text[0]) cJSON_AddStringToObject(js, "overrides", set_text);
     if (o->slowness[0]) cJSON_AddStringToObject(js, "stragglers", o->slowness);
     for (int k = 0; k < out->n_kinds; k++) {
@@ -665,6 +670,10 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
         cJSON_AddStringToObject(e, "plan", out->plans[k]);
         cJSON *bk = cJSON_AddObjectToObject(e, "time_frac");
         for (int b = 0; b < RUN_N_BUCKETS; b++) cJSON_AddNumberToObject(bk, run_bucket_names[b], m[M_B0 + b]);
+        /* the table's "+/-" row of the buckets */
+        cJSON *bh = cJSON_AddObjectToObject(e, "time_frac_ci95");
+        for (int b = 0; b < RUN_N_BUCKETS; b++)
+            cJSON_AddNumberToObject(bh, run_bucket_names[b], h[M_B0 + b]);
         cJSON_AddItemToArray(arr, e);
     }
     /* after a blank line, so the table stays a block ($1 of a row is its scheme) */
