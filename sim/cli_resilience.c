@@ -504,6 +504,7 @@ typedef struct {
     int n_bins;
     double bin_s;
     double base_sps[RES_N_SCHEMES], overhead[RES_N_SCHEMES];
+    double span_s;                /* simulated run length */
     long calls[RES_N_SCHEMES];
     char plans[RES_N_SCHEMES][RUN_PLAN_TEXT];
 } outcome;
@@ -559,6 +560,7 @@ static int run_schemes(run_config *rc, fail_source **src, const oracle *const *o
     run_params prm = {.duration_s = rc->fail.duration_s, .detect_s = rc->fail.detect_s};
     double span = rc->fail.duration_s > 0 ? rc->fail.duration_s : fail_end_s(*src);
     prm.series_dt_s = o->csv ? fmax(span / 500, 1.0) : 0;
+    out->span_s = span;
     int stderr_tty = isatty(2) && !o->quiet;
     for (int k = 0; k < out->n_kinds; k++) {
         int kind = out->kinds[k];
@@ -617,8 +619,11 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
     int runs = out->runs, code = CLI_OK;
     table_printf(o, "%d nodes", rc->res.n_nodes);
     if (rc->res.n_spares > 0) table_printf(o, " + %d spares", rc->res.n_spares);
-    table_printf(o, ", %s, ",
-                 rc->fail.source == RUN_SRC_RANDOM ? "random failures" : rc->fail.trace_path);
+    /* the run length: the config's, --duration-h's (which wins over a --set
+    ** of failures.duration_h) or the trace's */
+    table_printf(o, ", %s over %.4g h, ",
+                 rc->fail.source == RUN_SRC_RANDOM ? "random failures" : rc->fail.trace_path,
+                 out->span_s / 3600);
     if (runs > 1)
         table_printf(o, "mean and 95%% interval over %d runs (seeds %lu..%lu)", runs, rc->fail.seed,
                      rc->fail.seed + runs - 1);
@@ -640,6 +645,7 @@ static int report(const run_config *rc, const cli_opts *o, const outcome *out)
     int random = rc->fail.source == RUN_SRC_RANDOM;
     cJSON_AddStringToObject(js, "failures", random ? "random" : rc->fail.trace_path);
     if (random) cJSON_AddNumberToObject(js, "seed", (double)rc->fail.seed);
+    cJSON_AddNumberToObject(js, "duration_h", out->span_s / 3600);
     if (set_text[0]) cJSON_AddStringToObject(js, "overrides", set_text);
     if (o->slowness[0]) cJSON_AddStringToObject(js, "stragglers", o->slowness);
     for (int k = 0; k < out->n_kinds; k++) {

@@ -124,7 +124,7 @@ printf '\357\273\277time_s,node,cause,repair_s\n100,node1,gpu,60\n' >"$TMP/bomf.
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/bomf.csv" --schemes ckpt --duration-h 1 >"$TMP/out2" 2>&1
 rc2=$?
 check "a byte-order mark before a spot trace or a failure CSV is skipped" \
-    "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out' && [ ! -s '$TMP/err' ] && [ $rc2 -eq 0 ] && grep -q 'bomf.csv, one run' '$TMP/out2'"
+    "[ $rc -eq 0 ] && grep -q '^ckpt ' '$TMP/out' && [ ! -s '$TMP/err' ] && [ $rc2 -eq 0 ] && grep -q 'bomf.csv over 1 h, one run' '$TMP/out2'"
 "$BIN" resilience "$CFG" --quiet --schemes ckpt, >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--schemes with an empty name (ckpt,): usage error (strtok skipped it), with the help hint" \
