@@ -67,13 +67,13 @@ typedef struct {
     /* the other keys a failed check across keys read (the error names the
     ** --sets that wrote them, as those under the error's own section) */
     int n_also;
-    char also[4][CFGJ_PATH_MAX];
+    char also[8][CFGJ_PATH_MAX];
 } load_ctx;
 
 /* Record that the check about to fail also read 'path'. */
 static void involve(load_ctx *lc, const char *path)
 {
-    if (lc->n_also < 4) snprintf(lc->also[lc->n_also++], CFGJ_PATH_MAX, "%s", path);
+    if (lc->n_also < 8) snprintf(lc->also[lc->n_also++], CFGJ_PATH_MAX, "%s", path);
 }
 
 static void add_blame(load_ctx *lc, const char *path, const char *file)
@@ -338,6 +338,8 @@ static void note_overrides(const cfg_overrides *ov, const load_ctx *lc, cfg_erro
 static void add_also_sets(const cfg_overrides *ov, const load_ctx *lc, cfg_error *err)
 {
     size_t used = strlen(err->file);
+    char blamed[CFGJ_FILE_MAX];
+    snprintf(blamed, sizeof blamed, "%s", err->file + 6);
     for (int i = 0; ov && i < ov->n && used < sizeof err->file; i++) {
         const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
@@ -346,7 +348,7 @@ static void add_also_sets(const cfg_overrides *ov, const load_ctx *lc, cfg_error
         int near = 0;
         for (int k = 0; k < lc->n_also && !near; k++)
             near = path_within(path, lc->also[k]) || path_within(lc->also[k], path);
-        if (near && strcmp(err->file + 6, ov->items[i]))
+        if (near && strcmp(blamed, ov->items[i]))
             used += (size_t)snprintf(err->file + used, sizeof err->file - used, ", --set %s",
                                      ov->items[i]);
     }
@@ -842,11 +844,19 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
                         "GPUs (%d nodes x %d)%s", p->tp, p->pp, p->dp, (long)p->tp * p->pp * p->dp,
                         gpus, e->cluster.nodes, e->cluster.gpus_per_node, hint);
     }
+    /* a derived dp comes from the cluster's size: the batch checks below
+    ** read it */
+    if (!dp_given) {
+        involve(lc, "$.cluster.nodes");
+        involve(lc, "$.cluster.gpus_per_node");
+    }
     int v = p->virtual_stages;
     const char *layers_from =
         source_of(lc, "$.model.layers", e->model.file[0] ? e->model.file : f);
     if (!abstract && set_layer_split(e, split, f, layers_from, err)) return -1;
     long per_step = (long)p->microbatch_size * p->dp;
+    involve(lc, "$.parallel.microbatch_size");
+    involve(lc, "$.parallel.dp");
     if (p->global_batch_size % per_step)
         return cfg_fail(err, f, "$.parallel.global_batch_size", "global_batch_size (%d) must be a "
                         "multiple of microbatch_size*dp = %d*%d = %ld", p->global_batch_size,
@@ -859,19 +869,30 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
                         "the engine simulates (%ld, about 1 KB of memory each): use a smaller "
                         "global_batch_size or a larger microbatch_size", p->n_microbatches,
                         p->pp, v, units, CFG_MAX_MICROBATCH_STAGES);
+    involve(lc, "$.parallel.global_batch_size");
+    involve(lc, "$.parallel.pp");
     if (p->schedule == SCHED_INTERLEAVED && v > 1 && p->n_microbatches % p->pp)
         return cfg_fail(err, f, "$.parallel.schedule", "interleaved 1F1B needs the microbatches per "
                         "pipeline (global_batch_size/(microbatch_size*dp) = %d) to be a multiple "
                         "of pp (%d)", p->n_microbatches, p->pp);
-    if (!abstract && p->tp > 1 && e->model.heads % p->tp)
-        return involve(lc, "$.model.heads"), cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
+    lc->n_also = 0;
+    /* each check below names the key of another section it reads */
+    lc->n_also = 0;
+    if (!abstract && p->tp > 1 && e->model.heads % p->tp) {
+        involve(lc, "$.model.heads");
+        return cfg_fail(err, f, "$.parallel.tp", "heads (%d) must be divisible by tp (%d)",
                         e->model.heads, p->tp);
-    if (!abstract && p->sequence_parallel && e->model.seq_len % p->tp)
-        return involve(lc, "$.model.seq_len"), cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible "
+    }
+    if (!abstract && p->sequence_parallel && e->model.seq_len % p->tp) {
+        involve(lc, "$.model.seq_len");
+        return cfg_fail(err, f, "$.parallel.sequence_parallel", "seq_len (%d) must be divisible "
                         "by tp (%d) with sequence parallelism", e->model.seq_len, p->tp);
-    if (p->precision == PREC_FP8 && e->cluster.gpu.peak_fp8_flops_per_s <= 0)
-        return involve(lc, "$.cluster.gpu"), cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
+    }
+    if (p->precision == PREC_FP8 && e->cluster.gpu.peak_fp8_flops_per_s <= 0) {
+        involve(lc, "$.cluster.gpu");
+        return cfg_fail(err, f, "$.parallel.precision", "GPU %s has no FP8 peak in its spec",
                         e->cluster.gpu.name);
+    }
     return 0;
 }
 

@@ -4,13 +4,14 @@
 # when a key lives in another section or file than the one reported:
 # `--set model.hidden=8192` on gpt3-175b (96 heads) blamed models/gpt3-175b.json,
 # a file the user never touched; --set model.heads, cluster.gpus_per_node and
-# model.seq_len were not named by the TP and sequence-parallel checks.
+# model.seq_len were not named by the TP and sequence-parallel checks, nor
+# --set cluster.nodes by the batch checks when dp is derived from it.
 . "$(dirname "$0")/lib-tap.sh"
 DEF="$ROOT/configs/experiments/default.json"
 run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
-echo 1..6
+echo 1..9
 
 run "$DEF" --set model.hidden=8192
 check "--set model.hidden=8192 on 96 heads: blamed on that --set, at \$.model.hidden" \
@@ -38,3 +39,15 @@ check "TP outside a node: names --set cluster.gpus_per_node=4" \
 run "$DEF" --set model.seq_len=2050 --set parallel.sequence_parallel=true
 check "sequence parallelism: names both --sets" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: --set parallel.sequence_parallel=true, --set model.seq_len=2050: \$.parallel.sequence_parallel: seq_len (2050)'"
+
+# dp derived from the cluster's size (no parallel.dp): the batch checks read it
+printf '{ "model": "gpt3-175b", "cluster": "selene",\n  "parallel": { "tp": 8, "pp": 12, "global_batch_size": 1536, "schedule": "1f1b", "recompute": "full" } }\n' >"$TMP/sel.json"
+run "$TMP/sel.json" --set cluster.nodes=480
+check "global batch vs a derived dp: names --set cluster.nodes=480" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $TMP/sel.json with --set cluster.nodes=480: \$.parallel.global_batch_size: global_batch_size (1536) must be a multiple of microbatch_size\*dp = 1\*40 = 40\$'"
+run "$TMP/sel.json" --set cluster.nodes=96 --set parallel.global_batch_size=1001
+check "a --set of the key itself, and the --set that gave dp: both, once each" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set parallel.global_batch_size=1001, --set cluster.nodes=96: \$.parallel.global_batch_size: '"
+run "$TMP/sel.json" --set cluster.nodes=96 --set parallel.schedule=interleaved --set parallel.global_batch_size=1000
+check "interleaved microbatches: names the schedule, the batch and the cluster --sets" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set parallel.schedule=interleaved, --set cluster.nodes=96, --set parallel.global_batch_size=1000: \$.parallel.schedule: interleaved 1F1B needs'"
