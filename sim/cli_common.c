@@ -145,6 +145,7 @@ int cli_metrics(const cfg_experiment *e, const plan_t *p, const tl_result *res, 
     if (rc == 0) {
         out->iterations = res->iterations;
         out->mean_iteration_s = res->iteration_s;
+        out->n_classes = res->n_classes;
     }
     free(mem);
     free(fits);

@@ -44,6 +44,8 @@ typedef struct {
     /* a run of several iterations: every figure above is of the last one */
     int iterations;               /* iterations simulated (set by the caller) */
     double mean_iteration_s;      /* their mean iteration time (set by the caller) */
+    int n_classes;                /* replica classes simulated; the per-device figures
+                                  ** are of class 0, DP replica 0's (set by the caller) */
 } metrics;
 
 /* What the metrics need besides the timeline. */

@@ -71,7 +71,11 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
         fprintf(out, "  peak memory         %.1f GiB per GPU (max over stages, GPU has %.1f GiB): %s\n",
                 m->peak_memory_bytes / GIB, e->cluster.gpu.hbm_bytes / GIB,
                 m->fits_in_memory ? "fits" : "DOES NOT FIT");
-    fprintf(out, "\n  stage   busy        bubble      bubble%%  exposed comm  DP wait     memory\n");
+    fprintf(out, "\n");
+    if (m->n_classes > 1) /* a slowed replica is not DP replica 0: say whose the rows are */
+        fprintf(out, "  per stage: DP replica 0, one of %d replica classes simulated (the bubble "
+                "and exposed comm above too)\n", m->n_classes);
+    fprintf(out, "  stage   busy        bubble      bubble%%  exposed comm  DP wait     memory\n");
     for (int d = 0; d < m->pp; d++) {
         char bu[32], bb[32], ex[32], dw[32];
         fprintf(out, "  %5d   %-10s  %-10s  %6.2f   %-12s  %-10s  ", d,
