@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "run_cfg.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,39 @@ static int resolve_ref(const char *ref, const char *dir, const char *from_file,
     return file_exists(out) ? 0 : -1;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "; names there: a, b, c" for the *.json files of <home>/<dir>, sorted (for
+** "cannot find gpu 'h100'"); "" if the directory cannot be read. */
+static void names_in(const char *dir, char *buf, size_t len)
+{
+    char path[CFGJ_FILE_MAX];
+    snprintf(path, sizeof path, "%s/%s", cfg_home(), dir);
+    buf[0] = 0;
+    DIR *d = opendir(path);
+    if (!d) return;
+    enum { MAX_NAMES = 64 };
+    char *names[MAX_NAMES];
+    int n = 0;
+    for (struct dirent *de; n < MAX_NAMES && (de = readdir(d));) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l <= 5 || strcmp(de->d_name + l - 5, ".json")) continue;
+        if ((names[n] = strndup(de->d_name, l - 5))) n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "; names there: ",
+                                     names[i]);
+        free(names[i]);
+    }
+}
+
 /* Overlay the members of 'over' on 'base' (objects merge recursively, other
 ** values replace), recording each overlaid path as coming from 'file'. */
 static int overlay(cJSON *base, const cJSON *over, const char *path, const char *file,
@@ -182,9 +216,12 @@ static int inline_ref(cJSON *parent, const char *key, const char *dir, const cha
     if (!v || (!cJSON_IsString(v) && !ext)) return 0;
     const char *ref = ext ? ext->valuestring : v->valuestring;
     char resolved[CFGJ_FILE_MAX];
-    if (resolve_ref(ref, dir, from_file, resolved, sizeof resolved) != 0)
+    if (resolve_ref(ref, dir, from_file, resolved, sizeof resolved) != 0) {
+        char names[512];
+        names_in(dir, names, sizeof names);
         return cfg_fail(err, from_file, path, "cannot find %s '%s' (looked for a file of that "
-                        "path, and for %s/%s/%s.json)", key, ref, cfg_home(), dir, ref);
+                        "path, and for %s/%s/%s.json%s)", key, ref, cfg_home(), dir, ref, names);
+    }
     cJSON *loaded = cfgj_load_file(resolved, err);
     if (!loaded) return -1;
     if (!cJSON_IsObject(loaded)) {
@@ -500,10 +537,13 @@ int cfg_load_gpu(const char *name_or_path, const char *from_file, const char *js
                  cfg_gpu *out, cfg_error *err)
 {
     char resolved[CFGJ_FILE_MAX];
-    if (resolve_ref(name_or_path, "configs/gpus", from_file, resolved, sizeof resolved))
+    if (resolve_ref(name_or_path, "configs/gpus", from_file, resolved, sizeof resolved)) {
+        char names[512];
+        names_in("configs/gpus", names, sizeof names);
         return cfg_fail(err, from_file ? from_file : "", json_path, "cannot find GPU spec '%s' "
-                        "(looked for a file of that path, and for %s/configs/gpus/%s.json)",
-                        name_or_path, cfg_home(), name_or_path);
+                        "(looked for a file of that path, and for %s/configs/gpus/%s.json%s)",
+                        name_or_path, cfg_home(), name_or_path, names);
+    }
     cJSON *json = cfgj_load_file(resolved, err);
     if (!json) return -1;
     int rc = read_gpu(json, resolved, "$", out, err);

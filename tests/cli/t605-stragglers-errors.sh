@@ -97,7 +97,7 @@ bad '{"seqlen":{"distribution":"uniform","min":1,"max":1,"packing":"pack","conte
 rc=$?
 printf '%s\n' "dtsim: --set stragglers.gpu_types=[{\"nodes\":[1],\"gpu\":\"bogus\"}]: \$.stragglers.gpu_types[0].gpu: cannot find GPU spec 'bogus' (looked for a file of that path, and for " >"$TMP/want"
 check "unknown GPU type: the --set, \$.stragglers.gpu_types[0].gpu and where it looked" \
-    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -qF -f '$TMP/want' '$TMP/err' && grep -q '/configs/gpus/bogus.json)\$' '$TMP/err'"
+    "[ $rc -eq 1 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -qF -f '$TMP/want' '$TMP/err' && grep -q '/configs/gpus/bogus.json; names there: a100-80g, b200, h100-sxm, h200-sxm)\$' '$TMP/err'"
 # a million seconds and more: %g with the unit (1e308 ms was cut to 31 digits
 # without one)
 "$BIN" run "$CFG" --set model.t_f=1e6 --set model.t_b=1e6 \
