@@ -76,7 +76,8 @@ static void usage(FILE *out)
         "\n"
         "  --jobs N     simulations run in parallel (default 2)\n"
         "  --loo        also fit once per case without it and predict it (leave-one-out)\n"
-        "  --csv FILE   per-case results of the final fit as CSV\n"
+        "  --csv FILE   per-case results of the final fit as CSV ('-' = stdout; the table\n"
+        "               then goes to stderr)\n"
         "  -h, --help   this help\n"
         "\n"
         "Example: dtsim calibrate configs/papers/megatron_sc21/calibration.json\n");
@@ -450,9 +451,14 @@ int cli_calibrate(int argc, char **argv)
         return CLI_ERR;
     }
     simulate_all(&fc, x);
-    printf("calibration: %s (%d cases, %d evaluations)\n", fc.name, fc.n_cases, fc.evals);
-    for (int k = 0; k < fc.n_params; k++) printf("  %s = %.4g\n", fc.param[k].key, x[k]);
-    FILE *out = csv ? fopen(csv, "w") : NULL;
+    /* --csv -: the CSV on stdout, the table (with the fitted values, which the
+    ** CSV lacks) on stderr; it wrote a file named '-' */
+    int csv_stdout = csv && !strcmp(csv, "-");
+    FILE *tab = csv_stdout ? stderr : stdout;
+    fprintf(tab, "calibration: %s (%d case%s, %d evaluations)\n", fc.name, fc.n_cases,
+            fc.n_cases == 1 ? "" : "s", fc.evals);
+    for (int k = 0; k < fc.n_params; k++) fprintf(tab, "  %s = %.4g\n", fc.param[k].key, x[k]);
+    FILE *out = csv_stdout ? stdout : csv ? fopen(csv, "w") : NULL;
     if (csv && !out) return cli_write_failed("calibrate", csv);
     if (out) fprintf(out, "config,published,simulated,rel_error%s\n", loo ? ",loo_simulated,loo_rel_error" : "");
     double sum = 0, max = 0;
@@ -470,23 +476,23 @@ int cli_calibrate(int argc, char **argv)
         fprintf(stderr, "dtsim calibrate: leave-one-out %d/%d done\n", i + 1, fc.n_cases);
     }
     memcpy(fc.last_sim, full_sim, sizeof full_sim);
-    printf("  %-44s %10s %10s %8s%s\n", "case", "published", "simulated", "error",
-           loo ? "  leave-one-out" : "");
+    fprintf(tab, "  %-44s %10s %10s %8s%s\n", "case", "published", "simulated", "error",
+            loo ? "  leave-one-out" : "");
     double loo_sum = 0, loo_max = 0;
     for (int i = 0; i < fc.n_cases; i++) {
         double e = (fc.last_sim[i] - fc.cases[i].published) / fc.cases[i].published;
         sum += fabs(e);
         if (fabs(e) > max) max = fabs(e);
         const char *base = strrchr(fc.cases[i].config, '/');
-        printf("  %-44s %10.4g %10.4g %+7.1f%%", base ? base + 1 : fc.cases[i].config,
-               fc.cases[i].published, fc.last_sim[i], 100 * e);
+        fprintf(tab, "  %-44s %10.4g %10.4g %+7.1f%%", base ? base + 1 : fc.cases[i].config,
+                fc.cases[i].published, fc.last_sim[i], 100 * e);
         if (loo) {
             double le = (loo_sim[i] - fc.cases[i].published) / fc.cases[i].published;
             loo_sum += fabs(le);
             if (fabs(le) > loo_max) loo_max = fabs(le);
-            printf("  %+7.1f%%", 100 * le);
+            fprintf(tab, "  %+7.1f%%", 100 * le);
         }
-        printf("\n");
+        fprintf(tab, "\n");
         if (out) {
             fprintf(out, "%s,%.17g,%.17g,%.6f", fc.cases[i].config, fc.cases[i].published,
                     fc.last_sim[i], e);
@@ -496,9 +502,12 @@ int cli_calibrate(int argc, char **argv)
             fprintf(out, "\n");
         }
     }
-    printf("  mean |error| %.2f%%, max |error| %.2f%%", 100 * sum / fc.n_cases, 100 * max);
-    if (loo) printf("; leave-one-out mean %.2f%%, max %.2f%%", 100 * loo_sum / fc.n_cases, 100 * loo_max);
-    printf("\n");
-    if (out && (ferror(out) | fclose(out))) return cli_write_failed("calibrate", csv);
+    fprintf(tab, "  mean |error| %.2f%%, max |error| %.2f%%", 100 * sum / fc.n_cases, 100 * max);
+    if (loo)
+        fprintf(tab, "; leave-one-out mean %.2f%%, max %.2f%%", 100 * loo_sum / fc.n_cases,
+                100 * loo_max);
+    fprintf(tab, "\n");
+    if (out && (ferror(out) | (csv_stdout ? fflush(out) : fclose(out))))
+        return cli_write_failed("calibrate", csv);
     return CLI_OK;
 }
