@@ -10,7 +10,7 @@
 CFG=$ROOT/tests/data/compare-gpt3-pp16.json
 SCHEDS=1f1b,interleaved,zb-h1,zb-h2,zb-v,v-half,v-min
 
-echo 1..11
+echo 1..12
 "$BIN" compare "$CFG" --vary parallel.schedule=$SCHEDS --csv "$TMP/s.csv" --quiet >"$TMP/s.txt" 2>/dev/null
 rc=$?
 col() { awk -F, -v s="$1" -v c="$2" '$1 == s { print $c }' "$TMP/s.csv"; }
@@ -56,3 +56,8 @@ check "--vary failures.*: usage error pointing to sweep_resilience.sh, nothing s
 rc=$?
 check "a config with failure sections: compared, with a note on stderr" \
     "[ $rc -eq 0 ] && grep -q 'has failures/resilience sections' '$TMP/err' && grep -q '^zb-h1 ' '$TMP/out'"
+# --help said "Each variant is a full `dtsim run` of CONFIG", which for this config
+# simulates a run with failures; and that --quiet silences progress lines only
+"$BIN" compare --help >"$TMP/help"
+check "--help: variants time iterations only (failures not simulated); --quiet also drops the note" \
+    "grep -q 'timing its\$' '$TMP/help' && grep -q \"^iterations only: a config's failures and resilience sections are not simulated\$\" '$TMP/help' && grep -q 'nor the note that a config' '$TMP/help' && ! grep -q 'is a full .dtsim run.' '$TMP/help'"
