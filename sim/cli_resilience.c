@@ -47,6 +47,8 @@ typedef struct {
     cfg_overrides ov;             /* --set items (borrowed from argv) */
     char slowness[256];           /* the stragglers applied to every plan ("" = none) */
     const oracle_profile *prof;   /* the config's analytic profile (NULL: none) */
+    const char *nodes_path;       /* the key that gave the job's node count (NULL: a
+                                  ** trace's peak), blamed when a scheme finds no plan */
 } cli_opts;
 
 static void usage(FILE *f)
@@ -523,15 +525,23 @@ static int reseed(fail_source **src, run_config *rc, unsigned long seed)
 }
 
 /* The JSON path to name for a run's error 'err', NULL to name the file only:
-** an analytic profile's times out of the oracle's range ($.profile), or a
+** an analytic profile's times out of the oracle's range ($.profile); a
 ** model that fits in GPU memory on no plan a scheme can form (the key a
-** --set changed, else the model's size: the profile's activations or
-** state, or $.model; a fixed PP first). */
+** --set changed, else a fixed PP, else the profile's activations or state,
+** or for a model config the key that sized the job, else $.model); any other
+** failure to find a plan (too many nodes for the batch): the key that sized
+** the job, unless a trace did. */
 static const char *run_error_path(const run_config *rc, const cli_opts *o, const char *err)
 {
     if (!o->config) return NULL; /* --model: the artifact's constants */
-    if (o->prof && !strncmp(err, RUN_ERR_ORACLE, strlen(RUN_ERR_ORACLE))) return "$.profile";
-    if (strncmp(err, RUN_ERR_MEMORY, strlen(RUN_ERR_MEMORY))) return NULL;
+    int oracle_err = !strncmp(err, RUN_ERR_ORACLE, strlen(RUN_ERR_ORACLE));
+    if (o->prof && oracle_err) return "$.profile";
+    if (strncmp(err, RUN_ERR_MEMORY, strlen(RUN_ERR_MEMORY))) {
+        /* no plan for the job's size otherwise (too many nodes for the batch):
+        ** the key that sized it, unless a trace did */
+        int sized_by_key = o->nodes_path && rc->fail.source != RUN_SRC_TRACE;
+        return sized_by_key && !oracle_err && strcmp(err, "out of memory") ? o->nodes_path : NULL;
+    }
     if (o->prof) {
         static const char *const cands[] = {
             "$.profile.act_mb", "$.profile.state_mb", "$.profile.gpu_mem_gb", "$.profile.layers",
@@ -543,11 +553,14 @@ static const char *run_error_path(const run_config *rc, const cli_opts *o, const
                                                     : "$.profile.state_mb");
     }
     static const char *const cands[] = {
-        "$.model", "$.cluster.gpu", "$.parallel.recompute", "$.parallel.microbatch_size",
-        "$.parallel.distributed_optimizer", "$.parallel.global_batch_size", "$.resilience.nodes",
-        "$.resilience.pp", "$.resilience.bamboo.stages"};
+        "$.model", "$.cluster.gpu", "$.cluster.nodes", "$.parallel.recompute",
+        "$.parallel.microbatch_size", "$.parallel.distributed_optimizer",
+        "$.parallel.global_batch_size", "$.resilience.nodes", "$.resilience.pp",
+        "$.resilience.bamboo.stages"};
     return blamed_path(&o->ov, cands, (int)(sizeof cands / sizeof *cands),
-                       rc->res.pp > 0 ? "$.resilience.pp" : "$.model");
+                       rc->res.pp > 0 ? "$.resilience.pp"
+                       : o->nodes_path ? o->nodes_path
+                                       : "$.model");
 }
 
 /* Every scheme of 'out' on the same stream; a random stream once per seed
@@ -774,6 +787,7 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
         cfg_free(&e);
         return CLI_ERR;
     }
+    const char *nodes_path = rc.res.n_nodes < 1 ? "$.cluster.nodes" : "$.resilience.nodes";
     if (rc.res.n_nodes < 1) rc.res.n_nodes = e.cluster.nodes;
     if (o->seed < 0 && !e.failures) rc.fail.seed = e.seed;
     /* the platform holds the job, its spares and whatever a trace adds */
@@ -791,6 +805,7 @@ static int resilience_experiment(const char *config, const cfg_overrides *ov, co
     }
     eng_oracle_set_slowness(eng_orc, slow);
     cli_opts with_slowness = *o;
+    with_slowness.nodes_path = nodes_path;
     if (slow)
         slow_describe_run_level(slow, with_slowness.slowness, sizeof with_slowness.slowness);
     const oracle *orcs[RES_N_SCHEMES];
@@ -927,6 +942,7 @@ int cli_resilience(int argc, char **argv)
     const oracle *orcs[RES_N_SCHEMES];
     for (int k = 0; k < RES_N_SCHEMES; k++) orcs[k] = orc;
     o.prof = &prof;
+    if (rc.res.n_nodes > 0) o.nodes_path = "$.resilience.nodes";
     int code = cli_resilience_run(&rc, orcs, &o);
     oracle_free(orc);
     cJSON_Delete(root);

@@ -204,7 +204,8 @@ int res_no_shape_fail(run_ctx *rc, int n_nodes, int pp_fixed)
         return run_fail(rc, "%d nodes are too many for the batch: even PP = %d leaves DP = %d "
                             "replicas for %d microbatches (use fewer nodes or more microbatches)",
                         n_nodes, deepest, n_nodes / deepest, inf.n_microbatches);
-    return run_fail(rc, RUN_ERR_MEMORY "no PP x DP shape of %d nodes fits", n_nodes);
+    return run_fail(rc, RUN_ERR_MEMORY "no PP x DP shape of %d node%s fits", n_nodes,
+                    n_nodes == 1 ? "" : "s");
 }
 
 int res_start_shape(run_ctx *rc, const res_config *c, int *want, oracle_result *res,

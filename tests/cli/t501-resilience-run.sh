@@ -87,7 +87,7 @@ check "2,524 nodes for 64 microbatches: Oobleck, Bamboo and Varuna rows, no erro
     "[ $rc -eq 0 ] && grep -q '^oobleck ' '$TMP/out' && grep -q '^bamboo ' '$TMP/out' && grep -q '^varuna ' '$TMP/out' && [ ! -s '$TMP/err' ]"
 edited huge 's/"nodes": 24,/"nodes": 1000000,/' --schemes ckpt
 check "too many nodes for the batch: says so (not 'does not fit in memory')" \
-    "[ $rc -eq 1 ] && grep -q 'huge.json: ckpt: 1000000 nodes are too many for the batch: even PP = 32 leaves DP = 31250 replicas for 64 microbatches' '$TMP/err'"
+    "[ $rc -eq 1 ] && grep -q 'huge.json: \$.resilience.nodes: ckpt: 1000000 nodes are too many for the batch: even PP = 32 leaves DP = 31250 replicas for 64 microbatches' '$TMP/err'"
 printf 'time_s,node,cause,repair_s\n' >"$TMP/nofail.csv"
 "$BIN" resilience "$CFG" --quiet --failure-trace "$TMP/nofail.csv" >/dev/null 2>"$TMP/err"
 rc=$?
