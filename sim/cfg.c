@@ -868,7 +868,9 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
     if (e->cluster.gpus_per_node % p->tp)
         return cfg_fail(err, f, "$.parallel.tp", "gpus_per_node (%d) must be a multiple of tp (%d)",
                         e->cluster.gpus_per_node, p->tp);
-    lc->n_also = 0;
+    lc->n_also = 0; /* the cluster's size, from here */
+    involve(lc, "$.cluster.nodes");
+    involve(lc, "$.cluster.gpus_per_node");
     if (!dp_given) {
         if (gpus % (p->tp * p->pp))
             return cfg_fail(err, f, "$.parallel", "tp*pp = %d does not divide the %d GPUs of the "
@@ -877,19 +879,21 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
     } else if ((long)p->tp * p->pp * p->dp != gpus) {
         /* the usual cause: tp or pp changed (--set, --vary) and dp kept */
         char hint[96] = "";
+        long want = (long)p->tp * p->pp * p->dp;
         if (gpus % (p->tp * p->pp) == 0)
             snprintf(hint, sizeof hint, ": dp = %d fits, or leave dp out to derive it",
                      gpus / (p->tp * p->pp));
+        else if (want % e->cluster.gpus_per_node == 0 && !abstract)
+            /* PP 16 instead of 12 on default.json: the cluster must grow */
+            snprintf(hint, sizeof hint, ": cluster.nodes = %ld fits",
+                     want / e->cluster.gpus_per_node);
         return cfg_fail(err, f, "$.parallel", "tp*pp*dp = %d*%d*%d = %ld, but the cluster has %d "
                         "GPUs (%d nodes x %d)%s", p->tp, p->pp, p->dp, (long)p->tp * p->pp * p->dp,
                         gpus, e->cluster.nodes, e->cluster.gpus_per_node, hint);
     }
     /* a derived dp comes from the cluster's size: the batch checks below
-    ** read it */
-    if (!dp_given) {
-        involve(lc, "$.cluster.nodes");
-        involve(lc, "$.cluster.gpus_per_node");
-    }
+    ** read it (a given one does not) */
+    if (dp_given) lc->n_also = 0;
     int v = p->virtual_stages;
     const char *layers_from =
         source_of(lc, "$.model.layers", e->model.file[0] ? e->model.file : f);
@@ -915,7 +919,6 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
         return cfg_fail(err, f, "$.parallel.schedule", "interleaved 1F1B needs the microbatches per "
                         "pipeline (global_batch_size/(microbatch_size*dp) = %d) to be a multiple "
                         "of pp (%d)", p->n_microbatches, p->pp);
-    lc->n_also = 0;
     /* each check below names the key of another section it reads */
     lc->n_also = 0;
     if (!abstract && p->tp > 1 && e->model.heads % p->tp) {

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..52
+echo 1..53
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -38,6 +38,11 @@ check "a fraction for an integer: shows the value" \
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=4
 check "TP*PP*DP != GPUs: names the product, the cluster size, the DP that fits and the --set" \
     "[ $rc -eq 1 ] && one_line && says 'default.json with --set parallel.tp=4: \$.parallel: tp\*pp\*dp = 4\*12\*1 = 48, but the cluster has 96 GPUs (12 nodes x 8): dp = 2 fits, or leave dp out to derive it'"
+# README's "--set parallel.pp=16" on default.json: 128 GPUs, the cluster has 96
+# and no dp fits; the hint is the node count that does (there was none)
+run "$ROOT/configs/experiments/default.json" --set parallel.pp=16 --set cluster.gpu=h100-sxm
+check "PP 16 on 12 nodes: the node count that fits" \
+    "[ $rc -eq 1 ] && one_line && says 'with --set parallel.pp=16: \$.parallel: tp\*pp\*dp = 8\*16\*1 = 128, but the cluster has 96 GPUs (12 nodes x 8): cluster.nodes = 16 fits\$'"
 run "$ROOT/configs/experiments/default.json" --set cluster.nodes=24 --set parallel.global_batch_size=192 --set parallel.dp=null
 check "... and with dp left out (--set parallel.dp=null) it is derived (24 nodes: DP 2)" \
     "[ $rc -eq 0 ] && grep -q 'TP 8, PP 12, DP 2,' '$TMP/out'"

@@ -11,7 +11,7 @@ DEF="$ROOT/configs/experiments/default.json"
 run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
-echo 1..9
+echo 1..10
 
 run "$DEF" --set model.hidden=8192
 check "--set model.hidden=8192 on 96 heads: blamed on that --set, at \$.model.hidden" \
@@ -51,3 +51,6 @@ check "a --set of the key itself, and the --set that gave dp: both, once each" \
 run "$TMP/sel.json" --set cluster.nodes=96 --set parallel.schedule=interleaved --set parallel.global_batch_size=1000
 check "interleaved microbatches: names the schedule, the batch and the cluster --sets" \
     "[ $rc -eq 1 ] && one_line && says '^dtsim: --set parallel.schedule=interleaved, --set cluster.nodes=96, --set parallel.global_batch_size=1000: \$.parallel.schedule: interleaved 1F1B needs'"
+run "$DEF" --set parallel.pp=16 --set cluster.nodes=13
+check "TP*PP*DP vs the cluster: names --set cluster.nodes=13 (not only the parallel --sets)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $DEF with --set parallel.pp=16, --set cluster.nodes=13: \$.parallel: tp\*pp\*dp = 8\*16\*1 = 128, but the cluster has 104 GPUs (13 nodes x 8): cluster.nodes = 16 fits\$'"
