@@ -92,6 +92,15 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
 ** JSON
 ** ====================================================================== */
 
+/* A figure an abstract model has no data for (tokens, FLOPs, memory) is null,
+** as the summary and compare's table leave it out ('-'): it was 0, or for
+** tokens_per_s the samples/s. */
+static void add_real(cJSON *j, const char *key, const plan_t *p, double x)
+{
+    if (p->abstract) cJSON_AddNullToObject(j, key);
+    else cJSON_AddNumberToObject(j, key, x);
+}
+
 static cJSON *num_array(const double *x, int n, double scale)
 {
     cJSON *a = cJSON_CreateArray();
@@ -126,22 +135,22 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON_AddNumberToObject(j, "iteration_time_s", m->iteration_s);
     cJSON_AddNumberToObject(j, "mean_iteration_time_s", m->mean_iteration_s);
     cJSON_AddNumberToObject(j, "pipeline_time_s", m->pipeline_s);
-    cJSON_AddNumberToObject(j, "tokens_per_s", m->tokens_per_s);
+    add_real(j, "tokens_per_s", p, m->tokens_per_s);
     cJSON_AddNumberToObject(j, "samples_per_s", m->samples_per_s);
-    cJSON_AddNumberToObject(j, "tflops_per_gpu", m->tflops_per_gpu);
-    cJSON_AddNumberToObject(j, "mfu", m->mfu);
-    cJSON_AddNumberToObject(j, "hfu", m->hfu);
+    add_real(j, "tflops_per_gpu", p, m->tflops_per_gpu);
+    add_real(j, "mfu", p, m->mfu);
+    add_real(j, "hfu", p, m->hfu);
     cJSON_AddNumberToObject(j, "bubble_time_s", m->mean_bubble_s);
     cJSON_AddNumberToObject(j, "bubble_fraction", m->bubble_fraction);
     cJSON_AddNumberToObject(j, "bubble_ratio", m->bubble_ratio);
     cJSON_AddNumberToObject(j, "zb_bubble_rate", m->zb_bubble_rate);
     cJSON_AddNumberToObject(j, "exposed_comm_s", m->exposed_comm_s);
-    cJSON_AddNumberToObject(j, "peak_memory_bytes", m->peak_memory_bytes);
+    add_real(j, "peak_memory_bytes", p, m->peak_memory_bytes);
     if (!p->abstract) /* what peak_memory_bytes is compared with */
         cJSON_AddNumberToObject(j, "gpu_memory_bytes", e->cluster.gpu.hbm_bytes);
     cJSON_AddBoolToObject(j, "fits_in_memory", m->fits_in_memory);
-    cJSON_AddNumberToObject(j, "executed_flops_per_iteration", p->executed_flops);
-    cJSON_AddNumberToObject(j, "model_flops_per_iteration", p->model_flops);
+    add_real(j, "executed_flops_per_iteration", p, p->executed_flops);
+    add_real(j, "model_flops_per_iteration", p, p->model_flops);
     cJSON *st = cJSON_AddObjectToObject(j, "stages");
     cJSON_AddItemToObject(st, "busy_s", num_array(m->busy_s, m->pp, 1));
     cJSON_AddItemToObject(st, "tp_comm_s", num_array(m->tp_s, m->pp, 1));
@@ -149,7 +158,8 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     cJSON_AddItemToObject(st, "exposed_comm_s", num_array(m->exposed_s, m->pp, 1));
     cJSON_AddItemToObject(st, "dp_wait_s", num_array(m->dp_wait_s, m->pp, 1));
     cJSON_AddItemToObject(st, "optimizer_s", num_array(m->opt_s, m->pp, 1));
-    cJSON_AddItemToObject(st, "memory_bytes", num_array(m->memory_bytes, m->pp, 1));
+    if (p->abstract) cJSON_AddNullToObject(st, "memory_bytes");
+    else cJSON_AddItemToObject(st, "memory_bytes", num_array(m->memory_bytes, m->pp, 1));
     cJSON_AddItemToObject(st, "peak_inflight_microbatches", num_array(p->peak_inflight, p->pp, 1));
     if (!p->abstract) {
         double *w = malloc((size_t)p->pp * sizeof *w), *a = malloc((size_t)p->pp * sizeof *a);
