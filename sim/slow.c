@@ -738,10 +738,12 @@ static int mark_hosts(const slow_model *m, const cfg_experiment *e, build_ws *w,
             if (dv->n_points) {
                 w->touched[h] = 1;
                 if (w->prof[h] >= 0) {
-                    errmsg_set(err, errlen, "%s: %s and %s: two speed profiles on the TP group "
-                               "of GPUs %d..%d (one profile per group)", e->file,
-                               m->devices[w->prof[h]].path, dv->path, h * w->tp,
-                               h * w->tp + w->tp - 1);
+                    cfg_error ce = {0};
+                    cfg_fail(&ce, e->file, dv->path, "a second speed profile on the TP group of "
+                             "GPUs %d..%d, after %s's (one profile per group)", h * w->tp,
+                             h * w->tp + w->tp - 1, m->devices[w->prof[h]].path);
+                    cfg_blame_overrides(&e->ov, &ce);
+                    cfg_error_format(&ce, err, errlen);
                     return -1;
                 }
                 w->prof[h] = i;

@@ -10,7 +10,7 @@ run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
 
-echo 1..53
+echo 1..54
 
 printf '{ "model": { "kind": "abstract", "t_f": 1, "t_b": 2 },\n  "parallel": { "pp": 2, "global_batch_size": 4 \n' >"$TMP/trunc.json"
 run "$TMP/trunc.json"
@@ -210,3 +210,7 @@ for b in 1e-4 1e303; do
     check "dp_bucket_MB $b (1e-4 hung, 1e303 dropped the gradient all-reduce): a range error" \
         "[ $rc -eq 1 ] && one_line && says '\$.parallel.dp_bucket_MB: .*between 1 and 100000'"
 done
+run "$ROOT/configs/experiments/straggler-paper-injected.json" \
+    --set 'stragglers.devices=[{"gpu":1,"profile":[[0,0.5]]},{"gpu":2,"profile":[[0,0.5]]}]'
+check "two speed profiles on one TP group, from a --set: the --set and the second entry's path (was the file)" \
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set stragglers.devices=.*: \$.stragglers.devices\[1\]: a second speed profile on the TP group of GPUs 0..3, after \$.stragglers.devices\[0\]'\''s (one profile per group)\$'"
