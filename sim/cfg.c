@@ -333,6 +333,23 @@ static int path_within(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '.' || path[n] == '[');
 }
 
+/* The path "key=value" sets ("$.key") into p; 0, or -1 if it has none. */
+static int item_path(const char *item, char *p, size_t len)
+{
+    const char *eq = strchr(item, '=');
+    if (!eq || (size_t)(eq - item) + 3 > len) return -1;
+    snprintf(p, len, "$.%.*s", (int)(eq - item), item);
+    return 0;
+}
+
+/* Is 'path' at, under or above a key the failed check also read (lc->also)? */
+static int near_also(const load_ctx *lc, const char *path)
+{
+    for (int k = 0; lc && k < lc->n_also; k++)
+        if (path_within(path, lc->also[k]) || path_within(lc->also[k], path)) return 1;
+    return 0;
+}
+
 /* An error in a config file at a path no single override set, but near which
 ** overrides set values, concerns the config as they changed it: name them
 ** after the file ("x.json with --set parallel.pp=3"). Near: under the
@@ -354,13 +371,9 @@ static void note_overrides(const cfg_overrides *ov, const load_ctx *lc, cfg_erro
     size_t used = (size_t)snprintf(text, sizeof text, "%s with", file);
     int named = 0;
     for (int i = 0; i < ov->n && used < sizeof text; i++) {
-        const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
-        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
-        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
-        int near = path_within(path, scope) || strcmp(scope, "$") == 0;
-        for (int k = 0; lc && k < lc->n_also && !near; k++)
-            near = path_within(path, lc->also[k]) || path_within(lc->also[k], path);
+        if (item_path(ov->items[i], path, sizeof path)) continue;
+        int near = path_within(path, scope) || strcmp(scope, "$") == 0 || near_also(lc, path);
         if (!near) continue;
         used += (size_t)snprintf(text + used, sizeof text - used, "%s --set %s", named ? "," : "",
                                  ov->items[i]);
@@ -378,14 +391,9 @@ static void add_also_sets(const cfg_overrides *ov, const load_ctx *lc, cfg_error
     char blamed[CFGJ_FILE_MAX];
     snprintf(blamed, sizeof blamed, "%s", err->file + 6);
     for (int i = 0; ov && i < ov->n && used < sizeof err->file; i++) {
-        const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
-        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
-        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
-        int near = 0;
-        for (int k = 0; k < lc->n_also && !near; k++)
-            near = path_within(path, lc->also[k]) || path_within(lc->also[k], path);
-        if (near && strcmp(blamed, ov->items[i]))
+        if (item_path(ov->items[i], path, sizeof path)) continue;
+        if (near_also(lc, path) && strcmp(blamed, ov->items[i]))
             used += (size_t)snprintf(err->file + used, sizeof err->file - used, ", --set %s",
                                      ov->items[i]);
     }
@@ -463,10 +471,8 @@ int cfg_apply_overrides(cJSON *root, const cfg_overrides *ov, cfg_error *err)
 void cfg_blame_overrides(const cfg_overrides *ov, cfg_error *err)
 {
     for (int i = ov ? ov->n - 1 : -1; i >= 0; i--) {
-        const char *eq = strchr(ov->items[i], '=');
         char path[CFGJ_PATH_MAX];
-        if (!eq || (size_t)(eq - ov->items[i]) + 3 > sizeof path) continue;
-        snprintf(path, sizeof path, "$.%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        if (item_path(ov->items[i], path, sizeof path)) continue;
         if (path_within(err->path, path)) {
             snprintf(err->file, sizeof err->file, "--set %s", ov->items[i]);
             return;
