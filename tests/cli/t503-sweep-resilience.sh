@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 SWEEP="$ROOT/scripts/sweep_resilience.sh"
-echo 1..4
+echo 1..5
 DTSIM_BIN="$BIN" "$SWEEP" "$CFG" failures.job_mtbf_h=24,1 "$TMP/s.csv" -- \
     --set failures.node_mtbf_h=null --duration-h 96 --schemes ckpt,oobleck >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -24,3 +24,12 @@ DTSIM_BIN="$BIN" "$SWEEP" "$CFG" failures.job_mtbf_h=3,-1 "$TMP/bad.csv" -- --se
 rc=$?
 check "a bad value: exit 1 with dtsim's error naming the override" \
     "[ $rc -eq 1 ] && grep -q -- '--set failures.job_mtbf_h=-1: \$.failures.job_mtbf_h: must be > 0' '$TMP/err'"
+# --runs N: the 95% half-widths follow the means (the "+/-" rows were dropped)
+DTSIM_BIN="$BIN" "$SWEEP" "$CFG" failures.job_mtbf_h=3 "$TMP/r.csv" -- \
+    --set failures.node_mtbf_h=null --duration-h 48 --schemes ckpt,oobleck --runs 3 >/dev/null 2>&1
+"$BIN" resilience "$CFG" --quiet --set failures.node_mtbf_h=null --duration-h 48 --schemes ckpt,oobleck \
+    --runs 3 --set failures.job_mtbf_h=3 >"$TMP/r3" 2>/dev/null
+gh=$(awk 'prev == "ckpt" && $1 == "+/-" { print $2 } { prev = $1 }' "$TMP/r3")
+sh=$(awk 'prev == "oobleck" && $1 == "+/-" { print $3 } { prev = $1 }' "$TMP/r3")
+check "--runs 3: <scheme>_goodput_ci95 and _samples_per_s_ci95 columns hold the run's +/- row" \
+    "head -1 '$TMP/r.csv' | grep -q ',ckpt_goodput_ci95,oobleck_goodput_ci95,ckpt_samples_per_s_ci95,oobleck_samples_per_s_ci95\$' && [ -n '$gh' ] && awk -F, -v g='$gh' -v s='$sh' 'NR == 2 { ok = (\$6 == g && \$9 == s && g > 0) } END { exit !ok }' '$TMP/r.csv'"
