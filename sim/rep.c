@@ -152,6 +152,10 @@ cJSON *rep_json(const cfg_experiment *e, const plan_t *p, const metrics *m)
     add_real(j, "executed_flops_per_iteration", p, p->executed_flops);
     add_real(j, "model_flops_per_iteration", p, p->model_flops);
     cJSON *st = cJSON_AddObjectToObject(j, "stages");
+    /* whose rows: DP replica 0, one of the replica classes simulated (a slowed
+    ** replica is another class; the text table says the same) */
+    cJSON_AddNumberToObject(st, "dp_replica", 0);
+    cJSON_AddNumberToObject(st, "replica_classes", m->n_classes > 1 ? m->n_classes : 1);
     cJSON_AddItemToObject(st, "busy_s", num_array(m->busy_s, m->pp, 1));
     cJSON_AddItemToObject(st, "tp_comm_s", num_array(m->tp_s, m->pp, 1));
     cJSON_AddItemToObject(st, "bubble_s", num_array(m->bubble_s, m->pp, 1));
