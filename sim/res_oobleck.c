@@ -191,26 +191,38 @@ static int instantiate(oob_st *s, run_ctx *rc)
         sizes[q - 1] += r;
         if (try_mix(s, rc, sizes, q, best, &n_best, &best_it)) return -1;
     }
+    /* none fits in memory (larger pipelines keep more microbatches in
+    ** flight): equal pipelines of any template size, the remainder idle */
+    for (int m = s->ts.n0; n_best == 0 && m <= s->ts.n_max; m++) {
+        int q = Nuse / m;
+        if (q < s->cfg.oob_f + 1 || q > MAX_PIPES) continue;
+        for (int i = 0; i < q; i++) sizes[i] = m;
+        if (try_mix(s, rc, sizes, q, best, &n_best, &best_it)) return -1;
+    }
     if (n_best == 0) return 1;
     if (place(s, rc, best, n_best)) return -1;
     return time_pipes(s, rc);
 }
 
 /* The node count of the smallest template that passes the oracle's memory
-** check as a pipeline of one microbatch, the least it can hold (n0 counts
-** the model state only, not activations or whole layers); 0 if none does,
-** -1 on oracle error. Only asked when no instantiation runs at the start. */
+** check (n0 counts the model state only, not activations or whole layers)
+** with the fewest microbatches it can get: the batch over as many pipelines
+** of its size as the job's nodes hold (1F1B keeps min(S - stage,
+** microbatches) in flight). 0 if none does, -1 on oracle error. Only asked
+** when no instantiation runs at the start. */
 static int smallest_fitting_template(oob_st *s, run_ctx *rc)
 {
     for (int i = 0; i <= s->ts.n_max - s->ts.n0; i++) {
         const oob_template *t = &s->ts.t[i];
+        int most_pipes = run_n_ids(rc) / t->n_nodes;
+        int fewest_mb = most_pipes > 0 ? s->inf.n_microbatches / most_pipes : 1;
         oracle_plan *plan = oracle_plan_new(1);
         if (!plan || oracle_plan_set_stages(plan, 0, t->n_nodes)) {
             oracle_plan_free(plan);
             return run_fail(rc, "out of memory");
         }
         plan->pipes[0].n_nodes = t->n_nodes;
-        plan->pipes[0].n_microbatches = 1;
+        plan->pipes[0].n_microbatches = fewest_mb > 1 ? fewest_mb : 1;
         for (int k = 0; k < t->n_nodes; k++) {
             plan->pipes[0].stage_layers[k] = t->stage_layers[k];
             plan->pipes[0].stage_gpus[k] = s->inf.gpus_per_node;

@@ -88,6 +88,20 @@ static int varuna_start(void *st, run_ctx *rc)
     else
         snprintf(ck, sizeof ck, "every %.0f s", s->interval_s);
     if (!s->n_run) { /* not enough nodes yet: wait; the first shape sets the base */
+        /* unless no shape fits even on the job's nodes and spares (a trace's
+        ** peak; more replicas hold fewer microbatches in flight): it would
+        ** wait the whole run */
+        oracle_info inf;
+        oracle_get_info(run_oracle(rc), &inf);
+        double cap = (double)(s->cfg.pp > 0 ? s->cfg.pp : inf.n_layers) * inf.n_microbatches;
+        int most = s->cfg.n_nodes > 0 ? s->cfg.n_nodes + s->cfg.n_spares : run_n_ids(rc);
+        if (inf.has_layers && most > cap) most = (int)cap;
+        oracle_plan *plan = NULL;
+        oracle_result r;
+        int fits = res_best_shape(rc, most, s->cfg.pp, &plan, &r);
+        oracle_plan_free(plan);
+        if (fits < 0) return -1;
+        if (fits > 0) return res_no_shape_fail(rc, most, s->cfg.pp);
         run_describe(rc, "waiting for nodes, checkpoint %s", ck);
         return 0;
     }

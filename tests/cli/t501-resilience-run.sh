@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..49
+echo 1..50
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -233,3 +233,12 @@ check "Oobleck waiting at the start: how many pipelines of how many nodes, how m
 rc=$?
 check "Bamboo waiting at the start: its stage count and nodes up (was '2 stages x 0 pipelines, 0 standby')" \
     "[ $rc -eq 0 ] && grep -q 'bamboo: *2 stages, waiting for nodes: a pipeline needs 2, 0 up\$' '$TMP/out'"
+# 20 GB of activations a layer: only pipelines of at most about 9 nodes fit
+# (deeper ones keep more microbatches in flight), and every mix Oobleck tried
+# put the remainder into one larger pipeline; it now falls back to equal
+# pipelines with the remainder idle (it waited the whole run)
+"$BIN" resilience "$CFG" --quiet --schemes oobleck --set profile.act_mb=20000 --duration-h 24 \
+    >"$TMP/out" 2>/dev/null
+rc=$?
+check "Oobleck when only small pipelines fit: 3 x 9 nodes, training (goodput > 0.9)" \
+    "[ $rc -eq 0 ] && grep -q 'oobleck: *f = 1, templates of 2\\.\\.26 nodes; pipelines 3 x 9 nodes\$' '$TMP/out' && awk '\$1 == \"oobleck\" { ok = \$2 > 0.9 } END { exit !ok }' '$TMP/out'"

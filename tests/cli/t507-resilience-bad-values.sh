@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG="$ROOT/configs/resilience/example.json"
 OOB="$ROOT/configs/papers/oobleck/gpt3-2.7b.json"
-echo 1..23
+echo 1..25
 # res WANT_RC PATTERN NAME ARGS...: run `dtsim resilience ARGS`; ok if it exits
 # WANT_RC with one stderr line matching PATTERN (grep -E) and an empty stdout
 res() {
@@ -93,3 +93,15 @@ res 1 "^dtsim resilience: --set model=gpt3-1t: \\\$\\.model: ckpt: out of GPU me
 # a value just past a bound is printed as given (was "got 1e+07", the bound itself)
 res 1 "^dtsim resilience: --set failures.detection_s=10000001: \\\$\\.failures\\.detection_s: must be <= 1e\\+07, got 10000001\$" \
     "detection_s 10000001: the value as given" "$CFG" --set failures.detection_s=10000001
+# 50 GB of activations a layer: 1F1B keeps min(S - stage, microbatches) in
+# flight, so a pipeline's first stage holds about 32 x 50 / 8 = 200 GB at any
+# depth; Oobleck sized its templates by the state alone and said "waiting for
+# nodes: 2 pipelines of at least 4 nodes, 28 up" (checked with 1 microbatch)
+res 1 "^dtsim resilience: --set profile.act_mb=50000: \\\$\\.profile\\.act_mb: oobleck: out of GPU memory: no pipeline template of 2\\.\\.26 nodes fits" \
+    "Oobleck, activations that fit no template with its share of the batch: refused (waited the whole run)" \
+    "$CFG" --set profile.act_mb=50000 --schemes oobleck
+# 20 GB: PP must divide the 32 layers; PP 32 needs 32 nodes, PP 16 keeps 16
+# microbatches of 2 layers in flight (2 x (25 + 16 x 20) / 8 = 86 GB > 80)
+res 1 "^dtsim resilience: --set profile.act_mb=20000: \\\$\\.profile\\.act_mb: varuna: out of GPU memory: no PP x DP shape of 28 nodes fits\$" \
+    "Varuna with no shape on the job's 24 + 4 nodes: refused (waited the whole run)" \
+    "$CFG" --set profile.act_mb=20000 --schemes varuna
