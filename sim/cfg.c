@@ -220,7 +220,8 @@ static int inline_ref(cJSON *parent, const char *key, const char *dir, const cha
         char names[512];
         names_in(dir, names, sizeof names);
         return cfg_fail(err, from_file, path, "cannot find %s '%s' (looked for a file of that "
-                        "path, and for %s/%s/%s.json%s)", key, ref, cfg_home(), dir, ref, names);
+                        "path, and for %s/%s/%s.json%s)", strcmp(key, "gpu") ? key : "GPU spec",
+                        ref, cfg_home(), dir, ref, names);
     }
     cJSON *loaded = cfgj_load_file(resolved, err);
     if (!loaded) return -1;
@@ -860,6 +861,27 @@ static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f,
     return 0;
 }
 
+/* The pipeline depth nearest to the plan's (the deepest not above it, else
+** the shallowest above) whose TP x PP divides the cluster's GPUs and whose
+** stages split the layers evenly; 0 if none. For the hint of a plan that
+** does not fill the cluster. */
+static int pp_that_fits(const cfg_experiment *e, int gpus)
+{
+    const cfg_parallel *p = &e->parallel;
+    int groups = gpus / p->tp, v = p->virtual_stages, above = 0;
+    for (int pp = 1; pp <= groups; pp++) {
+        if (groups % pp || gpus % p->tp) continue;
+        if (e->model.kind != MODEL_ABSTRACT && e->model.layers % (pp * v)) continue;
+        if (pp > p->pp) {
+            if (!above) above = pp;
+            continue;
+        }
+        if (pp == p->pp) return pp;
+        above = -pp; /* the deepest so far not above */
+    }
+    return above < 0 ? -above : above;
+}
+
 static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_ctx *lc,
                       cfg_error *err)
 {
@@ -877,22 +899,31 @@ static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_
     lc->n_also = 0; /* the cluster's size, from here */
     involve(lc, "$.cluster.nodes");
     involve(lc, "$.cluster.gpus_per_node");
+    int fit_pp = pp_that_fits(e, gpus);
+    char pp_hint[96] = "";
+    if (fit_pp && fit_pp != p->pp)
+        snprintf(pp_hint, sizeof pp_hint, ": pp = %d with dp = %d uses all %d GPUs", fit_pp,
+                 gpus / (p->tp * fit_pp), gpus);
     if (!dp_given) {
         if (gpus % (p->tp * p->pp))
             return cfg_fail(err, f, "$.parallel", "tp*pp = %d does not divide the %d GPUs of the "
-                            "cluster", p->tp * p->pp, gpus);
+                            "cluster%s", p->tp * p->pp, gpus, pp_hint);
         p->dp = gpus / (p->tp * p->pp);
     } else if ((long)p->tp * p->pp * p->dp != gpus) {
         /* the usual cause: tp or pp changed (--set, --vary) and dp kept */
-        char hint[96] = "";
+        char hint[160] = "";
         long want = (long)p->tp * p->pp * p->dp;
         if (gpus % (p->tp * p->pp) == 0)
             snprintf(hint, sizeof hint, ": dp = %d fits, or leave dp out to derive it",
                      gpus / (p->tp * p->pp));
-        else if (want % e->cluster.gpus_per_node == 0 && !abstract)
-            /* PP 16 instead of 12 on default.json: the cluster must grow */
+        else if (want % e->cluster.gpus_per_node == 0 && !abstract &&
+                 !(pp_hint[0] && !strncmp(source_of(lc, "$.cluster.nodes", f), "--set ", 6)))
+            /* PP 16 instead of 12 on default.json: the cluster must grow
+            ** (unless a --set chose its size: then the pipeline changes) */
             snprintf(hint, sizeof hint, ": cluster.nodes = %ld fits",
                      want / e->cluster.gpus_per_node);
+        else
+            snprintf(hint, sizeof hint, "%s", pp_hint);
         return cfg_fail(err, f, "$.parallel", "tp*pp*dp = %d*%d*%d = %ld, but the cluster has %d "
                         "GPUs (%d nodes x %d)%s", p->tp, p->pp, p->dp, (long)p->tp * p->pp * p->dp,
                         gpus, e->cluster.nodes, e->cluster.gpus_per_node, hint);

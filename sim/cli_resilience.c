@@ -630,8 +630,9 @@ static int run_schemes(run_config *rc, fail_source **src, const oracle *const *o
 static int report(const run_config *rc, const cli_opts *o, const outcome *out)
 {
     int runs = out->runs, code = CLI_OK;
-    table_printf(o, "%d nodes", rc->res.n_nodes);
-    if (rc->res.n_spares > 0) table_printf(o, " + %d spares", rc->res.n_spares);
+    table_printf(o, "%d node%s", rc->res.n_nodes, rc->res.n_nodes == 1 ? "" : "s");
+    if (rc->res.n_spares > 0)
+        table_printf(o, " + %d spare%s", rc->res.n_spares, rc->res.n_spares == 1 ? "" : "s");
     /* the run length: the config's, --duration-h's (which wins over a --set
     ** of failures.duration_h) or the trace's */
     table_printf(o, ", %s over %.4g h, ",

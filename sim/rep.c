@@ -53,7 +53,7 @@ void rep_text(FILE *out, const cfg_experiment *e, const plan_t *p, const metrics
     fprintf(out, "\n");
     fprintf(out, "  iteration time      %s", fmt_time(m->iteration_s, a, sizeof a));
     if (m->iterations > 1) /* the stragglers section reports the mean */
-        fprintf(out, " (the last of %d iterations, as every figure below; their mean %s)",
+        fprintf(out, " (the last of %d iterations, as the rest of this summary; their mean %s)",
                 m->iterations, fmt_time(m->mean_iteration_s, b, sizeof b));
     fprintf(out, "\n");
     if (!p->abstract) {

@@ -112,7 +112,7 @@ check "unknown model name: says where it looked, and the names there" \
     "[ $rc -eq 1 ] && one_line && says 'cannot find model .gpt3-9000b.' && says '/models/gpt3-9000b.json; names there: gpt3-175b, gpt3-1t)\$'"
 run "$ROOT/configs/experiments/default.json" --set cluster.gpu=h100
 check "unknown GPU name (h100 for h100-sxm): lists the GPU specs, sorted" \
-    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu=h100: \$.cluster.gpu: cannot find gpu .h100. (looked for .*/configs/gpus/h100.json; names there: a100-80g, b200, h100-sxm, h200-sxm)\$'"
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: --set cluster.gpu=h100: \$.cluster.gpu: cannot find GPU spec .h100. (looked for .*/configs/gpus/h100.json; names there: a100-80g, b200, h100-sxm, h200-sxm)\$'"
 
 run "$ROOT/configs/experiments/default.json" --set parallel.tp=1 --set parallel.pp=1 --set parallel.dp=96 --set parallel.schedule=1f1b --set parallel.virtual_stages=1
 check "a plan that does not fit: stage, sizes and the GPU" \

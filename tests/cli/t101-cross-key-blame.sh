@@ -11,7 +11,7 @@ DEF="$ROOT/configs/experiments/default.json"
 run() { "$BIN" run "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; }
 one_line() { [ "$(wc -l <"$TMP/err")" -eq 1 ]; }
 says() { grep -q -- "$1" "$TMP/err"; }
-echo 1..10
+echo 1..12
 
 run "$DEF" --set model.hidden=8192
 check "--set model.hidden=8192 on 96 heads: blamed on that --set, at \$.model.hidden" \
@@ -53,4 +53,16 @@ check "interleaved microbatches: names the schedule, the batch and the cluster -
     "[ $rc -eq 1 ] && one_line && says '^dtsim: --set parallel.schedule=interleaved, --set cluster.nodes=96, --set parallel.global_batch_size=1000: \$.parallel.schedule: interleaved 1F1B needs'"
 run "$DEF" --set parallel.pp=16 --set cluster.nodes=13
 check "TP*PP*DP vs the cluster: names --set cluster.nodes=13 (not only the parallel --sets)" \
-    "[ $rc -eq 1 ] && one_line && says '^dtsim: $DEF with --set parallel.pp=16, --set cluster.nodes=13: \$.parallel: tp\*pp\*dp = 8\*16\*1 = 128, but the cluster has 104 GPUs (13 nodes x 8): cluster.nodes = 16 fits\$'"
+    "[ $rc -eq 1 ] && one_line && says '^dtsim: $DEF with --set parallel.pp=16, --set cluster.nodes=13: \$.parallel: tp\*pp\*dp = 8\*16\*1 = 128, but the cluster has 104 GPUs (13 nodes x 8): pp = 1 with dp = 13 uses all 104 GPUs\$'"
+# After --set cluster.nodes the hint was the node count the file had
+# ("cluster.nodes = 60 fits" after --set cluster.nodes=30); now the nearest
+# pipeline depth that fills the cluster and splits the 96 layers: 30 nodes
+# are 30 TP groups, pp <= 12 dividing 30 and 96: 6 (dp 5)
+"$BIN" resilience "$ROOT/configs/experiments/resilience-gpt3-175b.json" --set cluster.nodes=30 \
+    --quiet >/dev/null 2>"$TMP/err"
+check "--set cluster.nodes=30 with dp given: the pp that uses the 240 GPUs, not the old node count" \
+    "grep -q '(30 nodes x 8): pp = 6 with dp = 5 uses all 240 GPUs\$' '$TMP/err'"
+# dp derived: 10 nodes, interleaved (2 chunks): pp | 10 and 2 pp | 96: 2
+run "$DEF" --set cluster.nodes=10 --set parallel.dp=null
+check "tp*pp not dividing the GPUs: the pp that does (there was no hint)" \
+    "[ $rc -eq 1 ] && one_line && says 'tp\*pp = 96 does not divide the 80 GPUs of the cluster: pp = 2 with dp = 5 uses all 80 GPUs\$'"

@@ -15,7 +15,7 @@ last=$(jget iteration_time_s "$TMP/r.json")
 mean=$(jget mean_iteration_time_s "$TMP/r.json")
 strag=$(sed -n 's/^  with slowness *\([0-9.]*\) s per iteration (mean)$/\1/p' "$TMP/out")
 check "text: the iteration time says it is the last of 3, and gives their mean" \
-    "grep -q '^  iteration time      [0-9.]* s (the last of 3 iterations, as every figure below; their mean [0-9.]* s)\$' '$TMP/out'"
+    "grep -q '^  iteration time      [0-9.]* s (the last of 3 iterations, as the rest of this summary; their mean [0-9.]* s)\$' '$TMP/out'"
 check "JSON: iterations = 3" "[ \"\$(jnum '$TMP/r.json' iterations 1)\" = 3 ]"
 check "JSON: mean_iteration_time_s = the stragglers section's mean ($strag s), not the last ($last s)" \
     "near '$mean' '$strag' 1e-6 && ! near '$mean' '$last' 1e-3"

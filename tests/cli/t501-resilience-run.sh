@@ -15,7 +15,7 @@ edited() {
     rc=$?
 }
 
-echo 1..50
+echo 1..51
 "$BIN" resilience "$CFG" --quiet --duration-h 240 --csv "$TMP/s.csv" --json "$TMP/r.json" >"$TMP/a" 2>"$TMP/err"
 rc=$?
 check "runs all five schemes" "[ $rc -eq 0 ] && [ \$(grep -c -E '^(ckpt|inmem|oobleck|bamboo|varuna) ' '$TMP/a') -eq 5 ]"
@@ -242,3 +242,7 @@ check "Bamboo waiting at the start: its stage count and nodes up (was '2 stages 
 rc=$?
 check "Oobleck when only small pipelines fit: 3 x 9 nodes, training (goodput > 0.9)" \
     "[ $rc -eq 0 ] && grep -q 'oobleck: *f = 1, templates of 2\\.\\.26 nodes; pipelines 3 x 9 nodes\$' '$TMP/out' && awk '\$1 == \"oobleck\" { ok = \$2 > 0.9 } END { exit !ok }' '$TMP/out'"
+# one node and one spare: singular in the header (was "1 nodes + 1 spares")
+"$BIN" resilience "$CFG" --quiet --schemes ckpt --set resilience.nodes=1 --set resilience.spares=1 \
+    --set profile.layers=1 --duration-h 1 >"$TMP/out" 2>/dev/null
+check "header: '1 node + 1 spare'" "head -1 '$TMP/out' | grep -q '^1 node + 1 spare, random failures over 1 h'"
