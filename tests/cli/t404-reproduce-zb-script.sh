@@ -12,6 +12,10 @@
 . "$(dirname "$0")/lib-tap.sh"
 S=$ROOT/scripts/reproduce/zero_bubble
 echo 1..6
+if [ -n "${DTSIM_SANITIZE:-}" ]; then
+    for i in $(seq 1 6); do echo "ok $i # SKIP tests the script (26 simulations per run, 4 runs); run by make check"; done
+    exit 0
+fi
 ZB_M=middle "$S" >"$TMP/out" 2>&1
 rc=$?
 check "m = 4p: exit status 0 ($rc), every trend holds" "[ $rc -eq 0 ] && grep -q '^zero_bubble: every trend holds' '$TMP/out'"

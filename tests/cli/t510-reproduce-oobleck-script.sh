@@ -11,6 +11,10 @@
 . "$(dirname "$0")/lib-tap.sh"
 S=$ROOT/scripts/reproduce/oobleck
 echo 1..7
+if [ -n "${DTSIM_SANITIZE:-}" ]; then
+    for i in $(seq 1 7); do echo "ok $i # SKIP tests the script, not the binary (t500-t502 run dtsim resilience under ASan); run by make check"; done
+    exit 0
+fi
 (cd "$TMP" && OOBLECK_MODELS=GPT-3-2_7b OOBLECK_MODES="artifact table" "$S" >"$TMP/out" 2>"$TMP/err")
 rc=$?
 check "GPT-3 2.7B, artifact and table: exit status 0 ($rc)" "[ $rc -eq 0 ]"
