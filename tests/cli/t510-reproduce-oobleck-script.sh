@@ -21,7 +21,7 @@ check "GPT-3 2.7B, artifact and table: exit status 0 ($rc)" "[ $rc -eq 0 ]"
 check "the 6h row shows dtsim's and the artifact's Oobleck samples/s (7.2902 both)" \
     "grep -q '^6h  *7.2902  *7.2902  *+0.0%' '$TMP/out'"
 check "the values within 1% of the artifact are counted (19 of 21)" \
-    "grep -q 'samples/s within 1% of the artifact: 19 of 21; outside: varuna scale_gcp-trace' '$TMP/out'"
+    "grep -q 'samples/s within 1% of the artifact: 19 of 21 (7 of them 0 in both: cannot run); outside: varuna scale_gcp-trace' '$TMP/out'"
 check "the trend is checked in both tables" \
     "[ \$(grep -c 'trend Oobleck degrades gracefully.*: holds' '$TMP/out') -eq 2 ] && grep -q '^oobleck: every trend holds' '$TMP/out'"
 
