@@ -10,9 +10,9 @@
 #     is reported as NOT MET with exit status 1 (it used to exit 0);
 #   - the output says the A100's two GEMM constants were fitted to these rows.
 . "$(dirname "$0")/lib-tap.sh"
-echo 1..8
+echo 1..9
 if [ -n "${DTSIM_SANITIZE:-}" ]; then
-    for i in $(seq 1 8); do echo "ok $i # SKIP full-size models are too slow under ASan; run by make check"; done
+    for i in $(seq 1 9); do echo "ok $i # SKIP full-size models are too slow under ASan; run by make check"; done
     exit 0
 fi
 S=$ROOT/scripts/reproduce/megatron_sc21_table1
@@ -46,3 +46,7 @@ check "a failed run: no table rows or summary on stdout" "! grep -q -e '^mean' -
 rc=$?
 check "gemm_max 0.6 misses the targets: NOT MET and exit status 1 ($rc)" \
     "[ $rc -eq 1 ] && grep -q 'NOT MET' '$TMP/mout'"
+DTSIM_BIN=$TMP/nonexistent "$S" >"$TMP/nout" 2>"$TMP/nerr"
+rc=$?
+check "no dtsim: exit status 1 ($rc), told to build it, nothing on stdout" \
+    "[ $rc -eq 1 ] && grep -q 'no dtsim at .*: build it with make' '$TMP/nerr' && [ ! -s '$TMP/nout' ]"

@@ -11,9 +11,9 @@
 #     6.2B, 2.29, is outside).
 . "$(dirname "$0")/lib-tap.sh"
 S=$ROOT/scripts/reproduce/zero_bubble
-echo 1..6
+echo 1..7
 if [ -n "${DTSIM_SANITIZE:-}" ]; then
-    for i in $(seq 1 6); do echo "ok $i # SKIP tests the script (26 simulations per run, 4 runs); run by make check"; done
+    for i in $(seq 1 7); do echo "ok $i # SKIP tests the script (26 simulations per run, 4 runs); run by make check"; done
     exit 0
 fi
 ZB_M=middle "$S" >"$TMP/out" 2>&1
@@ -44,3 +44,7 @@ DROP=1f1b ZB_M=middle DTSIM_BIN=$TMP/drop "$S" >"$TMP/o" 2>&1
 rc=$?
 check "1F1B missing: exit status 1 ($rc), no trend reported as holding, no inf ratio" \
     "[ $rc -eq 1 ] && ! grep -q -e ': holds' -e inf '$TMP/o' && [ \$(grep -c 'cannot be checked' '$TMP/o') -eq 4 ]"
+DTSIM_BIN=$TMP/nonexistent "$S" >"$TMP/nout" 2>"$TMP/nerr"
+rc=$?
+check "no dtsim: exit status 1 ($rc), told to build it, nothing on stdout" \
+    "[ $rc -eq 1 ] && grep -q 'no dtsim at .*: build it with make' '$TMP/nerr' && [ ! -s '$TMP/nout' ]"

@@ -10,9 +10,9 @@
 #     SimGrid part, whose stderr was thrown away (exit 1, no message).
 . "$(dirname "$0")/lib-tap.sh"
 S=$ROOT/scripts/reproduce/oobleck
-echo 1..7
+echo 1..8
 if [ -n "${DTSIM_SANITIZE:-}" ]; then
-    for i in $(seq 1 7); do echo "ok $i # SKIP tests the script, not the binary (t500-t502 run dtsim resilience under ASan); run by make check"; done
+    for i in $(seq 1 8); do echo "ok $i # SKIP tests the script, not the binary (t500-t502 run dtsim resilience under ASan); run by make check"; done
     exit 0
 fi
 (cd "$TMP" && OOBLECK_MODELS=GPT-3-2_7b OOBLECK_MODES="artifact table" "$S" >"$TMP/out" 2>"$TMP/err")
@@ -52,3 +52,7 @@ OOBLECK_MODELS=GPT-3-2_7b OOBLECK_MODES=table DTSIM_BIN=$TMP/silent "$S" >"$TMP/
 rc=$?
 check "a dtsim that prints no table: exit status 1 ($rc) and a message, not an empty row" \
     "[ $rc -eq 1 ] && grep -q 'no samples/s for oobleck' '$TMP/serr' && ! grep -q '^6h' '$TMP/sout'"
+DTSIM_BIN=$TMP/nonexistent "$S" >"$TMP/nout" 2>"$TMP/nerr"
+rc=$?
+check "no dtsim: exit status 1 ($rc), told to build it, nothing on stdout" \
+    "[ $rc -eq 1 ] && grep -q 'no dtsim at .*: build it with make' '$TMP/nerr' && [ ! -s '$TMP/nout' ]"
