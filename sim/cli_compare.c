@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "rep.h"
+#include "slow.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -309,17 +310,18 @@ static int variant_init(const compare_args *a, int index, variant *v)
 }
 
 /* cfg names --set overrides as the source of a bad value ("--set k=v", or
-** "x.json with --set k=v, ..."); say --vary for the variant's own. */
-static void blame_vary(const variant *v, int n_axes, cfg_error *err)
+** "x.json with --set k=v, ..."), in a cfg_error's file or in a whole message
+** ("--set k=v: $.a.b: ..."); say --vary for the variant's own. */
+static void blame_vary(const variant *v, int n_axes, char *text, size_t size)
 {
     for (int k = 0; k < n_axes; k++) {
-        char set[CFGJ_FILE_MAX], f[CFGJ_FILE_MAX];
+        char set[CFGJ_FILE_MAX], f[1200];
         snprintf(set, sizeof set, "--set %s", v->items[k]);
-        char *at = strstr(err->file, set);
+        char *at = strstr(text, set);
         size_t n = strlen(set);
-        if (!at || (at[n] != 0 && at[n] != ',')) continue;
-        snprintf(f, sizeof f, "%.*s--vary %s", (int)(at - err->file), err->file, at + 6);
-        snprintf(err->file, sizeof err->file, "%s", f);
+        if (!at || (at[n] != 0 && at[n] != ',' && at[n] != ':')) continue;
+        snprintf(f, sizeof f, "%.*s--vary %s", (int)(at - text), text, at + 6);
+        snprintf(text, size, "%s", f);
     }
 }
 
@@ -338,10 +340,18 @@ static int load_variants(const compare_args *a, variant *vars, int n)
         cfg_error err;
         memset(&err, 0, sizeof err);
         if (!cfg_load(a->config, &ov, &v->e, &err)) {
-            v->loaded = 1;
-            continue;
+            /* the stragglers section is parsed after loading (slow.h): check it
+            ** here too, so a bad value is an invalid row blamed on its --vary */
+            slow_model *sm = NULL;
+            int bad = slow_parse(&v->e, &sm, &err);
+            slow_free(sm);
+            if (!bad) {
+                v->loaded = 1;
+                continue;
+            }
+            cfg_free(&v->e);
         }
-        blame_vary(v, a->n_axes, &err);
+        blame_vary(v, a->n_axes, err.file, sizeof err.file);
         if (n_bad++ == 0) first = err;
         else if (strcmp(err.path, first.path) || strcmp(err.msg, first.msg)) same = 0;
         char buf[1200];
@@ -408,7 +418,8 @@ static void child_main(const compare_args *a, const variant *v, int fd)
     cli_sim sim;
     cli_sim_status st = cli_sim_run(a->config, &v->e, v->e.engine.iterations, a->allow_oom, &sim,
                                     err, sizeof err);
-    if (st != CLI_SIM_OK && !err[0]) snprintf(err, sizeof err, "stragglers section: see stderr");
+    if (st != CLI_SIM_OK && !err[0]) snprintf(err, sizeof err, "failed without a message");
+    if (st != CLI_SIM_OK) blame_vary(v, a->n_axes, err, sizeof err);
     row_status rs = st == CLI_SIM_OK ? ROW_OK : st == CLI_SIM_PLAN ? ROW_PLAN
                     : st == CLI_SIM_OOM ? ROW_OOM : ROW_FAILED;
     cJSON *ans = cJSON_CreateObject();

@@ -45,21 +45,15 @@ cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iter
         return CLI_SIM_OOM;
     }
     out->have_slow = 1;
-    if (cli_slow_prepare(config, e, &out->plan, &iterations, &out->slow)) {
-        /* cli_slow printed the one-line error itself */
-        if (errlen) err[0] = 0;
+    if (cli_slow_prepare(config, e, &out->plan, &iterations, &out->slow, err, errlen))
         return CLI_SIM_FAILED;
-    }
     out->eng = eng_new(e, out->plan.tp, out->slow.plan.profiles, out->slow.plan.n_profiles, why,
                        sizeof why);
     if (!out->eng) {
         snprintf(err, errlen, "%s: %s", config, why);
         return CLI_SIM_FAILED;
     }
-    if (cli_slow_before_run(&out->slow, out->eng)) {
-        if (errlen) err[0] = 0; /* printed by cli_slow */
-        return CLI_SIM_FAILED;
-    }
+    if (cli_slow_before_run(&out->slow, out->eng, err, errlen)) return CLI_SIM_FAILED;
     /* a progress line for runs of several iterations, on a terminal */
     if (e->engine.progress && iterations > 1 && isatty(STDERR_FILENO))
         eng_set_progress(out->eng, iteration_done, NULL);

@@ -5,8 +5,8 @@
 ** `dtsim run` and every variant of `dtsim compare` follow: build the plan,
 ** refuse a plan that does not fit in GPU memory (unless allowed), create the
 ** engine, simulate, compute the metrics. It prints only the progress line
-** and, through cli_slow, the stragglers section's errors (both on stderr);
-** other failures come back as a status and a message. SimGrid is
+** and the note that stalls raised the iterations (both on stderr); failures
+** come back as a status and a message. SimGrid is
 ** initialised by it, so it can run once per process (compare forks a child
 ** per variant).
 */
@@ -45,8 +45,7 @@ typedef struct {
 ** stall period may raise the number of iterations). Unless the status is CLI_SIM_OK, 'err' holds a message
 ** to print after "dtsim: " (e.g. "CONFIG: $.parallel: the plan does not fit
 ** ..."). 'out' is caller-owned; release it with cli_sim_free whatever the
-** status. An empty message means it was already printed (the stragglers
-** section reports its own errors). SimGrid: at most one call per process. */
+** status. SimGrid: at most one call per process. */
 cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iterations,
                            int allow_oom, cli_sim *out, char *err, size_t errlen);
 void cli_sim_free(cli_sim *s);

@@ -14,13 +14,16 @@
 #include <string.h>
 
 int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *p,
-                     int *iterations, cli_slow *out)
+                     int *iterations, cli_slow *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->config = config;
     out->baseline_s = NAN;
     cfg_error cerr = {0};
-    if (slow_parse(e, &out->model, &cerr)) return cli_config_error(&cerr), -1;
+    if (slow_parse(e, &out->model, &cerr)) {
+        cfg_error_format(&cerr, err, errlen);
+        return -1;
+    }
     if (!out->model) return 0;
     int need = 1;
     for (int i = 0; i < out->model->n_pauses; i++)
@@ -30,11 +33,7 @@ int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *
                 "configured stall happens at least once\n", config, need, *iterations);
         *iterations = need;
     }
-    char err[512];
-    if (slow_build(out->model, e, p, *iterations, &out->plan, err, sizeof err)) {
-        fprintf(stderr, "dtsim: %s\n", err);
-        return -1;
-    }
+    if (slow_build(out->model, e, p, *iterations, &out->plan, err, errlen)) return -1;
     return 0;
 }
 
@@ -43,12 +42,12 @@ const tl_classes *cli_slow_classes(const cli_slow *s)
     return s->model ? &s->plan.classes : NULL;
 }
 
-int cli_slow_before_run(cli_slow *s, eng_t *eng)
+int cli_slow_before_run(cli_slow *s, eng_t *eng, char *err, size_t errlen)
 {
     if (!s->model) return 0;
-    char err[512];
-    if (eng_scale_links(eng, s->plan.links, s->plan.n_links, err, sizeof err)) {
-        fprintf(stderr, "dtsim: %s: %s\n", s->config, err);
+    char why[512];
+    if (eng_scale_links(eng, s->plan.links, s->plan.n_links, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", s->config, why);
         return -1;
     }
     return 0;

@@ -3,7 +3,9 @@
 ** Owns the steps a "stragglers" section (slow.h) or --export-trace adds to a run: build
 ** the slowness for the plan, simulate a no-slowness baseline on the same platform, scale
 ** the degraded links, export the timeline as a per-op trace (tltrace.h), analyse it
-** (whatif.h) and report (rep_whatif.h). Prints its own errors (stderr) and returns -1.
+** (whatif.h) and report (rep_whatif.h). Preparing and degrading the links put their
+** one-line error in the caller's buffer (printed after "dtsim: "); the steps after the
+** run print their own errors (stderr). Both return -1.
 */
 #ifndef DTSIM_CLI_SLOW_H
 #define DTSIM_CLI_SLOW_H
@@ -24,13 +26,13 @@ typedef struct {
 } cli_slow;
 
 /* Parse and realise the section of 'e' for plan 'p'; raises *iterations to
-** the stalls' period. 0 or -1 (message printed). */
+** the stalls' period (a note on stderr). 0 or -1 (message in 'err'). */
 int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *p,
-                     int *iterations, cli_slow *out);
+                     int *iterations, cli_slow *out, char *err, size_t errlen);
 /* The classes for eng_run (NULL without a section). */
 const tl_classes *cli_slow_classes(const cli_slow *s);
-/* Before the run: degrade the links. 0 or -1. */
-int cli_slow_before_run(cli_slow *s, eng_t *eng);
+/* Before the run: degrade the links. 0 or -1 (message in 'err'). */
+int cli_slow_before_run(cli_slow *s, eng_t *eng, char *err, size_t errlen);
 /* After the run 'res': with a section, restore the links and simulate the
 ** no-slowness baseline (after the run, because speed profiles count from the
 ** simulation's start); export the trace to 'export_path' (may be NULL); with a
