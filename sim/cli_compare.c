@@ -430,6 +430,14 @@ static void child_main(const compare_args *a, const variant *v, int fd)
             rs = ROW_FAILED;
             snprintf(err, sizeof err, "out of memory");
         }
+        /* as dtsim run --json: with a stragglers section, the baseline and the
+        ** what-if attribution under "stragglers" (cli_slow prints its errors) */
+        if (rep && cli_slow_after_run(&sim.slow, sim.eng, &sim.plan, &sim.res, NULL, NULL, rep)) {
+            cJSON_Delete(rep);
+            rep = NULL;
+            rs = ROW_FAILED;
+            snprintf(err, sizeof err, "the straggler analysis failed (see stderr)");
+        }
         cJSON_AddStringToObject(ans, "status", row_status_keys[rs]);
         if (rep) cJSON_AddItemToObject(ans, "report", rep);
         else cJSON_AddStringToObject(ans, "error", err);
