@@ -47,6 +47,8 @@ cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iter
     out->have_slow = 1;
     if (cli_slow_prepare(config, e, &out->plan, &iterations, &out->slow, err, errlen))
         return CLI_SIM_FAILED;
+    /* tokens and FLOPs of the documents the microbatches hold (seqlen) */
+    if (out->slow.model) slow_scale_plan_work(&out->slow.plan, e, &out->plan);
     out->eng = eng_new(e, out->plan.tp, out->slow.plan.profiles, out->slow.plan.n_profiles, why,
                        sizeof why);
     if (!out->eng) {

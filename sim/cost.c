@@ -95,18 +95,32 @@ static double lm_head_fwd_flops(const cfg_model *m, double b)
 
 /* FLOPs of one iteration: F + B + W = 3x the forward (the attention core's
 ** backward is 2x), plus the recomputed forward. */
-static double iteration_flops(const cfg_experiment *e, int with_recompute)
+void cost_iteration_flops_split(const cfg_experiment *e, int with_recompute,
+                                double *token_flops, double *attn_flops)
 {
     const cfg_model *m = &e->model;
-    if (m->kind == MODEL_ABSTRACT) return 0;
+    *token_flops = *attn_flops = 0;
+    if (m->kind == MODEL_ABSTRACT) return;
     double B = e->parallel.global_batch_size, wts, attn;
     layer_fwd_flops(m, B, &wts, &attn);
-    double per_layer = 3 * (wts + attn);
+    double per_wts = 3 * wts, per_attn = 3 * attn;
     if (with_recompute) {
-        if (e->parallel.recompute == RECOMPUTE_FULL) per_layer += wts + attn;
-        else if (e->parallel.recompute == RECOMPUTE_SELECTIVE) per_layer += attn;
+        if (e->parallel.recompute == RECOMPUTE_FULL) {
+            per_wts += wts;
+            per_attn += attn;
+        } else if (e->parallel.recompute == RECOMPUTE_SELECTIVE) {
+            per_attn += attn;
+        }
     }
-    return m->layers * per_layer + 3 * lm_head_fwd_flops(m, B);
+    *token_flops = m->layers * per_wts + 3 * lm_head_fwd_flops(m, B);
+    *attn_flops = m->layers * per_attn;
+}
+
+static double iteration_flops(const cfg_experiment *e, int with_recompute)
+{
+    double tok, attn;
+    cost_iteration_flops_split(e, with_recompute, &tok, &attn);
+    return tok + attn;
 }
 
 double cost_executed_flops(const cfg_experiment *e) { return iteration_flops(e, 1); }

@@ -76,6 +76,12 @@ double cost_megatron_flops(const cfg_model *m, double batch, int full_recompute)
 ** counted GEMM by GEMM, and model FLOPs (no recomputation). */
 double cost_executed_flops(const cfg_experiment *e);
 double cost_model_flops(const cfg_experiment *e);
+/* The same FLOPs split into the part that grows with the tokens (weight GEMMs,
+** LM head) and the attention core's (scores and context: s^2 per sequence),
+** for sequences that hold shorter documents (slow.h's seqlen). Their sum is
+** cost_executed_flops (with_recompute = 1) or cost_model_flops (0). */
+void cost_iteration_flops_split(const cfg_experiment *e, int with_recompute,
+                                double *token_flops, double *attn_flops);
 
 /* ---- per stage --------------------------------------------------------------- */
 

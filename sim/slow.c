@@ -630,6 +630,19 @@ static double draw_len(void *ctx)
 ** Realisation for one plan
 ** ====================================================================== */
 
+void slow_scale_plan_work(const slow_plan *sp, const cfg_experiment *e, plan_t *p)
+{
+    if (p->abstract || isnan(sp->seq_tokens)) return;
+    double nominal = (double)e->parallel.global_batch_size * e->model.seq_len;
+    double tf = sp->seq_tokens / nominal, af = sp->seq_tokens_sq / (nominal * e->model.seq_len);
+    double tok, attn;
+    p->tokens_per_iter = sp->seq_tokens;
+    cost_iteration_flops_split(e, 1, &tok, &attn);
+    p->executed_flops = tok * tf + attn * af;
+    cost_iteration_flops_split(e, 0, &tok, &attn);
+    p->model_flops = tok * tf + attn * af;
+}
+
 void slow_plan_free(slow_plan *sp)
 {
     if (!sp) return;
@@ -855,6 +868,21 @@ static int fill_op_scale(const slow_model *m, const cfg_experiment *e, const pla
                 }
             }
     }
+    if (m->has_seqlen) {
+        /* the work the last iteration's microbatches hold, for the reports:
+        ** lin = sum(s_i) / (b C), quad = sum(s_i^2) / (b C^2) */
+        int b = p->abstract ? 1 : e->parallel.microbatch_size;
+        double C = m->seqlen.context, tok = 0, sq = 0;
+        for (int r = 0; r < w->dp; r++)
+            for (int j = 0; j < p->m; j++) {
+                size_t at = ((size_t)r * (size_t)cl->n_iter + (size_t)(cl->n_iter - 1)) *
+                                (size_t)p->m + (size_t)j;
+                tok += len_lin[at] * b * C;
+                sq += len_quad[at] * b * C * C;
+            }
+        out->seq_tokens = tok;
+        out->seq_tokens_sq = sq;
+    }
     double sig = m->noise_sigma;
     for (int c = 0; c < cl->n_classes; c++)
         for (int d = 0; d < p->pp; d++) {
@@ -910,6 +938,7 @@ int slow_build(const slow_model *m, const cfg_experiment *e, const plan_t *p, in
                slow_plan *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    out->seq_tokens = out->seq_tokens_sq = NAN;
     build_ws w = {.H = p->pp * p->dp, .tp = p->tp, .pp = p->pp, .dp = p->dp};
     w.k = e->cluster.gpus_per_node / p->tp;
     if (w.k < 1) w.k = 1;

@@ -89,6 +89,10 @@ typedef struct {
                                   baseline run on the same platform), or -1 */
     int n_slow_hosts;          /* TP groups touched by any source */
     int n_iter;                /* iterations the per-op arrays cover */
+    double seq_tokens;         /* seqlen: tokens the last iteration's microbatches hold,
+                                  sum(s_i) over every sample of every replica; NAN
+                                  without seqlen */
+    double seq_tokens_sq;      /* ... and sum(s_i^2) over the documents (pieces) in them */
 } slow_plan;
 
 /* Parses 'e->stragglers' (NULL: *out = NULL, returns 0). Returns 0 with a
@@ -119,6 +123,13 @@ void slow_describe_run_level(const slow_model *m, char *out, size_t len);
 int slow_build(const slow_model *m, const cfg_experiment *e, const plan_t *p, int iterations,
                slow_plan *out, char *err, size_t errlen);
 void slow_plan_free(slow_plan *sp);
+/* The work of one iteration the reports count (plan_t's tokens_per_iter,
+** executed_flops and model_flops) for the documents the last iteration's
+** microbatches hold: seq_tokens tokens; the FLOPs that grow with the tokens
+** x seq_tokens / (B seq_len), the attention core's x seq_tokens_sq / (B
+** seq_len^2) (document-masked attention). Nothing changes without seqlen, or
+** for an abstract model (no tokens or FLOPs). */
+void slow_scale_plan_work(const slow_plan *sp, const cfg_experiment *e, plan_t *p);
 
 /* Fills microbatches 0..m-1 of 'samples' x 'context' tokens from documents
 ** drawn by 'draw' (one length per call) under 'packing', writing each

@@ -58,6 +58,15 @@ static void test_flops_megatron(void **state)
     double none = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
     assert_rel(cost_executed_flops(&e), full, 1e-12);
     assert_rel(cost_model_flops(&e), none, 1e-12);
+    /* the attention core's share: 96Bslh^2 s/6h = 16Bs^2lh with full
+    ** recomputation (4 passes of 4Bs^2h), 12Bs^2lh without (3 passes) */
+    double tok, attn;
+    cost_iteration_flops_split(&e, 1, &tok, &attn);
+    assert_rel(attn, 16 * B * s * s * l * h, 1e-12);
+    assert_rel(tok + attn, full, 1e-12);
+    cost_iteration_flops_split(&e, 0, &tok, &attn);
+    assert_rel(attn, 12 * B * s * s * l * h, 1e-12);
+    assert_rel(tok + attn, none, 1e-12);
     assert_rel(cost_megatron_flops(&e.model, B, 1), full, 1e-12);
     assert_rel(cost_megatron_flops(&e.model, B, 0), none, 1e-12);
     cfg_free(&e);
