@@ -48,7 +48,9 @@ static void usage(FILE *out)
         "once per combination: the cartesian product, the first --vary varying slowest)\n"
         "and print one table: iteration time, bubble fraction, the Zero Bubble papers'\n"
         "bubble rate, peak activation memory (bytes and microbatches in flight), peak\n"
-        "memory and whether it fits, tokens/s, samples/s per GPU and TFLOP/s per GPU.\n"
+        "memory and whether it fits, tokens/s, samples/s per GPU and TFLOP/s per GPU\n"
+        "(of the last iteration; with several, also their mean; with a stragglers\n"
+        "section, also the slowdown against the no-slowness run and the what-if S).\n"
         "Each variant is a `dtsim run` of CONFIG with the overrides, timing its\n"
         "iterations only: a config's failures and resilience sections are not simulated\n"
         "(runs with failures: dtsim resilience, scripts/sweep_resilience.sh).\n"
@@ -272,6 +274,10 @@ typedef struct {
     /* numbers of the table (NaN-free: 'has_*' say what is known) */
     int has_perf, has_act_bytes, has_mem, has_flops;
     double iteration_s, bubble_fraction, zb_bubble_rate;
+    int iterations;                  /* simulated (the stalls' period may raise it) */
+    double mean_iteration_s;         /* their mean */
+    int has_slow, has_whatif;        /* a stragglers report; with an attribution */
+    double sim_slowdown, whatif_s;   /* time / no-slowness baseline; what-if S */
     double act_bytes, inflight, mem_bytes;
     int fits;
     double tokens_per_s, samples_per_s_gpu, tflops_per_gpu;
@@ -531,6 +537,20 @@ static int take_answer(variant *v, const char *text, int wstatus)
     v->report = rep;
     int ok = 1, present;
     v->iteration_s = num(rep, "iteration_time_s", &ok);
+    int ok_mean = 1;
+    v->iterations = (int)num(rep, "iterations", &ok_mean);
+    v->mean_iteration_s = num(rep, "mean_iteration_time_s", &ok_mean);
+    if (!ok_mean) v->iterations = 1;
+    const cJSON *slow = cJSON_GetObjectItemCaseSensitive(rep, "stragglers");
+    if (slow) {
+        int ok_slow = 1;
+        v->sim_slowdown = num(slow, "sim_slowdown", &ok_slow);
+        v->has_slow = ok_slow;
+        const cJSON *wi = cJSON_GetObjectItemCaseSensitive(slow, "whatif");
+        ok_slow = 1;
+        v->whatif_s = num(wi, "slowdown", &ok_slow);
+        v->has_whatif = ok_slow;
+    }
     v->bubble_fraction = num(rep, "bubble_fraction", &ok);
     v->zb_bubble_rate = num(rep, "zb_bubble_rate", &ok);
     double gpus = num(rep, "gpus", &ok);
@@ -685,16 +705,29 @@ static int run_variants(const compare_args *a, variant *vars, int n)
 ** Output: table, CSV, JSON
 ** ====================================================================== */
 
-/* Columns after the varied keys. */
-enum { COL_ITER, COL_BUBBLE, COL_ZB, COL_ACT, COL_INFLIGHT, COL_MEM, COL_FITS, COL_TOKENS,
-       COL_SAMPLES, COL_TFLOPS, COL_STATUS, N_COLS };
+/* Columns after the varied keys. COL_MEAN only when a variant simulated more
+** than one iteration, COL_SLOW and COL_WHATIF only when one has a stragglers
+** section (col_shown). */
+enum { COL_ITER, COL_MEAN, COL_BUBBLE, COL_ZB, COL_ACT, COL_INFLIGHT, COL_MEM, COL_FITS,
+       COL_TOKENS, COL_SAMPLES, COL_TFLOPS, COL_SLOW, COL_WHATIF, COL_STATUS, N_COLS };
 static const char *const col_title[N_COLS] = {
-    "iteration_s", "bubble", "zb_bubble", "act_peak", "in_flight", "mem_peak", "fits",
-    "tokens/s", "samples/s/GPU", "TFLOP/s/GPU", "status"};
+    "iteration_s", "mean_iter_s", "bubble", "zb_bubble", "act_peak", "in_flight", "mem_peak",
+    "fits", "tokens/s", "samples/s/GPU", "TFLOP/s/GPU", "sim_slowdown", "whatif_S", "status"};
 static const char *const csv_title[N_COLS] = {
-    "iteration_time_s", "bubble_fraction", "zb_bubble_rate", "peak_activation_bytes",
-    "peak_inflight_microbatches", "peak_memory_bytes", "fits_in_memory", "tokens_per_s",
-    "samples_per_s_per_gpu", "tflops_per_gpu", "status"};
+    "iteration_time_s", "mean_iteration_time_s", "bubble_fraction", "zb_bubble_rate",
+    "peak_activation_bytes", "peak_inflight_microbatches", "peak_memory_bytes",
+    "fits_in_memory", "tokens_per_s", "samples_per_s_per_gpu", "tflops_per_gpu",
+    "sim_slowdown", "whatif_slowdown", "status"};
+
+/* Is column 'c' part of this table? */
+static int col_shown(const variant *vars, int n, int c)
+{
+    for (int i = 0; c == COL_MEAN && i < n; i++)
+        if (vars[i].has_perf && vars[i].iterations > 1) return 1;
+    for (int i = 0; (c == COL_SLOW || c == COL_WHATIF) && i < n; i++)
+        if (vars[i].has_slow) return 1;
+    return c != COL_MEAN && c != COL_SLOW && c != COL_WHATIF;
+}
 
 /* Cell 'c' of a variant: human (csv = 0) or CSV text; "" / "-" when unknown. */
 static void cell(const variant *v, int c, int csv, char *buf, size_t len)
@@ -704,6 +737,9 @@ static void cell(const variant *v, int c, int csv, char *buf, size_t len)
     double x = 0;
     switch (c) {
     case COL_ITER: known = v->has_perf; x = v->iteration_s; break;
+    case COL_MEAN: known = v->has_perf; x = v->mean_iteration_s; break;
+    case COL_SLOW: known = v->has_perf && v->has_slow; x = v->sim_slowdown; break;
+    case COL_WHATIF: known = v->has_perf && v->has_whatif; x = v->whatif_s; break;
     case COL_BUBBLE: known = v->has_perf; x = v->bubble_fraction; break;
     case COL_ZB: known = v->has_perf; x = v->zb_bubble_rate; break;
     case COL_ACT: known = v->has_act_bytes; x = v->act_bytes; break;
@@ -750,12 +786,14 @@ static void print_table(FILE *out, const compare_args *a, const variant *vars, i
         }
     }
     for (int k = 0; k < nc; k++) {
+        if (k >= a->n_axes && !col_shown(vars, n, k - a->n_axes)) continue;
         const char *t = k < a->n_axes ? a->axes[k].key : col_title[k - a->n_axes];
         if (k == nc - 1) fprintf(out, "%s\n", t);
         else fprintf(out, "%-*s  ", w[k], t);
     }
     for (int i = 0; i < n; i++)
         for (int k = 0; k < nc; k++) {
+            if (k >= a->n_axes && !col_shown(vars, n, k - a->n_axes)) continue;
             if (k < a->n_axes) snprintf(buf, sizeof buf, "%s", value_text(a, &vars[i], k));
             else cell(&vars[i], k - a->n_axes, 0, buf, sizeof buf);
             if (k == nc - 1) fprintf(out, "%s\n", buf);
@@ -786,10 +824,12 @@ static int write_csv(const char *path, const compare_args *a, const variant *var
     if (!out) return -1;
     char buf[1400];
     for (int k = 0; k < a->n_axes; k++) csv_field(out, a->axes[k].key, 0);
-    for (int c = 0; c < N_COLS; c++) csv_field(out, csv_title[c], c == N_COLS - 1);
+    for (int c = 0; c < N_COLS; c++)
+        if (col_shown(vars, n, c)) csv_field(out, csv_title[c], c == N_COLS - 1);
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < a->n_axes; k++) csv_field(out, value_text(a, &vars[i], k), 0);
         for (int c = 0; c < N_COLS; c++) {
+            if (!col_shown(vars, n, c)) continue;
             cell(&vars[i], c, 1, buf, sizeof buf);
             csv_field(out, buf, c == N_COLS - 1);
         }
