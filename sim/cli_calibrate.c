@@ -432,6 +432,14 @@ int cli_calibrate(int argc, char **argv)
     cfg_error err;
     memset(&err, 0, sizeof err);
     if (load_set(set, &fc, &err)) return cli_config_error(&err);
+    if (loo && fc.n_cases <= fc.n_params) {
+        /* each leave-one-out fit sees the other cases only: with none left it
+        ** minimised 0/0 and "predicted" from wherever the simplex stopped */
+        cfg_fail(&err, set, "$.cases", "--loo fits the %d parameter%s to the other cases of "
+                 "each case, so it needs more cases than parameters (at least %d), got %d",
+                 fc.n_params, fc.n_params == 1 ? "" : "s", fc.n_params + 1, fc.n_cases);
+        return cli_config_error(&err);
+    }
     fc.jobs = jobs;
     fc.skip = -1;
     char self[4096];
