@@ -870,9 +870,11 @@ static int fill_op_scale(const slow_model *m, const cfg_experiment *e, const pla
     }
     if (m->has_seqlen) {
         /* the work the last iteration's microbatches hold, for the reports:
-        ** lin = sum(s_i) / (b C), quad = sum(s_i^2) / (b C^2) */
+        ** lin = sum(s_i) / (b C), quad = sum(s_i^2) / (b C^2) scale the op
+        ** costs, which are the model's at seq_len tokens a sample; so in the
+        ** model's tokens (C unless a "context" other than seq_len is given) */
         int b = p->abstract ? 1 : e->parallel.microbatch_size;
-        double C = m->seqlen.context, tok = 0, sq = 0;
+        double C = p->abstract ? m->seqlen.context : e->model.seq_len, tok = 0, sq = 0;
         for (int r = 0; r < w->dp; r++)
             for (int j = 0; j < p->m; j++) {
                 size_t at = ((size_t)r * (size_t)cl->n_iter + (size_t)(cl->n_iter - 1)) *
