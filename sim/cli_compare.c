@@ -68,8 +68,9 @@ static void usage(FILE *out)
         "  --jobs N          simulate up to N variants at once (default 1; the output is\n"
         "                    the same for every N)\n"
         "  --allow-oom       simulate variants that do not fit in GPU memory (column fits = no)\n"
-        "  --quiet           no progress lines on stderr, nor the note that a config's\n"
-        "                    failures/resilience sections are not simulated\n"
+        "  --quiet           no progress lines on stderr, nor the notes that a config's\n"
+        "                    failures/resilience sections are not simulated and that\n"
+        "                    more iterations are simulated for its stalls\n"
         "  -h, --help        this help\n"
         "\n"
         "exit status: 0 every variant simulated, 1 bad config or a variant failed (its row\n"
@@ -422,7 +423,7 @@ static void child_main(const compare_args *a, const variant *v, int fd)
 {
     char err[1200];
     cli_sim sim;
-    cli_sim_status st = cli_sim_run(a->config, &v->e, v->e.engine.iterations, a->allow_oom, &sim,
+    cli_sim_status st = cli_sim_run(a->config, &v->e, v->e.engine.iterations, a->allow_oom, a->quiet, &sim,
                                     err, sizeof err);
     if (st != CLI_SIM_OK && !err[0]) snprintf(err, sizeof err, "failed without a message");
     if (st != CLI_SIM_OK) blame_vary(v, a->n_axes, err, sizeof err);

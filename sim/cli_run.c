@@ -131,7 +131,7 @@ int cli_run(int argc, char **argv)
 
     char err[1024];
     cli_sim sim;
-    if (cli_sim_run(config, &e, iterations, allow_oom, &sim, err, sizeof err) != CLI_SIM_OK) {
+    if (cli_sim_run(config, &e, iterations, allow_oom, 0, &sim, err, sizeof err) != CLI_SIM_OK) {
         if (err[0]) fprintf(stderr, "dtsim: %s\n", err);
         cli_sim_free(&sim);
         cfg_free(&e);

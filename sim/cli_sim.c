@@ -31,7 +31,7 @@ static void iteration_done(void *arg, int done, int total)
 }
 
 cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iterations,
-                           int allow_oom, cli_sim *out, char *err, size_t errlen)
+                           int allow_oom, int quiet, cli_sim *out, char *err, size_t errlen)
 {
     char why[512];
     memset(out, 0, sizeof *out);
@@ -45,7 +45,7 @@ cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iter
         return CLI_SIM_OOM;
     }
     out->have_slow = 1;
-    if (cli_slow_prepare(config, e, &out->plan, &iterations, &out->slow, err, errlen))
+    if (cli_slow_prepare(config, e, &out->plan, &iterations, quiet, &out->slow, err, errlen))
         return CLI_SIM_FAILED;
     /* tokens and FLOPs of the documents the microbatches hold (seqlen) */
     if (out->slow.model) slow_scale_plan_work(&out->slow.plan, e, &out->plan);

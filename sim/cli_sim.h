@@ -42,12 +42,13 @@ typedef struct {
 
 /* Simulate 'iterations' iterations of experiment 'e' (loaded from 'config',
 ** named in messages), with its stragglers section if any (cli_slow.h; the
-** stall period may raise the number of iterations). Unless the status is CLI_SIM_OK, 'err' holds a message
+** stall period may raise the number of iterations: a note on stderr unless
+** 'quiet'). Unless the status is CLI_SIM_OK, 'err' holds a message
 ** to print after "dtsim: " (e.g. "CONFIG: $.parallel: the plan does not fit
 ** ..."). 'out' is caller-owned; release it with cli_sim_free whatever the
 ** status. SimGrid: at most one call per process. */
 cli_sim_status cli_sim_run(const char *config, const cfg_experiment *e, int iterations,
-                           int allow_oom, cli_sim *out, char *err, size_t errlen);
+                           int allow_oom, int quiet, cli_sim *out, char *err, size_t errlen);
 void cli_sim_free(cli_sim *s);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 
 int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *p,
-                     int *iterations, cli_slow *out, char *err, size_t errlen)
+                     int *iterations, int quiet, cli_slow *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->config = config;
@@ -29,8 +29,9 @@ int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *
     for (int i = 0; i < out->model->n_pauses; i++)
         if (out->model->pauses[i].first + 1 > need) need = out->model->pauses[i].first + 1;
     if (*iterations < need) {
-        fprintf(stderr, "dtsim: %s: simulating %d iterations instead of %d, so that every "
-                "configured stall happens at least once\n", config, need, *iterations);
+        if (!quiet)
+            fprintf(stderr, "dtsim: %s: simulating %d iterations instead of %d, so that every "
+                    "configured stall happens at least once\n", config, need, *iterations);
         *iterations = need;
     }
     if (slow_build(out->model, e, p, *iterations, &out->plan, err, errlen)) return -1;

@@ -26,9 +26,10 @@ typedef struct {
 } cli_slow;
 
 /* Parse and realise the section of 'e' for plan 'p'; raises *iterations to
-** the stalls' period (a note on stderr). 0 or -1 (message in 'err'). */
+** the stalls' period (a note on stderr unless 'quiet'). 0 or -1 (message in
+** 'err'). */
 int cli_slow_prepare(const char *config, const cfg_experiment *e, const plan_t *p,
-                     int *iterations, cli_slow *out, char *err, size_t errlen);
+                     int *iterations, int quiet, cli_slow *out, char *err, size_t errlen);
 /* The classes for eng_run (NULL without a section). */
 const tl_classes *cli_slow_classes(const cli_slow *s);
 /* Before the run: degrade the links. 0 or -1 (message in 'err'). */

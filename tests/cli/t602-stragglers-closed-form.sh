@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib-tap.sh"
 CFG=$ROOT/tests/data/stragglers-abstract.json
 
-echo 1..20
+echo 1..21
 for k in 0 1 2 3; do
     g=$((2 * k + 1))
     "$BIN" run "$CFG" --set "stragglers={\"devices\":[{\"gpu\":$g,\"factor\":0.5}]}" \
@@ -86,3 +86,8 @@ check "profile dropping at 20 s: 20 + 2 x 8 + 2 B = 40 s" "near '$(prof '[[0,1],
 # ends at 24 s), then F7 B6 B7 (5 s of work) take 10 s: 34 s, + 2 B = 38 s.
 check "profile dropping at 22 s, mid-op: the op finishes at the new speed, 38 s" \
     "near '$(prof '[[0,1],[22,0.5]]')' 38 1e-9"
+# compare --quiet drops that note too (its --help says so; it was printed)
+"$BIN" compare "$CFG" --quiet --vary 'stragglers.pauses=[{"gpu":1,"every":2,"first":1,"duration_ms":5000}]' \
+    >/dev/null 2>"$TMP/cq.err"
+rc=$?
+check "compare --quiet: no iterations note on stderr" "[ $rc -eq 0 ] && ! grep -q 'iterations instead' '$TMP/cq.err'"
