@@ -60,4 +60,4 @@ check "a config with failure sections: compared, with a note on stderr" \
 # simulates a run with failures; and that --quiet silences progress lines only
 "$BIN" compare --help >"$TMP/help"
 check "--help: variants time iterations only (failures not simulated); --quiet also drops the note" \
-    "grep -q 'timing its\$' '$TMP/help' && grep -q \"^iterations only: a config's failures and resilience sections are not simulated\$\" '$TMP/help' && grep -q 'nor the note that a config' '$TMP/help' && ! grep -q 'is a full .dtsim run.' '$TMP/help'"
+    "grep -q 'timing its\$' '$TMP/help' && grep -q \"^iterations only: a config's failures and resilience sections are not simulated\$\" '$TMP/help' && grep -q 'nor the notes that a config' '$TMP/help' && ! grep -q 'is a full .dtsim run.' '$TMP/help'"
