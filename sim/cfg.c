@@ -868,18 +868,15 @@ static int set_layer_split(cfg_experiment *e, const cJSON *split, const char *f,
 static int pp_that_fits(const cfg_experiment *e, int gpus)
 {
     const cfg_parallel *p = &e->parallel;
-    int groups = gpus / p->tp, v = p->virtual_stages, above = 0;
+    if (gpus % p->tp) return 0;
+    int groups = gpus / p->tp, v = p->virtual_stages, below = 0, above = 0;
     for (int pp = 1; pp <= groups; pp++) {
-        if (groups % pp || gpus % p->tp) continue;
+        if (groups % pp) continue;
         if (e->model.kind != MODEL_ABSTRACT && e->model.layers % (pp * v)) continue;
-        if (pp > p->pp) {
-            if (!above) above = pp;
-            continue;
-        }
-        if (pp == p->pp) return pp;
-        above = -pp; /* the deepest so far not above */
+        if (pp <= p->pp) below = pp;
+        else if (!above) above = pp;
     }
-    return above < 0 ? -above : above;
+    return below ? below : above;
 }
 
 static int check_plan(cfg_experiment *e, int dp_given, const cJSON *split, load_ctx *lc,

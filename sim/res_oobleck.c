@@ -45,6 +45,19 @@ typedef struct {
     int stalled;               /* 1: no plan runs on the live nodes (state kept) */
 } oob_st;
 
+/* Pipe i of 'plan' as template t's stages, one node each, with b microbatches. */
+static int set_template_pipe(oracle_plan *plan, int i, const oob_template *t, int b, int gpus)
+{
+    if (oracle_plan_set_stages(plan, i, t->n_nodes)) return -1;
+    plan->pipes[i].n_nodes = t->n_nodes;
+    plan->pipes[i].n_microbatches = b;
+    for (int k = 0; k < t->n_nodes; k++) {
+        plan->pipes[i].stage_layers[k] = t->stage_layers[k];
+        plan->pipes[i].stage_gpus[k] = gpus;
+    }
+    return 0;
+}
+
 /* Time the current pipes: microbatches split by template speed, oracle plan. */
 static int time_pipes(oob_st *s, run_ctx *rc)
 {
@@ -71,16 +84,12 @@ static int time_pipes(oob_st *s, run_ctx *rc)
             rc2 = 1;
             goto done;
         }
-        for (int i = 0; i < P; i++) {
-            const oob_template *t = &s->ts.t[s->pipes.len[i] - s->ts.n0];
-            if (oracle_plan_set_stages(plan, i, t->n_nodes)) { run_fail(rc, "out of memory"); goto done; }
-            plan->pipes[i].n_nodes = t->n_nodes;
-            plan->pipes[i].n_microbatches = b[i];
-            for (int k = 0; k < t->n_nodes; k++) {
-                plan->pipes[i].stage_layers[k] = t->stage_layers[k];
-                plan->pipes[i].stage_gpus[k] = s->inf.gpus_per_node;
+        for (int i = 0; i < P; i++)
+            if (set_template_pipe(plan, i, &s->ts.t[s->pipes.len[i] - s->ts.n0], b[i],
+                                  s->inf.gpus_per_node)) {
+                run_fail(rc, "out of memory");
+                goto done;
             }
-        }
     }
     oracle_result r;
     if (run_time_plan(rc, plan, &r)) goto done;
@@ -217,15 +226,10 @@ static int smallest_fitting_template(oob_st *s, run_ctx *rc)
         int most_pipes = run_n_ids(rc) / t->n_nodes;
         int fewest_mb = most_pipes > 0 ? s->inf.n_microbatches / most_pipes : 1;
         oracle_plan *plan = oracle_plan_new(1);
-        if (!plan || oracle_plan_set_stages(plan, 0, t->n_nodes)) {
+        if (!plan || set_template_pipe(plan, 0, t, fewest_mb > 1 ? fewest_mb : 1,
+                                       s->inf.gpus_per_node)) {
             oracle_plan_free(plan);
             return run_fail(rc, "out of memory");
-        }
-        plan->pipes[0].n_nodes = t->n_nodes;
-        plan->pipes[0].n_microbatches = fewest_mb > 1 ? fewest_mb : 1;
-        for (int k = 0; k < t->n_nodes; k++) {
-            plan->pipes[0].stage_layers[k] = t->stage_layers[k];
-            plan->pipes[0].stage_gpus[k] = s->inf.gpus_per_node;
         }
         oracle_result r;
         int bad = run_time_plan(rc, plan, &r);

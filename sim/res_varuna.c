@@ -38,17 +38,18 @@ typedef struct {
     res_members mem;         /* the n_run nodes the shape runs on; the others idle */
 } varuna_st;
 
-/* Live nodes a shape can use: at most PP x (one replica per microbatch),
-** PP at most the layer count; the rest stay idle. */
-static int usable_nodes(const varuna_st *s, run_ctx *rc)
+/* Of n nodes, those a shape can use: at most PP x (one replica per
+** microbatch), PP at most the layer count; the rest stay idle. */
+static int usable_of(const varuna_st *s, run_ctx *rc, int n)
 {
     oracle_info inf;
     oracle_get_info(run_oracle(rc), &inf);
-    int n = run_n_up(rc);
     if (!inf.has_layers) return n;
     double cap = (double)(s->cfg.pp > 0 ? s->cfg.pp : inf.n_layers) * inf.n_microbatches;
     return n > cap ? (int)cap : n;
 }
+
+static int usable_nodes(const varuna_st *s, run_ctx *rc) { return usable_of(s, rc, run_n_up(rc)); }
 
 /* Re-plan for the live nodes; waiting if nothing fits. */
 static int morph(varuna_st *s, run_ctx *rc)
@@ -91,11 +92,8 @@ static int varuna_start(void *st, run_ctx *rc)
         /* unless no shape fits even on the job's nodes and spares (a trace's
         ** peak; more replicas hold fewer microbatches in flight): it would
         ** wait the whole run */
-        oracle_info inf;
-        oracle_get_info(run_oracle(rc), &inf);
-        double cap = (double)(s->cfg.pp > 0 ? s->cfg.pp : inf.n_layers) * inf.n_microbatches;
-        int most = s->cfg.n_nodes > 0 ? s->cfg.n_nodes + s->cfg.n_spares : run_n_ids(rc);
-        if (inf.has_layers && most > cap) most = (int)cap;
+        int most = usable_of(s, rc, s->cfg.n_nodes > 0 ? s->cfg.n_nodes + s->cfg.n_spares
+                                                       : run_n_ids(rc));
         oracle_plan *plan = NULL;
         oracle_result r;
         int fits = res_best_shape(rc, most, s->cfg.pp, &plan, &r);
